@@ -1,0 +1,418 @@
+//! Exact fixed-point numbers. Prices and quantities never pass through binary floats.
+//!
+//! * [`Price`] and [`Quantity`]: `i64` counting units of 10^-8 (`SCALE_DIGITS = 8`).
+//!   That is Binance's own internal precision (its largest `maxQty`, 92,233,720,368,
+//!   is `i64::MAX / 10^8`), so every value a venue sends fits, and every tick and
+//!   step size down to 0.00000001 is exact.
+//! * [`Amount`]: `i128` counting units of 10^-16 (`AMOUNT_SCALE_DIGITS = 16`), the
+//!   exact product of a price and a quantity. Notional, cost basis, P&L and fees are
+//!   amounts, so accounting never rounds.
+//!
+//! Parsing accepts plain and exponent notation (`"0.1"`, `"1E-7"`, `"-2.50"`) and
+//! fails on anything that does not fit the scale: there is no silent rounding.
+//! Formatting gives the shortest exact decimal (`"1.5"`, `"-0.00000001"`, `"42"`).
+
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// Decimal places of [`Price`] and [`Quantity`].
+pub const SCALE_DIGITS: u32 = 8;
+/// Raw units per whole unit of [`Price`] and [`Quantity`].
+pub const SCALE: i64 = 100_000_000;
+/// Decimal places of [`Amount`] (the exact product of two 8-digit values).
+pub const AMOUNT_SCALE_DIGITS: u32 = 16;
+/// Raw units per whole unit of [`Amount`].
+pub const AMOUNT_SCALE: i128 = 10_000_000_000_000_000;
+
+/// Parse a decimal string into an integer count of `10^-digits` units, exactly.
+pub fn parse_scaled(input: &str, digits: u32, what: &'static str) -> Result<i128> {
+    let invalid = |reason| Error::InvalidNumber {
+        what,
+        input: input.to_owned(),
+        reason,
+    };
+    let (negative, body) = match input.as_bytes().first() {
+        Some(b'-') => (true, &input[1..]),
+        Some(b'+') => (false, &input[1..]),
+        Some(_) => (false, input),
+        None => return Err(invalid("empty")),
+    };
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], parse_exponent(&body[i + 1..]).ok_or_else(|| invalid("bad exponent"))?),
+        None => (body, 0),
+    };
+    let (int_part, frac_part) = match mantissa.find('.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, ""),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return Err(invalid("no digits"));
+    }
+    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
+        return Err(invalid("only digits, one '.', a sign and an exponent are allowed"));
+    }
+    let frac_part = frac_part.trim_end_matches('0');
+    let int_part = int_part.trim_start_matches('0');
+    // value = D * 10^exp10, with D the concatenated significant digits.
+    let mut significant: String = String::with_capacity(int_part.len() + frac_part.len());
+    significant.push_str(int_part);
+    significant.push_str(frac_part);
+    let significant = significant.trim_start_matches('0');
+    if significant.is_empty() {
+        return Ok(0);
+    }
+    let trimmed = significant.trim_end_matches('0');
+    let exp10 = exponent - frac_part.len() as i64 + (significant.len() - trimmed.len()) as i64;
+    let shift = exp10 + i64::from(digits);
+    if shift < 0 {
+        return Err(Error::PrecisionExceeded {
+            what,
+            input: input.to_owned(),
+            digits,
+        });
+    }
+    let out_of_range = || Error::OutOfRange {
+        what,
+        input: input.to_owned(),
+        reason: "too many digits for a 128-bit fixed-point value".into(),
+    };
+    if trimmed.len() > 39 || shift > 38 {
+        return Err(out_of_range());
+    }
+    let d: i128 = trimmed.parse().map_err(|_| out_of_range())?;
+    let value = 10i128
+        .checked_pow(shift as u32)
+        .and_then(|p| d.checked_mul(p))
+        .ok_or_else(out_of_range)?;
+    Ok(if negative { -value } else { value })
+}
+
+fn parse_exponent(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Format an integer count of `10^-digits` units as the shortest exact decimal.
+pub fn format_scaled(raw: i128, digits: u32) -> String {
+    let scale = 10u128.pow(digits);
+    let magnitude = raw.unsigned_abs();
+    let (int_part, frac_part) = (magnitude / scale, magnitude % scale);
+    let sign = if raw < 0 { "-" } else { "" };
+    if frac_part == 0 {
+        return format!("{sign}{int_part}");
+    }
+    let frac = format!("{frac_part:0width$}", width = digits as usize);
+    format!("{sign}{int_part}.{}", frac.trim_end_matches('0'))
+}
+
+/// Round `numerator / denominator` to the nearest integer, ties to even.
+/// `denominator` must be non-zero.
+pub fn div_round_half_even(numerator: i128, denominator: i128) -> i128 {
+    let quotient = numerator / denominator;
+    let remainder = numerator % denominator;
+    let twice = remainder.unsigned_abs() * 2;
+    let denom = denominator.unsigned_abs();
+    let away = twice > denom || (twice == denom && quotient % 2 != 0);
+    if !away {
+        return quotient;
+    }
+    if (numerator < 0) != (denominator < 0) {
+        quotient - 1
+    } else {
+        quotient + 1
+    }
+}
+
+/// `value * numerator / denominator` without intermediate overflow, rounded half-even.
+/// Requires `0 <= numerator <= denominator`, `denominator > 0`.
+pub fn mul_div_round(value: i128, numerator: i64, denominator: i64) -> Result<i128> {
+    let (n, d) = (i128::from(numerator), i128::from(denominator));
+    let whole = value / d;
+    let rest = value % d;
+    let head = whole.checked_mul(n).ok_or(Error::Overflow { op: "mul_div" })?;
+    let tail = rest.checked_mul(n).ok_or(Error::Overflow { op: "mul_div" })?;
+    head.checked_add(div_round_half_even(tail, d))
+        .ok_or(Error::Overflow { op: "mul_div" })
+}
+
+macro_rules! fixed_i64 {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        #[repr(transparent)]
+        pub struct $name(i64);
+
+        impl $name {
+            pub const ZERO: $name = $name(0);
+            pub const MAX: $name = $name(i64::MAX);
+
+            /// From raw units of 10^-8.
+            pub const fn from_raw(raw: i64) -> Self {
+                $name(raw)
+            }
+
+            /// Raw units of 10^-8.
+            pub const fn raw(self) -> i64 {
+                self.0
+            }
+
+            /// Whole units, e.g. `from_units(2)` is 2.0.
+            pub fn from_units(units: i64) -> Result<Self> {
+                units.checked_mul(SCALE).map($name).ok_or_else(|| Error::OutOfRange {
+                    what: $what,
+                    input: units.to_string(),
+                    reason: format!("the largest {} is {}", $what, $name::MAX),
+                })
+            }
+
+            /// Parse a decimal string exactly (see module docs).
+            pub fn parse(text: &str) -> Result<Self> {
+                let raw = parse_scaled(text, SCALE_DIGITS, $what)?;
+                i64::try_from(raw).map($name).map_err(|_| Error::OutOfRange {
+                    what: $what,
+                    input: text.to_owned(),
+                    reason: format!("the largest {} is {}", $what, $name::MAX),
+                })
+            }
+
+            pub fn is_zero(self) -> bool {
+                self.0 == 0
+            }
+
+            pub fn is_negative(self) -> bool {
+                self.0 < 0
+            }
+
+            pub fn checked_add(self, other: Self) -> Result<Self> {
+                self.0.checked_add(other.0).map($name).ok_or(Error::Overflow { op: concat!($what, " add") })
+            }
+
+            pub fn checked_sub(self, other: Self) -> Result<Self> {
+                self.0.checked_sub(other.0).map($name).ok_or(Error::Overflow { op: concat!($what, " sub") })
+            }
+
+            pub fn checked_neg(self) -> Result<Self> {
+                self.0.checked_neg().map($name).ok_or(Error::Overflow { op: concat!($what, " neg") })
+            }
+
+            pub fn checked_abs(self) -> Result<Self> {
+                self.0.checked_abs().map($name).ok_or(Error::Overflow { op: concat!($what, " abs") })
+            }
+
+            /// The same value as an [`Amount`] (exact: scale 10^-8 widens to 10^-16).
+            pub fn to_amount(self) -> Amount {
+                Amount(i128::from(self.0) * i128::from(SCALE))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&format_scaled(i128::from(self.0), SCALE_DIGITS))
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                $name::parse(s)
+            }
+        }
+    };
+}
+
+fixed_i64!(
+    /// A price in quote currency, exact to 10^-8.
+    Price,
+    "price"
+);
+fixed_i64!(
+    /// A signed quantity of the base asset (or contracts), exact to 10^-8.
+    Quantity,
+    "quantity"
+);
+
+/// A money amount (notional, cost, P&L, fee) exact to 10^-16: the product of any
+/// [`Price`] and [`Quantity`] is exact.
+#[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[repr(transparent)]
+pub struct Amount(i128);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+
+    pub const fn from_raw(raw: i128) -> Self {
+        Amount(raw)
+    }
+
+    pub const fn raw(self) -> i128 {
+        self.0
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        parse_scaled(text, AMOUNT_SCALE_DIGITS, "amount").map(Amount)
+    }
+
+    pub fn from_units(units: i64) -> Self {
+        Amount(i128::from(units) * AMOUNT_SCALE)
+    }
+
+    /// `quantity * price`, exact.
+    pub fn notional(quantity: Quantity, price: Price) -> Self {
+        Amount(i128::from(quantity.raw()) * i128::from(price.raw()))
+    }
+
+    pub fn checked_add(self, other: Self) -> Result<Self> {
+        self.0.checked_add(other.0).map(Amount).ok_or(Error::Overflow { op: "amount add" })
+    }
+
+    pub fn checked_sub(self, other: Self) -> Result<Self> {
+        self.0.checked_sub(other.0).map(Amount).ok_or(Error::Overflow { op: "amount sub" })
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    pub fn abs(self) -> Self {
+        Amount(self.0.saturating_abs())
+    }
+
+    /// Rounded up in magnitude to 10^-8 units, saturating at the `i64` range: the
+    /// conservative figure the risk engine keeps in its atomic counters.
+    pub fn to_raw8_ceil(self) -> i64 {
+        let scale = i128::from(SCALE);
+        let mut q = self.0 / scale;
+        if self.0 % scale != 0 {
+            q += self.0.signum();
+        }
+        q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    }
+
+    /// From raw 10^-8 units (the risk engine's counters).
+    pub fn from_raw8(raw: i64) -> Self {
+        Amount(i128::from(raw) * i128::from(SCALE))
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_scaled(self.0, AMOUNT_SCALE_DIGITS))
+    }
+}
+
+impl std::str::FromStr for Amount {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Amount::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_plain_and_exponent_forms() {
+        assert_eq!(Price::parse("123.45").unwrap().raw(), 12_345_000_000);
+        assert_eq!(Price::parse("-0.00000001").unwrap().raw(), -1);
+        assert_eq!(Price::parse("+7").unwrap().raw(), 700_000_000);
+        assert_eq!(Price::parse(".5").unwrap().raw(), 50_000_000);
+        assert_eq!(Price::parse("5.").unwrap().raw(), 500_000_000);
+        assert_eq!(Price::parse("1E-7").unwrap().raw(), 10);
+        assert_eq!(Price::parse("1.5e3").unwrap().raw(), 150_000_000_000);
+        assert_eq!(Price::parse("0.100000000000000").unwrap().raw(), 10_000_000);
+        assert_eq!(Price::parse("-0").unwrap().raw(), 0);
+        assert_eq!(Price::parse("0E-30").unwrap().raw(), 0);
+    }
+
+    #[test]
+    fn rejects_what_does_not_fit_or_is_not_a_number() {
+        for bad in ["", "-", ".", "abc", "1.2.3", "NaN", "inf", "1e", "1e+", " 1", "1_000", "--1"] {
+            let err = Price::parse(bad).unwrap_err();
+            assert_eq!(err.code(), "INVALID_NUMBER", "{bad:?}");
+        }
+        let err = Price::parse("0.000000001").unwrap_err();
+        assert_eq!(err.code(), "PRECISION_EXCEEDED");
+        assert!(err.to_string().contains("more than 8 decimal places"));
+        assert_eq!(Quantity::parse("92233720369").unwrap_err().code(), "OUT_OF_RANGE");
+        assert_eq!(Quantity::parse("92233720368.54775807").unwrap(), Quantity::MAX);
+        assert_eq!(Amount::parse("1e40").unwrap_err().code(), "OUT_OF_RANGE");
+    }
+
+    #[test]
+    fn formats_shortest_exact_decimal() {
+        assert_eq!(Price::from_raw(12_345_000_000).to_string(), "123.45");
+        assert_eq!(Price::from_raw(-1).to_string(), "-0.00000001");
+        assert_eq!(Price::from_raw(4_200_000_000).to_string(), "42");
+        assert_eq!(Price::from_raw(0).to_string(), "0");
+        assert_eq!(Amount::notional(Quantity::from_raw(1), Price::from_raw(1)).to_string(), "0.0000000000000001");
+    }
+
+    #[test]
+    fn product_is_exact_and_rounding_is_half_even() {
+        let n = Amount::notional(Quantity::parse("0.00000003").unwrap(), Price::parse("99999.99999999").unwrap());
+        assert_eq!(n.to_string(), "0.0029999999999997");
+        assert_eq!(div_round_half_even(5, 2), 2);
+        assert_eq!(div_round_half_even(7, 2), 4);
+        assert_eq!(div_round_half_even(-5, 2), -2);
+        assert_eq!(div_round_half_even(-7, 2), -4);
+        assert_eq!(div_round_half_even(10, 3), 3);
+        assert_eq!(div_round_half_even(-11, 3), -4);
+        assert_eq!(Amount::from_raw(1).to_raw8_ceil(), 1);
+        assert_eq!(Amount::from_raw(-1).to_raw8_ceil(), -1);
+        assert_eq!(Amount::from_raw(200_000_000).to_raw8_ceil(), 2);
+    }
+
+    #[test]
+    fn mul_div_does_not_overflow_on_large_values() {
+        let big = i128::MAX / 4;
+        assert_eq!(mul_div_round(big, 3, 3).unwrap(), big);
+        assert_eq!(mul_div_round(10, 1, 4).unwrap(), 2); // 2.5 -> 2 (even)
+        assert_eq!(mul_div_round(-10, 3, 4).unwrap(), -8); // -7.5 -> -8 (even)
+    }
+
+    #[test]
+    fn checked_arithmetic_reports_overflow() {
+        assert_eq!(Price::MAX.checked_add(Price::from_raw(1)).unwrap_err().code(), "ARITHMETIC_OVERFLOW");
+        assert_eq!(Quantity::from_raw(i64::MIN).checked_abs().unwrap_err().code(), "ARITHMETIC_OVERFLOW");
+        assert_eq!(Quantity::from_units(i64::MAX).unwrap_err().code(), "OUT_OF_RANGE");
+    }
+
+    proptest! {
+        #[test]
+        fn format_then_parse_round_trips(raw in any::<i64>()) {
+            let text = Price::from_raw(raw).to_string();
+            prop_assert_eq!(Price::parse(&text).unwrap().raw(), raw);
+        }
+
+        #[test]
+        fn amount_round_trips(raw in any::<i128>()) {
+            let text = Amount::from_raw(raw).to_string();
+            prop_assert_eq!(Amount::parse(&text).unwrap().raw(), raw);
+        }
+
+        #[test]
+        fn parse_matches_integer_arithmetic(int in 0u64..1_000_000_000, frac in 0u32..100_000_000, neg in any::<bool>()) {
+            let text = format!("{}{}.{:08}", if neg { "-" } else { "" }, int, frac);
+            let expected = (int as i64 * SCALE + i64::from(frac)) * if neg { -1 } else { 1 };
+            prop_assert_eq!(Quantity::parse(&text).unwrap().raw(), expected);
+        }
+
+        #[test]
+        fn exponent_form_equals_plain_form(mantissa in -10_000_000i64..10_000_000, exp in -8i32..3) {
+            let text = format!("{mantissa}E{exp}");
+            let plain = Price::from_raw(mantissa * 10i64.pow((exp + 8) as u32));
+            prop_assert_eq!(Price::parse(&text).unwrap(), plain);
+        }
+
+        #[test]
+        fn a_ninth_decimal_is_refused_not_rounded(int in 0u64..1_000_000, frac in 0u32..100_000_000, extra in 1u32..10) {
+            let text = format!("{int}.{frac:08}{extra}");
+            prop_assert_eq!(Price::parse(&text).unwrap_err().code(), "PRECISION_EXCEEDED");
+        }
+    }
+}

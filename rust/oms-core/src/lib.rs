@@ -1,0 +1,24 @@
+//! `oms-core`: the domain core of the oms order management system, free of PyO3
+//! so it is tested with plain `cargo test` and reused from any binding.
+//!
+//! * [`fixed`]: exact fixed-point prices, quantities and amounts.
+//! * [`queue`]: bounded lock-free MPMC queue.
+//! * [`shm_ring`]: SPSC byte-message ring between processes in `/dev/shm`.
+//! * [`positions`]: position records in shared memory under a seqlock.
+//! * [`risk`]: microsecond pre-trade risk checks.
+//! * [`affinity`], [`locked_memory`]: CPU pinning and mlock'ed, zeroed buffers.
+
+pub mod affinity;
+pub mod error;
+pub mod fixed;
+pub mod locked_memory;
+pub mod positions;
+pub mod queue;
+pub mod risk;
+pub mod shm;
+pub mod shm_ring;
+pub mod side;
+
+pub use error::{Error, Result};
+pub use fixed::{Amount, Price, Quantity};
+pub use side::Side;

@@ -1,0 +1,236 @@
+//! Live risk state kept in atomics, so checks from several threads never take a lock.
+
+use crate::fixed::{Amount, Price, Quantity};
+use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+/// Counters of one level: open orders, gross exposure (10^-8 units), order rate.
+#[derive(Default, Debug)]
+pub struct Counters {
+    pub open_orders: AtomicI64,
+    pub exposure: AtomicI64,
+    pub rate: Gcra,
+}
+
+/// Generic cell rate algorithm: one atomic "theoretical arrival time" per limit.
+/// Lock-free, O(1), and exact about bursts.
+#[derive(Default, Debug)]
+pub struct Gcra {
+    tat_ns: AtomicI64,
+}
+
+impl Gcra {
+    /// Take one slot at `now_ns` if the rate allows it.
+    pub fn try_acquire(&self, now_ns: i64, interval_ns: i64, tolerance_ns: i64) -> bool {
+        let mut tat = self.tat_ns.load(Ordering::Relaxed);
+        loop {
+            let start = tat.max(now_ns);
+            if start - now_ns > tolerance_ns {
+                return false;
+            }
+            match self
+                .tat_ns
+                .compare_exchange_weak(tat, start + interval_ns, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(current) => tat = current,
+            }
+        }
+    }
+
+    /// Give back a slot taken by `try_acquire` (the order was rejected later).
+    pub fn give_back(&self, interval_ns: i64) {
+        self.tat_ns.fetch_sub(interval_ns, Ordering::AcqRel);
+    }
+}
+
+/// Per (venue, symbol): the reference price every account's order is checked against.
+#[derive(Default, Debug)]
+pub struct MarketState {
+    /// 0 when unknown.
+    pub reference_price: AtomicI64,
+}
+
+/// Per (account, venue, symbol) instrument.
+#[derive(Debug)]
+pub struct InstrumentState {
+    pub position: AtomicI64,
+    pub open_buy: AtomicI64,
+    pub open_sell: AtomicI64,
+    /// Leverage setting, 10^-8 units; 0 when not set.
+    pub leverage: AtomicI64,
+    /// Last fill price: values the position when no reference price is known.
+    pub last_price: AtomicI64,
+    /// |position| x price as last added to every level's exposure (10^-8 units).
+    pub position_exposure: AtomicI64,
+    pub market: Arc<MarketState>,
+    /// Counters of the four levels: this instrument, its venue, its account, global.
+    pub levels: [Arc<Counters>; 4],
+}
+
+impl InstrumentState {
+    pub fn new(market: Arc<MarketState>, venue: Arc<Counters>, account: Arc<Counters>, global: Arc<Counters>) -> Self {
+        InstrumentState {
+            position: AtomicI64::new(0),
+            open_buy: AtomicI64::new(0),
+            open_sell: AtomicI64::new(0),
+            leverage: AtomicI64::new(0),
+            last_price: AtomicI64::new(0),
+            position_exposure: AtomicI64::new(0),
+            market,
+            levels: [Arc::new(Counters::default()), venue, account, global],
+        }
+    }
+
+    pub fn open_on(&self, buy: bool) -> &AtomicI64 {
+        if buy {
+            &self.open_buy
+        } else {
+            &self.open_sell
+        }
+    }
+
+    /// Price that values the position: the reference price, else the last fill.
+    pub fn valuation_price(&self) -> i64 {
+        match self.market.reference_price.load(Ordering::Acquire) {
+            0 => self.last_price.load(Ordering::Acquire),
+            p => p,
+        }
+    }
+
+    /// Re-value |position| and move every level's exposure by the difference.
+    pub fn refresh_position_exposure(&self) {
+        let qty = Quantity::from_raw(self.position.load(Ordering::Acquire).saturating_abs());
+        let value = Amount::notional(qty, Price::from_raw(self.valuation_price())).to_raw8_ceil();
+        let before = self.position_exposure.swap(value, Ordering::AcqRel);
+        self.add_exposure(value - before);
+    }
+
+    pub fn add_exposure(&self, delta: i64) {
+        if delta != 0 {
+            for level in &self.levels {
+                level.exposure.fetch_add(delta, Ordering::AcqRel);
+            }
+        }
+    }
+}
+
+/// Trading state of the whole book.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum TradingState {
+    Active = 0,
+    /// Only risk-reducing orders.
+    Reducing = 1,
+    /// Kill switch: nothing new.
+    Halted = 2,
+}
+
+impl TradingState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TradingState::Active => "ACTIVE",
+            TradingState::Reducing => "REDUCING",
+            TradingState::Halted => "HALTED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TradingState> {
+        match text {
+            "ACTIVE" => Some(TradingState::Active),
+            "REDUCING" => Some(TradingState::Reducing),
+            "HALTED" => Some(TradingState::Halted),
+            _ => None,
+        }
+    }
+
+    fn from_u8(v: u8) -> TradingState {
+        match v {
+            1 => TradingState::Reducing,
+            2 => TradingState::Halted,
+            _ => TradingState::Active,
+        }
+    }
+}
+
+/// Why the state is what it is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StateCause {
+    None = 0,
+    Manual = 1,
+    DailyLoss = 2,
+}
+
+/// The state and its cause, packed in one atomic byte pair.
+#[derive(Debug, Default)]
+pub struct StateCell {
+    state: AtomicU8,
+    cause: AtomicU8,
+}
+
+impl StateCell {
+    pub fn get(&self) -> (TradingState, StateCause) {
+        let state = TradingState::from_u8(self.state.load(Ordering::Acquire));
+        let cause = match self.cause.load(Ordering::Acquire) {
+            1 => StateCause::Manual,
+            2 => StateCause::DailyLoss,
+            _ => StateCause::None,
+        };
+        (state, cause)
+    }
+
+    pub fn set(&self, state: TradingState, cause: StateCause) {
+        self.cause.store(cause as u8, Ordering::Release);
+        self.state.store(state as u8, Ordering::Release);
+    }
+
+    /// Move to `state` only if that is an escalation (ACTIVE < REDUCING < HALTED).
+    pub fn escalate(&self, state: TradingState, cause: StateCause) -> bool {
+        let mut current = self.state.load(Ordering::Acquire);
+        while current < state as u8 {
+            match self
+                .state
+                .compare_exchange(current, state as u8, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    self.cause.store(cause as u8, Ordering::Release);
+                    return true;
+                }
+                Err(now) => current = now,
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcra_allows_the_burst_then_the_rate() {
+        let g = Gcra::default();
+        let (interval, tolerance) = (100, 200); // 3 at once, then one per 100 ns
+        let now = 1_000;
+        assert!(g.try_acquire(now, interval, tolerance));
+        assert!(g.try_acquire(now, interval, tolerance));
+        assert!(g.try_acquire(now, interval, tolerance));
+        assert!(!g.try_acquire(now, interval, tolerance));
+        assert!(g.try_acquire(now + 100, interval, tolerance));
+        assert!(!g.try_acquire(now + 100, interval, tolerance));
+        g.give_back(interval);
+        assert!(g.try_acquire(now + 100, interval, tolerance));
+    }
+
+    #[test]
+    fn state_only_escalates_automatically() {
+        let cell = StateCell::default();
+        assert!(cell.escalate(TradingState::Reducing, StateCause::DailyLoss));
+        assert!(!cell.escalate(TradingState::Active, StateCause::DailyLoss));
+        assert!(cell.escalate(TradingState::Halted, StateCause::DailyLoss));
+        assert_eq!(cell.get(), (TradingState::Halted, StateCause::DailyLoss));
+        cell.set(TradingState::Active, StateCause::Manual);
+        assert_eq!(cell.get().0, TradingState::Active);
+    }
+}
