@@ -79,12 +79,13 @@ pub fn parse_scaled(input: &str, digits: u32, what: &'static str) -> Result<i128
     if trimmed.len() > 39 || shift > 38 {
         return Err(out_of_range());
     }
-    let d: i128 = trimmed.parse().map_err(|_| out_of_range())?;
-    let value = 10i128
+    // Parse with the sign so that i128::MIN (whose magnitude has no positive i128) fits.
+    let signed = if negative { format!("-{trimmed}") } else { trimmed.to_owned() };
+    let d: i128 = signed.parse().map_err(|_| out_of_range())?;
+    10i128
         .checked_pow(shift as u32)
         .and_then(|p| d.checked_mul(p))
-        .ok_or_else(out_of_range)?;
-    Ok(if negative { -value } else { value })
+        .ok_or_else(out_of_range)
 }
 
 fn parse_exponent(s: &str) -> Option<i64> {

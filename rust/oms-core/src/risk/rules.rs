@@ -39,11 +39,11 @@ pub fn reduce_only(reduce_only: bool, reduces: bool) -> Check {
     Ok(())
 }
 
-pub fn max_order_qty(qty: Quantity, limit: Option<Quantity>) -> Check {
+pub fn max_order_qty(qty: Quantity, limit: Option<(Quantity, Level)>) -> Check {
     match limit {
-        Some(max) if qty > max => Err(Reject::new(
+        Some((max, level)) if qty > max => Err(Reject::new(
             RejectCode::MaxOrderQty,
-            Level::Instrument,
+            level,
             qty.raw().into(),
             max.raw().into(),
             SCALE_DIGITS,
@@ -52,11 +52,11 @@ pub fn max_order_qty(qty: Quantity, limit: Option<Quantity>) -> Check {
     }
 }
 
-pub fn max_order_notional(notional: Amount, limit: Option<Amount>) -> Check {
+pub fn max_order_notional(notional: Amount, limit: Option<(Amount, Level)>) -> Check {
     match limit {
-        Some(max) if notional > max => Err(Reject::new(
+        Some((max, level)) if notional > max => Err(Reject::new(
             RejectCode::MaxOrderNotional,
-            Level::Instrument,
+            level,
             notional.raw(),
             max.raw(),
             AMOUNT_SCALE_DIGITS,
@@ -66,8 +66,8 @@ pub fn max_order_notional(notional: Amount, limit: Option<Amount>) -> Check {
 }
 
 /// Distance of `price` from `reference` in bps must stay within the band.
-pub fn price_band(price: Option<Price>, reference: i64, band_bps: Option<u32>) -> Check {
-    let (Some(price), Some(band)) = (price, band_bps) else {
+pub fn price_band(price: Option<Price>, reference: i64, band_bps: Option<(u32, Level)>) -> Check {
+    let (Some(price), Some((band, level))) = (price, band_bps) else {
         return Ok(());
     };
     if reference <= 0 {
@@ -77,16 +77,16 @@ pub fn price_band(price: Option<Price>, reference: i64, band_bps: Option<u32>) -
     // distance / reference * 10_000 > band  <=>  distance * 10_000 > band * reference
     if distance * 10_000 > i128::from(band) * i128::from(reference) {
         let bps_x100 = distance * 1_000_000 / i128::from(reference);
-        return Err(Reject::new(RejectCode::PriceBand, Level::Instrument, bps_x100, i128::from(band) * 100, 2));
+        return Err(Reject::new(RejectCode::PriceBand, level, bps_x100, i128::from(band) * 100, 2));
     }
     Ok(())
 }
 
-pub fn max_leverage(leverage: i64, limit: Option<Quantity>) -> Check {
+pub fn max_leverage(leverage: i64, limit: Option<(Quantity, Level)>) -> Check {
     match limit {
-        Some(max) if leverage > max.raw() => Err(Reject::new(
+        Some((max, level)) if leverage > max.raw() => Err(Reject::new(
             RejectCode::MaxLeverage,
-            Level::Instrument,
+            level,
             leverage.into(),
             max.raw().into(),
             SCALE_DIGITS,
@@ -97,8 +97,8 @@ pub fn max_leverage(leverage: i64, limit: Option<Quantity>) -> Check {
 
 /// Worst case on the order's side: position plus every open order on that side
 /// (this one included) filling.
-pub fn max_position(buy: bool, position: i64, open_same_side: i64, limit: Option<Quantity>) -> Check {
-    let Some(max) = limit else {
+pub fn max_position(buy: bool, position: i64, open_same_side: i64, limit: Option<(Quantity, Level)>) -> Check {
+    let Some((max, level)) = limit else {
         return Ok(());
     };
     let worst = if buy {
@@ -107,7 +107,7 @@ pub fn max_position(buy: bool, position: i64, open_same_side: i64, limit: Option
         i128::from(position) - i128::from(open_same_side)
     };
     if worst.abs() > i128::from(max.raw()) {
-        return Err(Reject::new(RejectCode::MaxPosition, Level::Instrument, worst, max.raw().into(), SCALE_DIGITS));
+        return Err(Reject::new(RejectCode::MaxPosition, level, worst, max.raw().into(), SCALE_DIGITS));
     }
     Ok(())
 }
@@ -147,6 +147,9 @@ mod tests {
     fn q(s: &str) -> Quantity {
         Quantity::parse(s).unwrap()
     }
+    fn at<T>(v: T) -> Option<(T, Level)> {
+        Some((v, Level::Instrument))
+    }
 
     #[test]
     fn reducing_means_cannot_flip_even_with_open_orders() {
@@ -159,21 +162,21 @@ mod tests {
 
     #[test]
     fn each_rule_names_its_code() {
-        assert_eq!(max_order_qty(q("2"), Some(q("1"))).unwrap_err().code, RejectCode::MaxOrderQty);
-        assert!(max_order_qty(q("1"), Some(q("1"))).is_ok());
+        assert_eq!(max_order_qty(q("2"), at(q("1"))).unwrap_err().code, RejectCode::MaxOrderQty);
+        assert!(max_order_qty(q("1"), at(q("1"))).is_ok());
         assert_eq!(
-            max_order_notional(Amount::from_units(11), Some(Amount::from_units(10))).unwrap_err().code,
+            max_order_notional(Amount::from_units(11), at(Amount::from_units(10))).unwrap_err().code,
             RejectCode::MaxOrderNotional
         );
-        let band = price_band(Some(Price::parse("102").unwrap()), Price::parse("100").unwrap().raw(), Some(100)).unwrap_err();
+        let band = price_band(Some(Price::parse("102").unwrap()), Price::parse("100").unwrap().raw(), at(100)).unwrap_err();
         assert_eq!((band.code, band.value_str(), band.limit_str()), (RejectCode::PriceBand, "200".into(), "100".into()));
-        assert!(price_band(Some(Price::parse("101").unwrap()), Price::parse("100").unwrap().raw(), Some(100)).is_ok());
-        assert_eq!(price_band(Some(Price::parse("1").unwrap()), 0, Some(100)).unwrap_err().code, RejectCode::NoReferencePrice);
-        assert_eq!(max_leverage(q("21").raw(), Some(q("20"))).unwrap_err().code, RejectCode::MaxLeverage);
-        let pos = max_position(false, q("-1").raw(), q("1.5").raw(), Some(q("2"))).unwrap_err();
+        assert!(price_band(Some(Price::parse("101").unwrap()), Price::parse("100").unwrap().raw(), at(100)).is_ok());
+        assert_eq!(price_band(Some(Price::parse("1").unwrap()), 0, at(100)).unwrap_err().code, RejectCode::NoReferencePrice);
+        assert_eq!(max_leverage(q("21").raw(), at(q("20"))).unwrap_err().code, RejectCode::MaxLeverage);
+        let pos = max_position(false, q("-1").raw(), q("1.5").raw(), at(q("2"))).unwrap_err();
         assert_eq!((pos.code, pos.value_str()), (RejectCode::MaxPosition, "-2.5".into()));
-        assert!(max_position(false, q("10").raw(), q("2").raw(), Some(q("5"))).is_err());
-        assert!(max_position(false, q("4").raw(), q("2").raw(), Some(q("5"))).is_ok());
+        assert!(max_position(false, q("10").raw(), q("2").raw(), at(q("5"))).is_err());
+        assert!(max_position(false, q("4").raw(), q("2").raw(), at(q("5"))).is_ok());
         assert_eq!(max_open_orders(Level::Venue, 3, Some(2)).unwrap_err().level, Level::Venue);
         assert_eq!(max_gross_exposure(Level::Global, 3, Some(2)).unwrap_err().code, RejectCode::MaxGrossExposure);
         assert_eq!(order_rate(Level::Account, false, 5).unwrap_err().code, RejectCode::OrderRate);
@@ -188,7 +191,7 @@ mod tests {
 
     #[test]
     fn messages_are_sentences_with_figures() {
-        let r = max_order_qty(q("2.5"), Some(q("1"))).unwrap_err();
+        let r = max_order_qty(q("2.5"), at(q("1"))).unwrap_err();
         assert_eq!(r.to_string(), "order quantity 2.5 exceeds the symbol limit of 1");
     }
 }

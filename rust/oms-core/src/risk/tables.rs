@@ -3,6 +3,8 @@
 //! whole on change (copy-on-write), read lock-free by every check.
 
 use super::limits::{LevelLimits, RiskLimits, Scope};
+use super::reject::Level;
+use crate::fixed::{Amount, Quantity};
 use super::state::{Counters, InstrumentState, MarketState};
 use hashbrown::{Equivalent, HashMap};
 use std::sync::Arc;
@@ -51,8 +53,8 @@ impl Equivalent<MarketKey> for MarketRef<'_> {
 #[derive(Debug)]
 pub struct Route {
     pub instrument: Arc<InstrumentState>,
-    /// Per-order limits merged (strictest) over every scope that applies.
-    pub order: RiskLimits,
+    /// Per-order limits: the strictest over every scope that applies, with its level.
+    pub order: OrderLimits,
     /// Counter limits per level: instrument, venue, account, global.
     pub levels: [LevelLimits; 4],
 }
@@ -60,6 +62,37 @@ pub struct Route {
 impl Route {
     pub fn has_exposure_limit(&self) -> bool {
         self.levels.iter().any(|l| l.max_gross_exposure.is_some())
+    }
+}
+
+/// Per-order limits, each with the level it was set at (for the reject message).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderLimits {
+    pub max_order_qty: Option<(Quantity, Level)>,
+    pub max_order_notional: Option<(Amount, Level)>,
+    pub max_position_qty: Option<(Quantity, Level)>,
+    pub max_leverage: Option<(Quantity, Level)>,
+    pub price_band_bps: Option<(u32, Level)>,
+}
+
+/// The strictest value of one field over the four levels, and where it is set.
+fn strictest<T: Ord + Copy>(levels: &[RiskLimits; 4], field: impl Fn(&RiskLimits) -> Option<T>) -> Option<(T, Level)> {
+    levels
+        .iter()
+        .zip(Level::ALL)
+        .filter_map(|(limits, level)| field(limits).map(|v| (v, level)))
+        .min_by_key(|(v, _)| *v)
+}
+
+impl OrderLimits {
+    fn of(levels: &[RiskLimits; 4]) -> OrderLimits {
+        OrderLimits {
+            max_order_qty: strictest(levels, |l| l.max_order_qty),
+            max_order_notional: strictest(levels, |l| l.max_order_notional),
+            max_position_qty: strictest(levels, |l| l.max_position_qty),
+            max_leverage: strictest(levels, |l| l.max_leverage),
+            price_band_bps: strictest(levels, |l| l.price_band_bps),
+        }
     }
 }
 
@@ -110,10 +143,9 @@ impl LimitsTable {
 
     pub fn route(&self, account: &str, venue: &str, symbol: &str, instrument: Arc<InstrumentState>) -> Route {
         let levels = self.levels(account, venue, symbol);
-        let order = levels.iter().fold(RiskLimits::default(), |acc, l| acc.strictest(l));
         Route {
             instrument,
-            order,
+            order: OrderLimits::of(&levels),
             levels: levels.each_ref().map(LevelLimits::of),
         }
     }

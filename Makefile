@@ -1,0 +1,50 @@
+# Every target sets up .venv itself from a fresh clone; nothing is assumed beyond
+# the machine's Rust toolchain and Python 3.11.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+BOOTSTRAP := $(VENV)/.bootstrap
+BUILT := $(VENV)/.built
+RUST_SOURCES := $(shell find rust -name '*.rs' -o -name Cargo.toml) Cargo.toml $(wildcard Cargo.lock)
+
+.PHONY: dev run test test-rust test-python lint bench clean
+
+$(BOOTSTRAP):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "maturin>=1.9,<2"
+	touch $@
+
+# Build the extension (release: benchmarks and tests run the real thing) and
+# install the package editable with its dev extras.
+$(BUILT): $(BOOTSTRAP) pyproject.toml $(RUST_SOURCES)
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release --extras dev --quiet
+	touch $@
+
+dev: $(BUILT) ## set up .venv with the package and dev tools
+
+run: $(BUILT) ## start what exists so far (see README)
+	$(PY) -m oms
+
+test: test-rust test-python ## cargo tests + pytest
+
+test-rust:
+	cargo test --release -p oms-core
+
+test-python: $(BUILT)
+	$(PY) -m pytest -q tests
+
+lint: $(BUILT) ## ruff, mypy --strict, clippy, rustfmt, stubtest of oms._core
+	$(VENV)/bin/ruff check python tests benches
+	$(VENV)/bin/ruff format --check python tests benches
+	$(VENV)/bin/mypy
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo fmt --all -- --check
+	$(PY) -m mypy.stubtest oms._core --allowlist .stubtest-allowlist
+
+bench: $(BUILT) ## criterion (Rust) and Python benchmarks with baselines
+	cargo bench -p oms-core --bench core
+	$(PY) benches/bench_core.py
+
+clean:
+	rm -rf $(VENV) target

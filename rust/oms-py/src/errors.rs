@@ -1,0 +1,89 @@
+//! Every core error becomes an instance of the matching `oms.errors` class, here
+//! and nowhere else. The classes live in Python (so they can subclass stdlib
+//! exceptions and be pickled); we import them once and instantiate them.
+
+use oms_core::risk::Reject;
+use oms_core::Error;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyModule};
+
+static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    ERRORS
+        .get_or_try_init(py, || Ok::<_, PyErr>(py.import("oms.errors")?.unbind()))
+        .map(|m| m.bind(py))
+}
+
+/// The `oms.errors` class for a core error.
+fn class_name(err: &Error) -> &'static str {
+    match err {
+        Error::InvalidNumber { .. }
+        | Error::PrecisionExceeded { .. }
+        | Error::OutOfRange { .. }
+        | Error::InvalidArgument { .. } => "InvalidInput",
+        Error::Overflow { .. } => "ArithmeticOverflow",
+        Error::Full { .. } => "QueueFull",
+        Error::Empty { .. } => "QueueEmpty",
+        Error::Closed { .. } => "ChannelClosed",
+        Error::MessageTooLarge { .. } => "MessageTooLarge",
+        Error::ShmExists { .. } => "ShmExists",
+        Error::ShmNotFound { .. } => "ShmNotFound",
+        Error::ShmLayout { .. } => "ShmLayoutError",
+        Error::ShmBusy { .. } => "ShmBusy",
+        Error::BookFull { .. } => "BookFull",
+        Error::ReadOnly { .. } => "ReadOnlyError",
+        Error::Affinity { .. } => "AffinityError",
+        Error::MemoryLock { .. } => "MemoryLockError",
+        Error::Io { .. } => "IoError",
+    }
+}
+
+fn build(py: Python<'_>, class: &str, message: String, code: &str, details: Option<Bound<'_, PyDict>>) -> PyErr {
+    let made = errors_module(py)
+        .and_then(|m| m.getattr(class))
+        .and_then(|cls| cls.call((message.clone(), code), details.as_ref()));
+    match made {
+        Ok(instance) => PyErr::from_value(instance),
+        // Only if oms.errors itself cannot be imported: still say what happened.
+        Err(import_error) => {
+            pyo3::exceptions::PyRuntimeError::new_err(format!("{message} [{code}] (and oms.errors failed: {import_error})"))
+        }
+    }
+}
+
+/// Convert a core error into the `oms.errors` exception.
+pub fn to_py(err: Error) -> PyErr {
+    Python::attach(|py| build(py, class_name(&err), err.to_string(), err.code(), None))
+}
+
+/// Convert a risk rejection, naming the order's instrument in the message.
+pub fn reject_to_py(py: Python<'_>, reject: &Reject, context: &str) -> PyErr {
+    let details = PyDict::new(py);
+    let fill = || -> PyResult<()> {
+        details.set_item("level", reject.level.as_str())?;
+        if reject.scale > 0 || reject.limit != 0 {
+            let decimal = crate::fixed::decimal_class(py)?;
+            details.set_item("value", decimal.call1((reject.value_str(),))?)?;
+            details.set_item("limit", decimal.call1((reject.limit_str(),))?)?;
+        }
+        Ok(())
+    };
+    if let Err(e) = fill() {
+        return e;
+    }
+    let message = format!("{context}: {reject}");
+    build(py, "RiskRejected", message, reject.code.as_str(), Some(details))
+}
+
+/// `?`-friendly conversion for core results.
+pub trait IntoPyResult<T> {
+    fn py(self) -> PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for oms_core::Result<T> {
+    fn py(self) -> PyResult<T> {
+        self.map_err(to_py)
+    }
+}
