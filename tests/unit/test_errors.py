@@ -36,10 +36,17 @@ def test_errors_raised_in_rust_are_the_python_classes() -> None:
 
 
 def test_pickling_keeps_code_and_details() -> None:
-    err = errors.RiskRejected("too big", "MAX_ORDER_QTY", level="venue", value=Decimal("3"), limit=Decimal("2"))
+    err = errors.RiskRejected(
+        "too big", "MAX_ORDER_QTY", level="venue", value=Decimal("3"), limit=Decimal("2")
+    )
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is errors.RiskRejected
-    assert (back.code, back.level, back.value, back.limit) == ("MAX_ORDER_QTY", "venue", Decimal(3), Decimal(2))
+    assert (back.code, back.level, back.value, back.limit) == (
+        "MAX_ORDER_QTY",
+        "venue",
+        Decimal(3),
+        Decimal(2),
+    )
 
 
 def test_every_core_code_maps_to_a_class() -> None:

@@ -39,7 +39,10 @@ def test_reject_carries_code_level_figures_and_a_sentence() -> None:
         e.check(order(qty="2.5"))
     r = caught.value
     assert (r.code, r.level, r.value, r.limit) == ("MAX_ORDER_QTY", "global", Decimal("2.5"), Decimal(2))
-    assert r.message == "BUY 2.5 BTC/USDT:USDT on binance:usdm for main: order quantity 2.5 exceeds the global limit of 2"
+    assert (
+        r.message
+        == "BUY 2.5 BTC/USDT:USDT on binance:usdm for main: order quantity 2.5 exceeds the global limit of 2"
+    )
 
 
 # One scenario per code; the test below checks the list covers REJECT_CODES.

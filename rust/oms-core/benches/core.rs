@@ -24,7 +24,9 @@ fn positions(c: &mut Criterion) {
             black_box(book.apply_fill(&key, side, qty, price, fee, Some(1)).unwrap());
         })
     });
-    c.bench_function("positions/read (seqlock)", |b| b.iter(|| black_box(book.get(&key).unwrap())));
+    c.bench_function("positions/read (seqlock)", |b| {
+        b.iter(|| black_box(book.get(&key).unwrap()))
+    });
 }
 
 fn risk(c: &mut Criterion) {
@@ -43,10 +45,20 @@ fn risk(c: &mut Criterion) {
             },
         )
         .unwrap();
-    engine.set_reference_price("binance:spot", "BTC/USDT", Price::parse("50000").unwrap()).unwrap();
+    engine
+        .set_reference_price("binance:spot", "BTC/USDT", Price::parse("50000").unwrap())
+        .unwrap();
     let make = || {
-        OrderTicket::new("main", "binance:spot", "BTC/USDT", Side::Buy, Quantity::parse("0.01").unwrap(), Some(Price::parse("50010").unwrap()), false)
-            .unwrap()
+        OrderTicket::new(
+            "main",
+            "binance:spot",
+            "BTC/USDT",
+            Side::Buy,
+            Quantity::parse("0.01").unwrap(),
+            Some(Price::parse("50010").unwrap()),
+            false,
+        )
+        .unwrap()
     };
     c.bench_function("risk/check+release (all rules on)", |b| {
         b.iter_batched_ref(

@@ -23,7 +23,10 @@ fn to_set(cores: &[usize]) -> Result<libc::cpu_set_t> {
     }
     let available = online_cores();
     if let Some(bad) = cores.iter().find(|&&c| c >= available) {
-        return Err(fail(format!("core {bad} does not exist (this machine has cores 0-{})", available - 1)));
+        return Err(fail(format!(
+            "core {bad} does not exist (this machine has cores 0-{})",
+            available - 1
+        )));
     }
     // SAFETY: cpu_set_t is plain data; CPU_SET writes within it for c < CPU_SETSIZE.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
@@ -109,7 +112,11 @@ mod tests {
         })
         .join()
         .unwrap();
-        assert_eq!(current_thread_affinity().unwrap(), allowed, "other threads are untouched");
+        assert_eq!(
+            current_thread_affinity().unwrap(),
+            allowed,
+            "other threads are untouched"
+        );
     }
 
     #[test]

@@ -38,7 +38,10 @@ pub fn parse_scaled(input: &str, digits: u32, what: &'static str) -> Result<i128
         None => return Err(invalid("empty")),
     };
     let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], parse_exponent(&body[i + 1..]).ok_or_else(|| invalid("bad exponent"))?),
+        Some(i) => (
+            &body[..i],
+            parse_exponent(&body[i + 1..]).ok_or_else(|| invalid("bad exponent"))?,
+        ),
         None => (body, 0),
     };
     let (int_part, frac_part) = match mantissa.find('.') {
@@ -80,7 +83,11 @@ pub fn parse_scaled(input: &str, digits: u32, what: &'static str) -> Result<i128
         return Err(out_of_range());
     }
     // Parse with the sign so that i128::MIN (whose magnitude has no positive i128) fits.
-    let signed = if negative { format!("-{trimmed}") } else { trimmed.to_owned() };
+    let signed = if negative {
+        format!("-{trimmed}")
+    } else {
+        trimmed.to_owned()
+    };
     let d: i128 = signed.parse().map_err(|_| out_of_range())?;
     10i128
         .checked_pow(shift as u32)
@@ -266,11 +273,17 @@ impl Amount {
     }
 
     pub fn checked_add(self, other: Self) -> Result<Self> {
-        self.0.checked_add(other.0).map(Amount).ok_or(Error::Overflow { op: "amount add" })
+        self.0
+            .checked_add(other.0)
+            .map(Amount)
+            .ok_or(Error::Overflow { op: "amount add" })
     }
 
     pub fn checked_sub(self, other: Self) -> Result<Self> {
-        self.0.checked_sub(other.0).map(Amount).ok_or(Error::Overflow { op: "amount sub" })
+        self.0
+            .checked_sub(other.0)
+            .map(Amount)
+            .ok_or(Error::Overflow { op: "amount sub" })
     }
 
     pub fn is_negative(self) -> bool {
@@ -332,7 +345,9 @@ mod tests {
 
     #[test]
     fn rejects_what_does_not_fit_or_is_not_a_number() {
-        for bad in ["", "-", ".", "abc", "1.2.3", "NaN", "inf", "1e", "1e+", " 1", "1_000", "--1"] {
+        for bad in [
+            "", "-", ".", "abc", "1.2.3", "NaN", "inf", "1e", "1e+", " 1", "1_000", "--1",
+        ] {
             let err = Price::parse(bad).unwrap_err();
             assert_eq!(err.code(), "INVALID_NUMBER", "{bad:?}");
         }
@@ -350,12 +365,18 @@ mod tests {
         assert_eq!(Price::from_raw(-1).to_string(), "-0.00000001");
         assert_eq!(Price::from_raw(4_200_000_000).to_string(), "42");
         assert_eq!(Price::from_raw(0).to_string(), "0");
-        assert_eq!(Amount::notional(Quantity::from_raw(1), Price::from_raw(1)).to_string(), "0.0000000000000001");
+        assert_eq!(
+            Amount::notional(Quantity::from_raw(1), Price::from_raw(1)).to_string(),
+            "0.0000000000000001"
+        );
     }
 
     #[test]
     fn product_is_exact_and_rounding_is_half_even() {
-        let n = Amount::notional(Quantity::parse("0.00000003").unwrap(), Price::parse("99999.99999999").unwrap());
+        let n = Amount::notional(
+            Quantity::parse("0.00000003").unwrap(),
+            Price::parse("99999.99999999").unwrap(),
+        );
         assert_eq!(n.to_string(), "0.0029999999999997");
         assert_eq!(div_round_half_even(5, 2), 2);
         assert_eq!(div_round_half_even(7, 2), 4);
@@ -378,8 +399,14 @@ mod tests {
 
     #[test]
     fn checked_arithmetic_reports_overflow() {
-        assert_eq!(Price::MAX.checked_add(Price::from_raw(1)).unwrap_err().code(), "ARITHMETIC_OVERFLOW");
-        assert_eq!(Quantity::from_raw(i64::MIN).checked_abs().unwrap_err().code(), "ARITHMETIC_OVERFLOW");
+        assert_eq!(
+            Price::MAX.checked_add(Price::from_raw(1)).unwrap_err().code(),
+            "ARITHMETIC_OVERFLOW"
+        );
+        assert_eq!(
+            Quantity::from_raw(i64::MIN).checked_abs().unwrap_err().code(),
+            "ARITHMETIC_OVERFLOW"
+        );
         assert_eq!(Quantity::from_units(i64::MAX).unwrap_err().code(), "OUT_OF_RANGE");
     }
 

@@ -15,7 +15,10 @@ unsafe impl Send for LockedBuffer {}
 unsafe impl Sync for LockedBuffer {}
 
 fn memlock_limit() -> String {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: valid out-pointer.
     if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) } != 0 {
         return "unknown".into();

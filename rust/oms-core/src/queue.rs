@@ -222,7 +222,9 @@ mod tests {
         producers.into_iter().for_each(|h| h.join().unwrap());
         let mut all: Vec<u64> = consumers.into_iter().flat_map(|h| h.join().unwrap()).collect();
         all.sort_unstable();
-        let mut expected: Vec<u64> = (0..4u64).flat_map(|p| (0..10_000u64).map(move |i| p * 1_000_000 + i)).collect();
+        let mut expected: Vec<u64> = (0..4u64)
+            .flat_map(|p| (0..10_000u64).map(move |i| p * 1_000_000 + i))
+            .collect();
         expected.sort_unstable();
         assert_eq!(all, expected);
     }

@@ -47,9 +47,7 @@ pub fn create_file(path: &Path, size: u64) -> Result<File> {
         .mode(0o600)
         .open(path)
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Error::ShmExists {
-                path: path.to_owned(),
-            },
+            std::io::ErrorKind::AlreadyExists => Error::ShmExists { path: path.to_owned() },
             _ => Error::io(format!("creating {}", path.display()), e),
         })?;
     file.set_len(size)
@@ -64,9 +62,7 @@ pub fn open_file(path: &Path, writable: bool) -> Result<File> {
         .write(writable)
         .open(path)
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::ShmNotFound {
-                path: path.to_owned(),
-            },
+            std::io::ErrorKind::NotFound => Error::ShmNotFound { path: path.to_owned() },
             _ => Error::io(format!("opening {}", path.display()), e),
         })
 }

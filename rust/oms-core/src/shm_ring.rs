@@ -56,7 +56,10 @@ impl Role {
         match text {
             "producer" => Ok(Role::Producer),
             "consumer" => Ok(Role::Consumer),
-            _ => Err(Error::invalid("role", format!("{text:?} must be 'producer' or 'consumer'"))),
+            _ => Err(Error::invalid(
+                "role",
+                format!("{text:?} must be 'producer' or 'consumer'"),
+            )),
         }
     }
 
@@ -253,7 +256,11 @@ impl ShmRing {
         } else {
             Err(Error::invalid(
                 "role",
-                format!("this handle is the {}; only the {} may do that", self.role.name(), role.name()),
+                format!(
+                    "this handle is the {}; only the {} may do that",
+                    self.role.name(),
+                    role.name()
+                ),
             ))
         }
     }
@@ -481,13 +488,20 @@ mod tests {
         let err = ShmRing::attach_at(path.clone(), Role::Producer).err().unwrap();
         assert_eq!(err.code(), "SHM_BUSY");
         assert_eq!(p.try_get(|_| ()).unwrap_err().code(), "INVALID_ARGUMENT");
-        let again = ShmRing::create_at(path.clone(), 4096, Role::Consumer, false).err().unwrap();
+        let again = ShmRing::create_at(path.clone(), 4096, Role::Consumer, false)
+            .err()
+            .unwrap();
         assert_eq!(again.code(), "SHM_EXISTS");
-        let busy = ShmRing::create_at(path.clone(), 4096, Role::Consumer, true).err().unwrap();
+        let busy = ShmRing::create_at(path.clone(), 4096, Role::Consumer, true)
+            .err()
+            .unwrap();
         assert_eq!(busy.code(), "SHM_BUSY");
         drop(p);
         assert!(!path.exists(), "creator removes the file");
-        assert_eq!(ShmRing::attach_at(path, Role::Consumer).err().unwrap().code(), "SHM_NOT_FOUND");
+        assert_eq!(
+            ShmRing::attach_at(path, Role::Consumer).err().unwrap().code(),
+            "SHM_NOT_FOUND"
+        );
     }
 
     #[test]
@@ -508,11 +522,16 @@ mod tests {
     fn rejects_bad_names_capacities_and_foreign_files() {
         assert_eq!(shm::shm_path("../x", "ring").unwrap_err().code(), "INVALID_ARGUMENT");
         let dir = tempfile::tempdir().unwrap();
-        let err = ShmRing::create_at(dir.path().join("a"), 100, Role::Producer, false).err().unwrap();
+        let err = ShmRing::create_at(dir.path().join("a"), 100, Role::Producer, false)
+            .err()
+            .unwrap();
         assert_eq!(err.code(), "INVALID_ARGUMENT");
         let junk = dir.path().join("junk.ring");
         std::fs::write(&junk, vec![1u8; HEADER_SIZE + 4096]).unwrap();
-        assert_eq!(ShmRing::attach_at(junk, Role::Consumer).err().unwrap().code(), "SHM_LAYOUT");
+        assert_eq!(
+            ShmRing::attach_at(junk, Role::Consumer).err().unwrap().code(),
+            "SHM_LAYOUT"
+        );
     }
 
     #[test]

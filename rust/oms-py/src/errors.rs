@@ -47,9 +47,9 @@ fn build(py: Python<'_>, class: &str, message: String, code: &str, details: Opti
     match made {
         Ok(instance) => PyErr::from_value(instance),
         // Only if oms.errors itself cannot be imported: still say what happened.
-        Err(import_error) => {
-            pyo3::exceptions::PyRuntimeError::new_err(format!("{message} [{code}] (and oms.errors failed: {import_error})"))
-        }
+        Err(import_error) => pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "{message} [{code}] (and oms.errors failed: {import_error})"
+        )),
     }
 }
 

@@ -29,8 +29,12 @@ pub fn parse_value(value: &Bound<'_, PyAny>, digits: u32, what: &'static str) ->
         return Err(invalid("a bool is not a number".into()));
     }
     if value.is_instance_of::<PyInt>() {
-        let units: i128 = value.extract().map_err(|_| invalid(format!("{value} is out of range")))?;
-        return units.checked_mul(10i128.pow(digits)).ok_or_else(|| invalid(format!("{value} is out of range")));
+        let units: i128 = value
+            .extract()
+            .map_err(|_| invalid(format!("{value} is out of range")))?;
+        return units
+            .checked_mul(10i128.pow(digits))
+            .ok_or_else(|| invalid(format!("{value} is out of range")));
     }
     if value.is_instance_of::<PyFloat>() {
         return Err(invalid(format!(

@@ -23,8 +23,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("POSITION_RECORD_SIZE", RECORD_SIZE)?;
     m.add("POSITION_SLOT_SIZE", SLOT_SIZE)?;
     m.add("POSITION_HEADER_SIZE", HEADER_SIZE)?;
-    let fields: Vec<(&str, usize, usize, &str, u32)> =
-        FIELDS.iter().map(|f| (f.name, f.offset, f.size, f.kind, f.scale)).collect();
+    let fields: Vec<(&str, usize, usize, &str, u32)> = FIELDS
+        .iter()
+        .map(|f| (f.name, f.offset, f.size, f.kind, f.scale))
+        .collect();
     m.add("POSITION_FIELDS", fields)?;
     let codes: Vec<&str> = oms_core::risk::RejectCode::ALL.iter().map(|c| c.as_str()).collect();
     m.add("REJECT_CODES", codes)?;

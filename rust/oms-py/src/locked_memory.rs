@@ -18,7 +18,9 @@ pub struct LockedBuffer {
 
 impl LockedBuffer {
     fn open(&mut self) -> PyResult<&mut CoreBuffer> {
-        self.buffer.as_mut().ok_or_else(|| to_py(Error::Closed { what: "locked buffer" }))
+        self.buffer
+            .as_mut()
+            .ok_or_else(|| to_py(Error::Closed { what: "locked buffer" }))
     }
 }
 
@@ -45,12 +47,19 @@ impl LockedBuffer {
     #[pyo3(signature = (data, offset = 0))]
     fn write(&mut self, data: &[u8], offset: usize) -> PyResult<()> {
         let buf = self.open()?;
-        let end = offset.checked_add(data.len()).filter(|&e| e <= buf.len()).ok_or_else(|| {
-            to_py(Error::InvalidArgument {
-                field: "data",
-                reason: format!("{} bytes at offset {offset} do not fit in {} bytes", data.len(), buf.len()),
-            })
-        })?;
+        let end = offset
+            .checked_add(data.len())
+            .filter(|&e| e <= buf.len())
+            .ok_or_else(|| {
+                to_py(Error::InvalidArgument {
+                    field: "data",
+                    reason: format!(
+                        "{} bytes at offset {offset} do not fit in {} bytes",
+                        data.len(),
+                        buf.len()
+                    ),
+                })
+            })?;
         buf.as_mut_slice()[offset..end].copy_from_slice(data);
         Ok(())
     }
@@ -64,7 +73,9 @@ impl LockedBuffer {
     /// Zero, unlock and free the memory now (also done when garbage-collected).
     fn close(&mut self) -> PyResult<()> {
         if self.exports > 0 {
-            return Err(PyBufferError::new_err("a memoryview of this buffer is still alive; release it first"));
+            return Err(PyBufferError::new_err(
+                "a memoryview of this buffer is still alive; release it first",
+            ));
         }
         self.buffer = None;
         Ok(())
@@ -74,7 +85,12 @@ impl LockedBuffer {
         slf
     }
 
-    fn __exit__(&mut self, _exc_type: &Bound<'_, PyAny>, _exc: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn __exit__(
+        &mut self,
+        _exc_type: &Bound<'_, PyAny>,
+        _exc: &Bound<'_, PyAny>,
+        _tb: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
         self.close()?;
         Ok(false)
     }

@@ -35,7 +35,9 @@ impl PositionBook {
     #[staticmethod]
     #[pyo3(signature = (name, capacity = 4096, reopen = false))]
     fn create(name: &str, capacity: usize, reopen: bool) -> PyResult<Self> {
-        CoreBook::create(name, capacity, reopen).map(|book| PositionBook { book }).py()
+        CoreBook::create(name, capacity, reopen)
+            .map(|book| PositionBook { book })
+            .py()
     }
 
     /// Attach read-only, from any process.
@@ -98,9 +100,19 @@ impl PositionBook {
     }
 
     #[pyo3(signature = (account, venue, symbol, leverage, ts_ns = None))]
-    fn set_leverage(&mut self, account: &str, venue: &str, symbol: &str, leverage: &Bound<'_, PyAny>, ts_ns: Option<i64>) -> PyResult<()> {
+    fn set_leverage(
+        &mut self,
+        account: &str,
+        venue: &str,
+        symbol: &str,
+        leverage: &Bound<'_, PyAny>,
+        ts_ns: Option<i64>,
+    ) -> PyResult<()> {
         let leverage = quantity(leverage, "leverage")?;
-        self.book.set_leverage(&key(account, venue, symbol)?, leverage, ts_ns).py().map(|_| ())
+        self.book
+            .set_leverage(&key(account, venue, symbol)?, leverage, ts_ns)
+            .py()
+            .map(|_| ())
     }
 
     fn get(&mut self, account: &str, venue: &str, symbol: &str) -> PyResult<Option<Position>> {
@@ -273,4 +285,3 @@ impl AggregatePosition {
         )
     }
 }
-

@@ -102,9 +102,7 @@ impl Queue {
             Err(Error::Empty { .. }) => None,
             Err(e) => Some(Err(e)),
         })?;
-        outcome
-            .unwrap_or(Err(Error::Empty { what: "queue" }))
-            .map_err(to_py)
+        outcome.unwrap_or(Err(Error::Empty { what: "queue" })).map_err(to_py)
     }
 
     fn get_nowait(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {

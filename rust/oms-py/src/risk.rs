@@ -5,7 +5,9 @@
 use crate::errors::{reject_to_py, to_py, IntoPyResult};
 use crate::fixed::{amount, optional, quantity, to_decimal};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
-use oms_core::risk::{OrderTicket, RiskEngine as CoreEngine, RiskLimits as CoreLimits, Scope, TicketState, TradingState};
+use oms_core::risk::{
+    OrderTicket, RiskEngine as CoreEngine, RiskLimits as CoreLimits, Scope, TicketState, TradingState,
+};
 use oms_core::{Error, Side};
 use pyo3::prelude::*;
 
@@ -58,7 +60,10 @@ impl RiskOrder {
     }
     #[getter]
     fn price<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.ticket.price.map(|p| to_decimal(py, p.raw().into(), SCALE_DIGITS)).transpose()
+        self.ticket
+            .price
+            .map(|p| to_decimal(py, p.raw().into(), SCALE_DIGITS))
+            .transpose()
     }
     #[getter]
     fn reduce_only(&self) -> bool {
@@ -152,23 +157,38 @@ impl RiskLimits {
 
     #[getter]
     fn max_order_qty<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.limits.max_order_qty.map(|v| to_decimal(py, v.raw().into(), SCALE_DIGITS)).transpose()
+        self.limits
+            .max_order_qty
+            .map(|v| to_decimal(py, v.raw().into(), SCALE_DIGITS))
+            .transpose()
     }
     #[getter]
     fn max_order_notional<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.limits.max_order_notional.map(|v| to_decimal(py, v.raw(), AMOUNT_SCALE_DIGITS)).transpose()
+        self.limits
+            .max_order_notional
+            .map(|v| to_decimal(py, v.raw(), AMOUNT_SCALE_DIGITS))
+            .transpose()
     }
     #[getter]
     fn max_position_qty<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.limits.max_position_qty.map(|v| to_decimal(py, v.raw().into(), SCALE_DIGITS)).transpose()
+        self.limits
+            .max_position_qty
+            .map(|v| to_decimal(py, v.raw().into(), SCALE_DIGITS))
+            .transpose()
     }
     #[getter]
     fn max_gross_exposure<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.limits.max_gross_exposure.map(|v| to_decimal(py, v.raw(), AMOUNT_SCALE_DIGITS)).transpose()
+        self.limits
+            .max_gross_exposure
+            .map(|v| to_decimal(py, v.raw(), AMOUNT_SCALE_DIGITS))
+            .transpose()
     }
     #[getter]
     fn max_leverage<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.limits.max_leverage.map(|v| to_decimal(py, v.raw().into(), SCALE_DIGITS)).transpose()
+        self.limits
+            .max_leverage
+            .map(|v| to_decimal(py, v.raw().into(), SCALE_DIGITS))
+            .transpose()
     }
     #[getter]
     fn price_band_bps(&self) -> Option<u32> {
@@ -188,11 +208,17 @@ impl RiskLimits {
     }
     #[getter]
     fn daily_loss_limit<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.limits.daily_loss_limit.map(|v| to_decimal(py, v.raw(), AMOUNT_SCALE_DIGITS)).transpose()
+        self.limits
+            .daily_loss_limit
+            .map(|v| to_decimal(py, v.raw(), AMOUNT_SCALE_DIGITS))
+            .transpose()
     }
     #[getter]
     fn daily_loss_reducing<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.limits.daily_loss_reducing.map(|v| to_decimal(py, v.raw(), AMOUNT_SCALE_DIGITS)).transpose()
+        self.limits
+            .daily_loss_reducing
+            .map(|v| to_decimal(py, v.raw(), AMOUNT_SCALE_DIGITS))
+            .transpose()
     }
 
     fn __repr__(&self) -> String {
@@ -232,7 +258,14 @@ fn scope(account: Option<String>, venue: Option<String>, symbol: Option<String>)
 }
 
 fn context(t: &OrderTicket) -> String {
-    format!("{} {} {} on {} for {}", t.side.as_str(), t.qty, t.symbol, t.venue, t.account)
+    format!(
+        "{} {} {} on {} for {}",
+        t.side.as_str(),
+        t.qty,
+        t.symbol,
+        t.venue,
+        t.account
+    )
 }
 
 #[pyclass(frozen, module = "oms._core")]
@@ -244,19 +277,34 @@ pub struct RiskEngine {
 impl RiskEngine {
     #[new]
     fn new() -> Self {
-        RiskEngine { engine: CoreEngine::new() }
+        RiskEngine {
+            engine: CoreEngine::new(),
+        }
     }
 
     /// Set the limits of one scope: global (no keyword), `account=`, `venue=`, or
     /// `symbol=` (all venues, or one with `venue=`).
     #[pyo3(signature = (limits, *, account = None, venue = None, symbol = None))]
-    fn set_limits(&self, limits: &RiskLimits, account: Option<String>, venue: Option<String>, symbol: Option<String>) -> PyResult<()> {
-        self.engine.set_limits(scope(account, venue, symbol)?, limits.limits.clone()).py()
+    fn set_limits(
+        &self,
+        limits: &RiskLimits,
+        account: Option<String>,
+        venue: Option<String>,
+        symbol: Option<String>,
+    ) -> PyResult<()> {
+        self.engine
+            .set_limits(scope(account, venue, symbol)?, limits.limits.clone())
+            .py()
     }
 
     /// The limits set at exactly that scope, or None.
     #[pyo3(signature = (*, account = None, venue = None, symbol = None))]
-    fn limits(&self, account: Option<String>, venue: Option<String>, symbol: Option<String>) -> PyResult<Option<RiskLimits>> {
+    fn limits(
+        &self,
+        account: Option<String>,
+        venue: Option<String>,
+        symbol: Option<String>,
+    ) -> PyResult<Option<RiskLimits>> {
         let found = self.engine.limits(&scope(account, venue, symbol)?);
         Ok(found.map(|limits| RiskLimits { limits }))
     }
@@ -265,7 +313,9 @@ impl RiskEngine {
     /// Raises `oms.errors.RiskRejected` (with the rule's code) on reject.
     fn check(&self, py: Python<'_>, order: &Bound<'_, RiskOrder>) -> PyResult<()> {
         let ticket = &order.get().ticket;
-        self.engine.check(ticket).map_err(|r| reject_to_py(py, &r, &context(ticket)))
+        self.engine
+            .check(ticket)
+            .map_err(|r| reject_to_py(py, &r, &context(ticket)))
     }
 
     /// Does nothing with the same argument as `check`: the floor benchmarks compare against.
@@ -296,7 +346,14 @@ impl RiskEngine {
     }
 
     /// Record a leverage setting; raises RiskRejected(MAX_LEVERAGE) above the cap.
-    fn set_leverage(&self, py: Python<'_>, account: &str, venue: &str, symbol: &str, leverage: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn set_leverage(
+        &self,
+        py: Python<'_>,
+        account: &str,
+        venue: &str,
+        symbol: &str,
+        leverage: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let leverage = quantity(leverage, "leverage")?;
         let context = format!("leverage {leverage} for {symbol} on {venue} for {account}");
         self.engine
@@ -348,7 +405,11 @@ impl RiskEngine {
     }
 
     fn position<'py>(&self, py: Python<'py>, account: &str, venue: &str, symbol: &str) -> PyResult<Bound<'py, PyAny>> {
-        to_decimal(py, self.engine.position(account, venue, symbol).raw().into(), SCALE_DIGITS)
+        to_decimal(
+            py,
+            self.engine.position(account, venue, symbol).raw().into(),
+            SCALE_DIGITS,
+        )
     }
 
     /// Open orders: global, or of one venue / one account.
@@ -360,8 +421,12 @@ impl RiskEngine {
     /// Gross exposure (positions at reference price + open orders): global, or of
     /// one venue / one account.
     #[pyo3(signature = (*, venue = None, account = None))]
-    fn gross_exposure<'py>(&self, py: Python<'py>, venue: Option<&str>, account: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    fn gross_exposure<'py>(
+        &self,
+        py: Python<'py>,
+        venue: Option<&str>,
+        account: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         to_decimal(py, self.engine.usage(venue, account).1.raw(), AMOUNT_SCALE_DIGITS)
     }
 }
-

@@ -22,10 +22,12 @@ impl ShmRing {
     /// Create `/dev/shm/oms.<name>.ring` with `capacity` data bytes (a power of two)
     /// and take `role`. The creating handle removes the file when closed.
     #[staticmethod]
-    #[pyo3(signature = (name, capacity = 1 << 20, role = "producer", replace = false))]
+    #[pyo3(signature = (name, capacity = 1048576, role = "producer", replace = false))]
     fn create(name: &str, capacity: usize, role: &str, replace: bool) -> PyResult<Self> {
         let role = Role::parse(role).py()?;
-        CoreRing::create(name, capacity, role, replace).map(|ring| ShmRing { ring }).py()
+        CoreRing::create(name, capacity, role, replace)
+            .map(|ring| ShmRing { ring })
+            .py()
     }
 
     /// Attach to an existing ring and take `role`.
@@ -83,7 +85,9 @@ impl ShmRing {
                 Err(Error::Full { .. }) if block && remaining(deadline) != Some(Duration::ZERO) => {
                     let ring = &mut self.ring;
                     let len = data.len();
-                    wait_in_slices(py, remaining(deadline), |slice| ring.wait_for_space(len, slice).then_some(()))?;
+                    wait_in_slices(py, remaining(deadline), |slice| {
+                        ring.wait_for_space(len, slice).then_some(())
+                    })?;
                 }
                 Err(e) => return Err(to_py(e)),
             }
@@ -132,7 +136,12 @@ impl ShmRing {
     /// Wait up to `timeout` seconds (None: forever, 0: not at all) for one message,
     /// then take up to `max_items` that are there. Returns a list, empty on timeout.
     #[pyo3(signature = (max_items, timeout = 0.0))]
-    fn get_many<'py>(&mut self, py: Python<'py>, max_items: usize, timeout: Option<f64>) -> PyResult<Bound<'py, PyList>> {
+    fn get_many<'py>(
+        &mut self,
+        py: Python<'py>,
+        max_items: usize,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let mut out: Vec<Py<PyBytes>> = Vec::new();
         if max_items > 0 && timeout != Some(0.0) {
             let deadline = timeout_arg(timeout)?.map(|t| Instant::now() + t);
@@ -160,7 +169,12 @@ impl ShmRing {
         slf
     }
 
-    fn __exit__(&mut self, _exc_type: &Bound<'_, PyAny>, _exc: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn __exit__(
+        &mut self,
+        _exc_type: &Bound<'_, PyAny>,
+        _exc: &Bound<'_, PyAny>,
+        _tb: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
         self.close()?;
         Ok(false)
     }

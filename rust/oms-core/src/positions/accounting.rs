@@ -13,7 +13,9 @@ use crate::fixed::{div_round_half_even, mul_div_round, Amount, Price, Quantity};
 use crate::side::Side;
 
 fn overflow() -> Error {
-    Error::Overflow { op: "position accounting" }
+    Error::Overflow {
+        op: "position accounting",
+    }
 }
 
 /// What one fill did to a position.
@@ -27,7 +29,13 @@ pub struct FillEffect {
 
 /// Apply one fill (open / increase / reduce / close / flip, long or short).
 /// On error the record is unchanged.
-pub fn apply_fill(rec: &mut PositionRecord, side: Side, qty: Quantity, price: Price, fee: Amount) -> Result<FillEffect> {
+pub fn apply_fill(
+    rec: &mut PositionRecord,
+    side: Side,
+    qty: Quantity,
+    price: Price,
+    fee: Amount,
+) -> Result<FillEffect> {
     if qty.raw() <= 0 {
         return Err(Error::invalid("qty", format!("fill quantity {qty} must be positive")));
     }
@@ -175,8 +183,18 @@ mod tests {
         let mut r = PositionRecord::zeroed();
         fill(&mut r, Side::Buy, "1", "10");
         let before = r;
-        assert_eq!(apply_fill(&mut r, Side::Buy, q("0"), p("1"), Amount::ZERO).unwrap_err().code(), "INVALID_ARGUMENT");
-        assert_eq!(apply_fill(&mut r, Side::Buy, q("1"), p("-1"), Amount::ZERO).unwrap_err().code(), "INVALID_ARGUMENT");
+        assert_eq!(
+            apply_fill(&mut r, Side::Buy, q("0"), p("1"), Amount::ZERO)
+                .unwrap_err()
+                .code(),
+            "INVALID_ARGUMENT"
+        );
+        assert_eq!(
+            apply_fill(&mut r, Side::Buy, q("1"), p("-1"), Amount::ZERO)
+                .unwrap_err()
+                .code(),
+            "INVALID_ARGUMENT"
+        );
         let huge = apply_fill(&mut r, Side::Buy, Quantity::MAX, p("1"), Amount::ZERO).unwrap_err();
         assert_eq!(huge.code(), "ARITHMETIC_OVERFLOW");
         assert_eq!(r, before);

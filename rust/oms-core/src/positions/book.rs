@@ -156,7 +156,10 @@ impl PositionBook {
 
     pub fn create_at(path: PathBuf, capacity: usize, reopen: bool) -> Result<PositionBook> {
         if capacity == 0 || capacity > 1 << 24 {
-            return Err(Error::invalid("capacity", format!("{capacity} must be between 1 and 16777216 slots")));
+            return Err(Error::invalid(
+                "capacity",
+                format!("{capacity} must be between 1 and 16777216 slots"),
+            ));
         }
         if reopen && path.exists() {
             return Self::open_writer(path);
@@ -357,7 +360,9 @@ impl PositionBook {
         }
         let index = self.len();
         if index >= self.capacity {
-            return Err(Error::BookFull { capacity: self.capacity });
+            return Err(Error::BookFull {
+                capacity: self.capacity,
+            });
         }
         let mut rec = PositionRecord::zeroed();
         rec.account = key.account;
@@ -378,7 +383,12 @@ impl PositionBook {
     }
 
     /// Read-modify-publish one slot (writer only).
-    fn update<R>(&mut self, index: usize, ts_ns: Option<i64>, change: impl FnOnce(&mut PositionRecord) -> Result<R>) -> Result<(R, PositionRecord)> {
+    fn update<R>(
+        &mut self,
+        index: usize,
+        ts_ns: Option<i64>,
+        change: impl FnOnce(&mut PositionRecord) -> Result<R>,
+    ) -> Result<(R, PositionRecord)> {
         let mut rec = self.read_slot(index)?;
         let out = change(&mut rec)?;
         rec.update_seq = self.next_seq();
@@ -406,7 +416,10 @@ impl PositionBook {
     /// Mark every account's position in (venue, symbol); returns how many changed.
     pub fn mark(&mut self, venue: &str, symbol: &str, price: Price, ts_ns: Option<i64>) -> Result<usize> {
         self.require_writer()?;
-        let market = (pack::<VENUE_LEN>("venue", venue)?, pack::<SYMBOL_LEN>("symbol", symbol)?);
+        let market = (
+            pack::<VENUE_LEN>("venue", venue)?,
+            pack::<SYMBOL_LEN>("symbol", symbol)?,
+        );
         let indexes = self.markets.get(&market).cloned().unwrap_or_default();
         for &index in &indexes {
             self.update(index, ts_ns, |rec| accounting::mark(rec, price))?;
@@ -415,7 +428,12 @@ impl PositionBook {
     }
 
     /// Record the leverage setting of a position (creating the slot if needed).
-    pub fn set_leverage(&mut self, key: &PositionKey, leverage: Quantity, ts_ns: Option<i64>) -> Result<PositionRecord> {
+    pub fn set_leverage(
+        &mut self,
+        key: &PositionKey,
+        leverage: Quantity,
+        ts_ns: Option<i64>,
+    ) -> Result<PositionRecord> {
         self.require_writer()?;
         if leverage.raw() <= 0 {
             return Err(Error::invalid("leverage", format!("{leverage} must be positive")));
@@ -507,7 +525,8 @@ fn validate(file: &File, path: &Path) -> Result<usize> {
     if header.magic != MAGIC {
         return Err(layout("not an oms position book (bad magic)".into()));
     }
-    if header.version != VERSION || header.record_size as usize != RECORD_SIZE || header.slot_size as usize != SLOT_SIZE {
+    if header.version != VERSION || header.record_size as usize != RECORD_SIZE || header.slot_size as usize != SLOT_SIZE
+    {
         return Err(layout(format!(
             "book version {} with {}-byte records in {}-byte slots; this build uses version {VERSION}, {RECORD_SIZE} and {SLOT_SIZE}",
             header.version, header.record_size, header.slot_size
@@ -546,14 +565,17 @@ mod tests {
         let path = dir.path().join("b.positions");
         let mut w = PositionBook::create_at(path.clone(), 8, false).unwrap();
         let k = key("main", "binance:usdm", "BTC/USDT:USDT");
-        w.apply_fill(&k, Side::Buy, q("2"), p("100"), Amount::ZERO, Some(5)).unwrap();
+        w.apply_fill(&k, Side::Buy, q("2"), p("100"), Amount::ZERO, Some(5))
+            .unwrap();
         assert_eq!(w.mark("binance:usdm", "BTC/USDT:USDT", p("110"), Some(6)).unwrap(), 1);
         let mut r = PositionBook::attach_at(path.clone()).unwrap();
         let rec = r.get(&k).unwrap().unwrap();
         assert_eq!((rec.qty, rec.updated_ns, rec.update_seq), (q("2").raw(), 6, 2));
         assert_eq!(Amount::from_raw(rec.unrealized_pnl).to_string(), "20");
         assert_eq!(r.get(&key("other", "binance:usdm", "BTC/USDT:USDT")).unwrap(), None);
-        let err = r.apply_fill(&k, Side::Buy, q("1"), p("1"), Amount::ZERO, None).unwrap_err();
+        let err = r
+            .apply_fill(&k, Side::Buy, q("1"), p("1"), Amount::ZERO, None)
+            .unwrap_err();
         assert_eq!(err.code(), "READ_ONLY");
         assert_eq!(PositionBook::create_at(path, 8, true).err().unwrap().code(), "SHM_BUSY");
     }
@@ -565,11 +587,16 @@ mod tests {
         let k = key("a", "binance:spot", "ETH/USDT");
         {
             let mut w = PositionBook::create_at(path.clone(), 4, false).unwrap();
-            w.apply_fill(&k, Side::Sell, q("1"), p("3000"), Amount::ZERO, None).unwrap();
+            w.apply_fill(&k, Side::Sell, q("1"), p("3000"), Amount::ZERO, None)
+                .unwrap();
         }
-        assert_eq!(PositionBook::create_at(path.clone(), 4, false).err().unwrap().code(), "SHM_EXISTS");
+        assert_eq!(
+            PositionBook::create_at(path.clone(), 4, false).err().unwrap().code(),
+            "SHM_EXISTS"
+        );
         let mut w = PositionBook::create_at(path, 4, true).unwrap();
-        w.apply_fill(&k, Side::Sell, q("1"), p("3100"), Amount::ZERO, None).unwrap();
+        w.apply_fill(&k, Side::Sell, q("1"), p("3100"), Amount::ZERO, None)
+            .unwrap();
         let rec = w.get(&k).unwrap().unwrap();
         assert_eq!((rec.qty, rec.fill_count), (q("-2").raw(), 2));
         assert_eq!(w.mark("binance:spot", "ETH/USDT", p("3000"), None).unwrap(), 1);
@@ -579,26 +606,67 @@ mod tests {
     fn full_book_and_bad_keys_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = PositionBook::create_at(dir.path().join("f.positions"), 1, false).unwrap();
-        w.apply_fill(&key("a", "v", "X/Y"), Side::Buy, q("1"), p("1"), Amount::ZERO, None).unwrap();
-        let err = w.apply_fill(&key("a", "v", "Z/Y"), Side::Buy, q("1"), p("1"), Amount::ZERO, None).unwrap_err();
+        w.apply_fill(&key("a", "v", "X/Y"), Side::Buy, q("1"), p("1"), Amount::ZERO, None)
+            .unwrap();
+        let err = w
+            .apply_fill(&key("a", "v", "Z/Y"), Side::Buy, q("1"), p("1"), Amount::ZERO, None)
+            .unwrap_err();
         assert_eq!(err.code(), "BOOK_FULL");
         assert_eq!(PositionKey::new("", "v", "s").unwrap_err().code(), "INVALID_ARGUMENT");
-        assert_eq!(PositionKey::new("a", "venue-name-too-long", "s").unwrap_err().code(), "INVALID_ARGUMENT");
+        assert_eq!(
+            PositionKey::new("a", "venue-name-too-long", "s").unwrap_err().code(),
+            "INVALID_ARGUMENT"
+        );
     }
 
     #[test]
     fn aggregate_nets_across_venues_per_base_and_quote() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = PositionBook::create_at(dir.path().join("g.positions"), 8, false).unwrap();
-        w.apply_fill(&key("a", "binance:spot", "BTC/USDT"), Side::Buy, q("1.5"), p("100"), Amount::ZERO, None).unwrap();
-        w.apply_fill(&key("a", "binance:usdm", "BTC/USDT:USDT"), Side::Sell, q("1"), p("101"), Amount::ZERO, None).unwrap();
-        w.apply_fill(&key("b", "bybit:linear", "BTC/USDT:USDT"), Side::Sell, q("0.25"), p("102"), Amount::ZERO, None).unwrap();
-        w.apply_fill(&key("a", "upbit:spot", "BTC/KRW"), Side::Buy, q("0.1"), p("90000000"), Amount::ZERO, None).unwrap();
+        w.apply_fill(
+            &key("a", "binance:spot", "BTC/USDT"),
+            Side::Buy,
+            q("1.5"),
+            p("100"),
+            Amount::ZERO,
+            None,
+        )
+        .unwrap();
+        w.apply_fill(
+            &key("a", "binance:usdm", "BTC/USDT:USDT"),
+            Side::Sell,
+            q("1"),
+            p("101"),
+            Amount::ZERO,
+            None,
+        )
+        .unwrap();
+        w.apply_fill(
+            &key("b", "bybit:linear", "BTC/USDT:USDT"),
+            Side::Sell,
+            q("0.25"),
+            p("102"),
+            Amount::ZERO,
+            None,
+        )
+        .unwrap();
+        w.apply_fill(
+            &key("a", "upbit:spot", "BTC/KRW"),
+            Side::Buy,
+            q("0.1"),
+            p("90000000"),
+            Amount::ZERO,
+            None,
+        )
+        .unwrap();
         let all = w.aggregate(None).unwrap();
         assert_eq!(all.len(), 2);
         let usdt = &all[0];
         assert_eq!((usdt.base.as_str(), usdt.quote.as_str()), ("BTC", "USDT"));
-        assert_eq!((usdt.net_qty, usdt.long_qty, usdt.short_qty), (q("0.25"), q("1.5"), q("1.25")));
+        assert_eq!(
+            (usdt.net_qty, usdt.long_qty, usdt.short_qty),
+            (q("0.25"), q("1.5"), q("1.25"))
+        );
         assert_eq!(usdt.positions, 3);
         let only_a = w.aggregate(Some("a")).unwrap();
         assert_eq!(only_a[0].net_qty, q("0.5"));
@@ -615,8 +683,15 @@ mod tests {
         let writer = std::thread::spawn(move || {
             // Buying 1 at price n for n = 2..N keeps cost == qty*(qty+1)/2 (in units).
             for n in 2..20_000i64 {
-                w.apply_fill(&k, Side::Buy, Quantity::from_raw(crate::fixed::SCALE), Price::from_units(n).unwrap(), Amount::ZERO, None)
-                    .unwrap();
+                w.apply_fill(
+                    &k,
+                    Side::Buy,
+                    Quantity::from_raw(crate::fixed::SCALE),
+                    Price::from_units(n).unwrap(),
+                    Amount::ZERO,
+                    None,
+                )
+                .unwrap();
             }
         });
         let mut r = PositionBook::attach_at(path).unwrap();

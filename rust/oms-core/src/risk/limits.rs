@@ -38,7 +38,10 @@ pub enum Scope {
     Account(String),
     Venue(String),
     /// A unified symbol on one venue, or on every venue when `venue` is `None`.
-    Symbol { venue: Option<String>, symbol: String },
+    Symbol {
+        venue: Option<String>,
+        symbol: String,
+    },
 }
 
 fn strictest<T: Ord + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
@@ -96,7 +99,10 @@ impl RiskLimits {
         }
         let has_loss = self.daily_loss_limit.is_some() || self.daily_loss_reducing.is_some();
         if has_loss && *scope != Scope::Global {
-            return Err(Error::invalid("daily_loss_limit", "daily loss limits apply to the whole book: set them globally"));
+            return Err(Error::invalid(
+                "daily_loss_limit",
+                "daily loss limits apply to the whole book: set them globally",
+            ));
         }
         if let (Some(reducing), Some(limit)) = (self.daily_loss_reducing, self.daily_loss_limit) {
             if reducing > limit {
@@ -184,7 +190,11 @@ mod tests {
             max_order_qty: Some(Quantity::ZERO),
             ..Default::default()
         };
-        assert!(bad.validate(&Scope::Global).unwrap_err().to_string().starts_with("max_order_qty"));
+        assert!(bad
+            .validate(&Scope::Global)
+            .unwrap_err()
+            .to_string()
+            .starts_with("max_order_qty"));
         let loss = RiskLimits {
             daily_loss_limit: Some(Amount::from_units(100)),
             ..Default::default()

@@ -16,9 +16,9 @@ pub mod reject;
 pub mod rules;
 pub mod state;
 mod tables;
-pub mod ticket;
 #[cfg(test)]
 mod tests;
+pub mod ticket;
 
 pub use limits::{LevelLimits, RateParams, RiskLimits, Scope};
 pub use reject::{Level, Reject, RejectCode};
@@ -114,7 +114,10 @@ impl RiskEngine {
     /// and valuing positions; re-values every account's position there.
     pub fn set_reference_price(&self, venue: &str, symbol: &str, price: Price) -> Result<()> {
         if price.raw() <= 0 {
-            return Err(crate::error::Error::invalid("price", format!("reference price {price} must be positive")));
+            return Err(crate::error::Error::invalid(
+                "price",
+                format!("reference price {price} must be positive"),
+            ));
         }
         let market = {
             let snapshot = self.snapshot.load();
@@ -148,7 +151,13 @@ impl RiskEngine {
     }
 
     /// Record a leverage change, refusing one above the applicable cap.
-    pub fn set_leverage(&self, account: &str, venue: &str, symbol: &str, leverage: Quantity) -> std::result::Result<(), Reject> {
+    pub fn set_leverage(
+        &self,
+        account: &str,
+        venue: &str,
+        symbol: &str,
+        leverage: Quantity,
+    ) -> std::result::Result<(), Reject> {
         let route = self.route(account, venue, symbol);
         rules::max_leverage(leverage.raw(), route.order.max_leverage)?;
         route.instrument.leverage.store(leverage.raw(), Ordering::Release);
@@ -220,7 +229,13 @@ impl RiskEngine {
 
         let (state, cause) = self.state.get();
         let loss = -i128::from(self.daily_pnl.load(Ordering::Acquire));
-        rules::trading_state(state, cause, reduces, loss, self.daily_loss_limit.load(Ordering::Acquire).into())?;
+        rules::trading_state(
+            state,
+            cause,
+            reduces,
+            loss,
+            self.daily_loss_limit.load(Ordering::Acquire).into(),
+        )?;
         rules::reduce_only(ticket.reduce_only, reduces)?;
         rules::max_order_qty(ticket.qty, route.order.max_order_qty)?;
         let reference = inst.market.reference_price.load(Ordering::Acquire);
@@ -243,10 +258,16 @@ impl RiskEngine {
     /// venue's truth wins — but release nothing twice.
     pub fn on_fill(&self, ticket: &OrderTicket, qty: Quantity, price: Price) -> Result<()> {
         if qty.raw() <= 0 || price.raw() <= 0 {
-            return Err(crate::error::Error::invalid("fill", format!("quantity {qty} and price {price} must be positive")));
+            return Err(crate::error::Error::invalid(
+                "fill",
+                format!("quantity {qty} and price {price} must be positive"),
+            ));
         }
         let Some(inst) = ticket.instrument.get() else {
-            return Err(crate::error::Error::invalid("ticket", "this order was never accepted by check()"));
+            return Err(crate::error::Error::invalid(
+                "ticket",
+                "this order was never accepted by check()",
+            ));
         };
         let buy = ticket.is_buy();
         let signed = if buy { qty.raw() } else { -qty.raw() };
@@ -255,7 +276,10 @@ impl RiskEngine {
         let taken = ticket.take_remaining(qty.raw());
         inst.open_on(buy).fetch_sub(taken, Ordering::AcqRel);
         let done = ticket.remaining.load(Ordering::Acquire) == 0;
-        let part = Amount::notional(Quantity::from_raw(taken), Price::from_raw(ticket.reserved_price.load(Ordering::Acquire)));
+        let part = Amount::notional(
+            Quantity::from_raw(taken),
+            Price::from_raw(ticket.reserved_price.load(Ordering::Acquire)),
+        );
         let freed = ticket.take_exposure(if done { None } else { Some(part.to_raw8_ceil()) });
         inst.add_exposure(-freed);
         inst.refresh_position_exposure();
@@ -289,11 +313,9 @@ impl RiskEngine {
 
     pub fn position(&self, account: &str, venue: &str, symbol: &str) -> Quantity {
         let key = KeyRef { account, venue, symbol };
-        self.snapshot
-            .load()
-            .routes
-            .get(&key)
-            .map_or(Quantity::ZERO, |r| Quantity::from_raw(r.instrument.position.load(Ordering::Acquire)))
+        self.snapshot.load().routes.get(&key).map_or(Quantity::ZERO, |r| {
+            Quantity::from_raw(r.instrument.position.load(Ordering::Acquire))
+        })
     }
 
     /// Open orders and gross exposure at a level: global with no arguments, or one
@@ -367,7 +389,10 @@ impl<'a> Reservation<'a> {
 
     fn reserve_open_orders(&mut self) -> std::result::Result<(), Reject> {
         for (i, level) in Level::ALL.iter().enumerate() {
-            let open = self.route.instrument.levels[i].open_orders.fetch_add(1, Ordering::AcqRel) + 1;
+            let open = self.route.instrument.levels[i]
+                .open_orders
+                .fetch_add(1, Ordering::AcqRel)
+                + 1;
             self.open_levels = i + 1;
             rules::max_open_orders(*level, open, self.route.levels[i].max_open_orders)?;
         }
@@ -376,7 +401,10 @@ impl<'a> Reservation<'a> {
 
     fn reserve_exposure(&mut self) -> std::result::Result<(), Reject> {
         for (i, level) in Level::ALL.iter().enumerate() {
-            let total = self.route.instrument.levels[i].exposure.fetch_add(self.exposure, Ordering::AcqRel) + self.exposure;
+            let total = self.route.instrument.levels[i]
+                .exposure
+                .fetch_add(self.exposure, Ordering::AcqRel)
+                + self.exposure;
             self.exposure_levels = i + 1;
             if !self.reduces {
                 rules::max_gross_exposure(*level, total, self.route.levels[i].max_gross_exposure)?;
@@ -389,9 +417,10 @@ impl<'a> Reservation<'a> {
         for (i, level) in Level::ALL.iter().enumerate() {
             let limits = &self.route.levels[i];
             if let Some(rate) = limits.rate {
-                let allowed = self.route.instrument.levels[i]
-                    .rate
-                    .try_acquire(self.now_ns, rate.interval_ns, rate.tolerance_ns);
+                let allowed =
+                    self.route.instrument.levels[i]
+                        .rate
+                        .try_acquire(self.now_ns, rate.interval_ns, rate.tolerance_ns);
                 self.rate_levels[i] = allowed;
                 rules::order_rate(*level, allowed, limits.orders_per_second)?;
             }

@@ -16,7 +16,13 @@ pub fn reduces_position(buy: bool, qty: i64, position: i64, open_same_side: i64)
 }
 
 /// HALTED accepts nothing; REDUCING accepts only risk-reducing orders.
-pub fn trading_state(state: TradingState, cause: StateCause, reduces: bool, daily_loss: i128, loss_limit: i128) -> Check {
+pub fn trading_state(
+    state: TradingState,
+    cause: StateCause,
+    reduces: bool,
+    daily_loss: i128,
+    loss_limit: i128,
+) -> Check {
     match (state, cause) {
         (TradingState::Halted, StateCause::DailyLoss) => Err(Reject::new(
             RejectCode::DailyLoss,
@@ -77,7 +83,13 @@ pub fn price_band(price: Option<Price>, reference: i64, band_bps: Option<(u32, L
     // distance / reference * 10_000 > band  <=>  distance * 10_000 > band * reference
     if distance * 10_000 > i128::from(band) * i128::from(reference) {
         let bps_x100 = distance * 1_000_000 / i128::from(reference);
-        return Err(Reject::new(RejectCode::PriceBand, level, bps_x100, i128::from(band) * 100, 2));
+        return Err(Reject::new(
+            RejectCode::PriceBand,
+            level,
+            bps_x100,
+            i128::from(band) * 100,
+            2,
+        ));
     }
     Ok(())
 }
@@ -107,14 +119,26 @@ pub fn max_position(buy: bool, position: i64, open_same_side: i64, limit: Option
         i128::from(position) - i128::from(open_same_side)
     };
     if worst.abs() > i128::from(max.raw()) {
-        return Err(Reject::new(RejectCode::MaxPosition, level, worst, max.raw().into(), SCALE_DIGITS));
+        return Err(Reject::new(
+            RejectCode::MaxPosition,
+            level,
+            worst,
+            max.raw().into(),
+            SCALE_DIGITS,
+        ));
     }
     Ok(())
 }
 
 pub fn max_open_orders(level: Level, open: i64, limit: Option<i64>) -> Check {
     match limit {
-        Some(max) if open > max => Err(Reject::new(RejectCode::MaxOpenOrders, level, open.into(), max.into(), 0)),
+        Some(max) if open > max => Err(Reject::new(
+            RejectCode::MaxOpenOrders,
+            level,
+            open.into(),
+            max.into(),
+            0,
+        )),
         _ => Ok(()),
     }
 }
@@ -137,7 +161,13 @@ pub fn order_rate(level: Level, allowed: bool, orders_per_second: u32) -> Check 
     if allowed {
         return Ok(());
     }
-    Err(Reject::new(RejectCode::OrderRate, level, 0, orders_per_second.into(), 0))
+    Err(Reject::new(
+        RejectCode::OrderRate,
+        level,
+        0,
+        orders_per_second.into(),
+        0,
+    ))
 }
 
 #[cfg(test)]
@@ -162,30 +192,70 @@ mod tests {
 
     #[test]
     fn each_rule_names_its_code() {
-        assert_eq!(max_order_qty(q("2"), at(q("1"))).unwrap_err().code, RejectCode::MaxOrderQty);
+        assert_eq!(
+            max_order_qty(q("2"), at(q("1"))).unwrap_err().code,
+            RejectCode::MaxOrderQty
+        );
         assert!(max_order_qty(q("1"), at(q("1"))).is_ok());
         assert_eq!(
-            max_order_notional(Amount::from_units(11), at(Amount::from_units(10))).unwrap_err().code,
+            max_order_notional(Amount::from_units(11), at(Amount::from_units(10)))
+                .unwrap_err()
+                .code,
             RejectCode::MaxOrderNotional
         );
-        let band = price_band(Some(Price::parse("102").unwrap()), Price::parse("100").unwrap().raw(), at(100)).unwrap_err();
-        assert_eq!((band.code, band.value_str(), band.limit_str()), (RejectCode::PriceBand, "200".into(), "100".into()));
-        assert!(price_band(Some(Price::parse("101").unwrap()), Price::parse("100").unwrap().raw(), at(100)).is_ok());
-        assert_eq!(price_band(Some(Price::parse("1").unwrap()), 0, at(100)).unwrap_err().code, RejectCode::NoReferencePrice);
-        assert_eq!(max_leverage(q("21").raw(), at(q("20"))).unwrap_err().code, RejectCode::MaxLeverage);
+        let band = price_band(
+            Some(Price::parse("102").unwrap()),
+            Price::parse("100").unwrap().raw(),
+            at(100),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (band.code, band.value_str(), band.limit_str()),
+            (RejectCode::PriceBand, "200".into(), "100".into())
+        );
+        assert!(price_band(
+            Some(Price::parse("101").unwrap()),
+            Price::parse("100").unwrap().raw(),
+            at(100)
+        )
+        .is_ok());
+        assert_eq!(
+            price_band(Some(Price::parse("1").unwrap()), 0, at(100))
+                .unwrap_err()
+                .code,
+            RejectCode::NoReferencePrice
+        );
+        assert_eq!(
+            max_leverage(q("21").raw(), at(q("20"))).unwrap_err().code,
+            RejectCode::MaxLeverage
+        );
         let pos = max_position(false, q("-1").raw(), q("1.5").raw(), at(q("2"))).unwrap_err();
         assert_eq!((pos.code, pos.value_str()), (RejectCode::MaxPosition, "-2.5".into()));
         assert!(max_position(false, q("10").raw(), q("2").raw(), at(q("5"))).is_err());
         assert!(max_position(false, q("4").raw(), q("2").raw(), at(q("5"))).is_ok());
-        assert_eq!(max_open_orders(Level::Venue, 3, Some(2)).unwrap_err().level, Level::Venue);
-        assert_eq!(max_gross_exposure(Level::Global, 3, Some(2)).unwrap_err().code, RejectCode::MaxGrossExposure);
-        assert_eq!(order_rate(Level::Account, false, 5).unwrap_err().code, RejectCode::OrderRate);
+        assert_eq!(
+            max_open_orders(Level::Venue, 3, Some(2)).unwrap_err().level,
+            Level::Venue
+        );
+        assert_eq!(
+            max_gross_exposure(Level::Global, 3, Some(2)).unwrap_err().code,
+            RejectCode::MaxGrossExposure
+        );
+        assert_eq!(
+            order_rate(Level::Account, false, 5).unwrap_err().code,
+            RejectCode::OrderRate
+        );
         let halted = trading_state(TradingState::Halted, StateCause::Manual, true, 0, 0).unwrap_err();
         assert_eq!(halted.code, RejectCode::TradingHalted);
         let loss = trading_state(TradingState::Halted, StateCause::DailyLoss, true, 5, 4).unwrap_err();
         assert_eq!(loss.code, RejectCode::DailyLoss);
         assert!(trading_state(TradingState::Reducing, StateCause::DailyLoss, true, 0, 0).is_ok());
-        assert_eq!(trading_state(TradingState::Reducing, StateCause::Manual, false, 0, 0).unwrap_err().code, RejectCode::ReduceOnly);
+        assert_eq!(
+            trading_state(TradingState::Reducing, StateCause::Manual, false, 0, 0)
+                .unwrap_err()
+                .code,
+            RejectCode::ReduceOnly
+        );
         assert_eq!(reduce_only(true, false).unwrap_err().code, RejectCode::ReduceOnly);
     }
 

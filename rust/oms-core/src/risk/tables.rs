@@ -4,8 +4,8 @@
 
 use super::limits::{LevelLimits, RiskLimits, Scope};
 use super::reject::Level;
-use crate::fixed::{Amount, Quantity};
 use super::state::{Counters, InstrumentState, MarketState};
+use crate::fixed::{Amount, Quantity};
 use hashbrown::{Equivalent, HashMap};
 use std::sync::Arc;
 
@@ -132,7 +132,10 @@ impl LimitsTable {
     fn levels(&self, account: &str, venue: &str, symbol: &str) -> [RiskLimits; 4] {
         let none = RiskLimits::default();
         let any_venue = self.symbols.get(&(None, symbol.to_owned())).unwrap_or(&none);
-        let this_venue = self.symbols.get(&(Some(venue.to_owned()), symbol.to_owned())).unwrap_or(&none);
+        let this_venue = self
+            .symbols
+            .get(&(Some(venue.to_owned()), symbol.to_owned()))
+            .unwrap_or(&none);
         [
             any_venue.strictest(this_venue),
             self.venues.get(venue).cloned().unwrap_or_default(),
@@ -188,7 +191,12 @@ impl Snapshot {
         let market = self.market(venue, symbol);
         let venue_counters = self.venues.entry(venue.to_owned()).or_default().clone();
         let account_counters = self.accounts.entry(account.to_owned()).or_default().clone();
-        let state = Arc::new(InstrumentState::new(market, venue_counters, account_counters, self.global.clone()));
+        let state = Arc::new(InstrumentState::new(
+            market,
+            venue_counters,
+            account_counters,
+            self.global.clone(),
+        ));
         let route = Arc::new(self.limits.route(account, venue, symbol, state));
         let key = InstrumentKey {
             account: account.into(),

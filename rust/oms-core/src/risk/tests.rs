@@ -39,7 +39,11 @@ fn order_size_notional_band_and_reference() {
     assert_eq!(code(&e, &ticket(Side::Buy, "4", Some("100"))), "MAX_ORDER_NOTIONAL");
     assert_eq!(code(&e, &ticket(Side::Buy, "1", Some("101.5"))), "PRICE_BAND");
     assert_eq!(code(&e, &ticket(Side::Buy, "1", Some("101"))), "OK");
-    assert_eq!(code(&e, &ticket(Side::Sell, "3", None)), "OK", "market order valued at the reference");
+    assert_eq!(
+        code(&e, &ticket(Side::Sell, "3", None)),
+        "OK",
+        "market order valued at the reference"
+    );
     let unknown = OrderTicket::new("main", V, "ETH/USDT:USDT", Side::Buy, q("1"), Some(p("1")), false).unwrap();
     assert_eq!(code(&e, &unknown), "NO_REFERENCE_PRICE");
 }
@@ -95,9 +99,17 @@ fn gross_exposure_per_venue_and_global() {
     assert_eq!(e.usage(None, None).1, Amount::from_units(600));
     assert_eq!(code(&e, &ticket(Side::Sell, "5", Some("100"))), "MAX_GROSS_EXPOSURE");
     e.on_fill(&a, q("6"), p("100")).unwrap();
-    assert_eq!(e.usage(None, None).1, Amount::from_units(600), "open notional became position exposure");
+    assert_eq!(
+        e.usage(None, None).1,
+        Amount::from_units(600),
+        "open notional became position exposure"
+    );
     e.set_reference_price(V, S, p("150")).unwrap();
-    assert_eq!(e.usage(Some(V), None).1, Amount::from_units(900), "re-valued at the new reference");
+    assert_eq!(
+        e.usage(Some(V), None).1,
+        Amount::from_units(900),
+        "re-valued at the new reference"
+    );
     // A reducing order is never blocked by exposure.
     assert_eq!(code(&e, &ticket(Side::Sell, "6", Some("150"))), "OK");
 }
@@ -108,7 +120,10 @@ fn leverage_cap_on_orders_and_on_changes() {
         max_leverage: Some(q("20")),
         ..Default::default()
     });
-    assert_eq!(e.set_leverage("main", V, S, q("25")).unwrap_err().code, RejectCode::MaxLeverage);
+    assert_eq!(
+        e.set_leverage("main", V, S, q("25")).unwrap_err().code,
+        RejectCode::MaxLeverage
+    );
     e.set_leverage("main", V, S, q("10")).unwrap();
     assert_eq!(code(&e, &ticket(Side::Buy, "1", Some("100"))), "OK");
     e.set_limits(
@@ -133,7 +148,10 @@ fn order_rate_uses_a_burst_then_the_rate() {
         ..Default::default()
     });
     let now = 1_000_000_000;
-    let check = |at| e.check_at(&ticket(Side::Buy, "0.01", Some("100")), at).map_err(|r| r.code);
+    let check = |at| {
+        e.check_at(&ticket(Side::Buy, "0.01", Some("100")), at)
+            .map_err(|r| r.code)
+    };
     assert_eq!(check(now), Ok(()));
     assert_eq!(check(now), Ok(()));
     assert_eq!(check(now), Err(RejectCode::OrderRate));
@@ -152,10 +170,17 @@ fn daily_loss_moves_active_reducing_halted() {
     assert_eq!(e.update_daily_pnl(Amount::from_units(-800)), TradingState::Reducing);
     assert_eq!(code(&e, &ticket(Side::Buy, "1", Some("100"))), "REDUCE_ONLY");
     assert_eq!(code(&e, &ticket(Side::Sell, "1", Some("100"))), "OK");
-    assert_eq!(e.update_daily_pnl(Amount::from_units(-100)), TradingState::Reducing, "no automatic way back");
+    assert_eq!(
+        e.update_daily_pnl(Amount::from_units(-100)),
+        TradingState::Reducing,
+        "no automatic way back"
+    );
     assert_eq!(e.update_daily_pnl(Amount::from_units(-1_000)), TradingState::Halted);
     let reject = e.check(&ticket(Side::Sell, "0.5", Some("100"))).unwrap_err();
-    assert_eq!((reject.code, reject.value_str(), reject.limit_str()), (RejectCode::DailyLoss, "1000".into(), "1000".into()));
+    assert_eq!(
+        (reject.code, reject.value_str(), reject.limit_str()),
+        (RejectCode::DailyLoss, "1000".into(), "1000".into())
+    );
     e.reset_daily();
     assert_eq!(e.trading_state().0, TradingState::Active);
 }
@@ -178,7 +203,11 @@ fn reduce_only_orders_must_reduce() {
     assert_eq!(code(&e, &ro(Side::Sell, "1")), "REDUCE_ONLY");
     e.set_position("main", V, S, q("1"));
     assert_eq!(code(&e, &ro(Side::Sell, "0.6")), "OK");
-    assert_eq!(code(&e, &ro(Side::Sell, "0.6")), "REDUCE_ONLY", "with the open 0.6 it could flip");
+    assert_eq!(
+        code(&e, &ro(Side::Sell, "0.6")),
+        "REDUCE_ONLY",
+        "with the open 0.6 it could flip"
+    );
 }
 
 #[test]

@@ -140,10 +140,12 @@ impl OrderTicket {
         let mut current = self.reserved_exposure.load(Ordering::Acquire);
         loop {
             let take = amount.map_or(current, |a| a.min(current)).max(0);
-            match self
-                .reserved_exposure
-                .compare_exchange_weak(current, current - take, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.reserved_exposure.compare_exchange_weak(
+                current,
+                current - take,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => return take,
                 Err(now) => current = now,
             }
