@@ -58,6 +58,87 @@ class ArithmeticOverflow(OmsError, ArithmeticError):
     default_code = "ARITHMETIC_OVERFLOW"
 
 
+class UnknownSymbol(InvalidInput):
+    """A symbol the venue does not list; ``details["suggestions"]`` has the closest ones."""
+
+    default_code = "UNKNOWN_SYMBOL"
+
+
+class UnknownVenue(InvalidInput):
+    default_code = "UNKNOWN_VENUE"
+
+
+class FilterViolation(InvalidInput):
+    """An order breaks an instrument rule (tick size, lot step, min notional, ...).
+    ``rule`` names it, ``field`` the order field, ``value`` and ``limit`` the figures."""
+
+    default_code = "FILTER_VIOLATION"
+
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        *,
+        rule: str | None = None,
+        field: str | None = None,
+        value: Decimal | None = None,
+        limit: Decimal | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message, code, rule=rule, field=field, value=value, limit=limit, **details)
+        self.rule = rule
+        self.field = field
+        self.value = value
+        self.limit = limit
+
+
+class NotSupported(OmsError):
+    """The venue does not offer this feature (see its ``Capabilities``)."""
+
+    default_code = "NOT_SUPPORTED"
+
+
+# ---- order lifecycle ----
+
+
+class OrderStateError(OmsError):
+    """Base of order state-machine errors."""
+
+    default_code = "ORDER_STATE"
+
+
+class IllegalTransition(OrderStateError):
+    default_code = "ILLEGAL_TRANSITION"
+
+
+class DuplicateFill(OrderStateError):
+    """A fill whose trade id the order already has; nothing was changed."""
+
+    default_code = "DUPLICATE_FILL"
+
+
+class Overfill(OrderStateError):
+    """Fills add up to more than the order quantity. The fill *was* recorded (it
+    happened at the venue); this reports it so the engine can alert and reconcile."""
+
+    default_code = "OVERFILL"
+
+
+# ---- rate limits ----
+
+
+class RateLimited(OmsError):
+    """A request would break a rate limit; ``retry_after`` is the wait in seconds."""
+
+    default_code = "RATE_LIMITED"
+
+    def __init__(
+        self, message: str, code: str | None = None, *, retry_after: float = 0.0, **details: Any
+    ) -> None:
+        super().__init__(message, code, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
 # ---- queues and rings ----
 
 
@@ -182,13 +263,20 @@ __all__ = [
     "ArithmeticOverflow",
     "BookFull",
     "ChannelClosed",
+    "DuplicateFill",
+    "FilterViolation",
+    "IllegalTransition",
     "InvalidInput",
     "IoError",
     "MemoryLockError",
     "MessageTooLarge",
+    "NotSupported",
     "OmsError",
+    "OrderStateError",
+    "Overfill",
     "QueueEmpty",
     "QueueFull",
+    "RateLimited",
     "ReadOnlyError",
     "RiskRejected",
     "SharedMemoryError",
@@ -197,4 +285,6 @@ __all__ = [
     "ShmLayoutError",
     "ShmNotFound",
     "SystemResourceError",
+    "UnknownSymbol",
+    "UnknownVenue",
 ]

@@ -1,0 +1,39 @@
+"""What a venue says the account holds: balances and positions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+from oms.model.enums import MarginMode, PositionSide
+from oms.model.values import EXACT
+
+
+class Balance(msgspec.Struct, kw_only=True, frozen=True):
+    venue: str
+    asset: str
+    free: Decimal
+    locked: Decimal = Decimal(0)
+    ts_ns: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return EXACT.add(self.free, self.locked)
+
+
+class Position(msgspec.Struct, kw_only=True, frozen=True):
+    """A venue-reported position (futures). ``qty`` is signed in one-way mode; in
+    hedge mode ``side`` is LONG or SHORT and ``qty`` is positive."""
+
+    venue: str
+    symbol: str
+    qty: Decimal
+    side: PositionSide = PositionSide.BOTH
+    entry_price: Decimal | None = None
+    mark_price: Decimal | None = None
+    unrealized_pnl: Decimal = Decimal(0)
+    leverage: Decimal | None = None
+    margin_mode: MarginMode | None = None
+    liquidation_price: Decimal | None = None
+    ts_ns: int = 0
