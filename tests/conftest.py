@@ -21,6 +21,15 @@ def shm_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield directory
 
 
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The project's shared data (``../shared`` beside the checkout, or $OMS_SHARED_DIR)."""
+    root = Path(os.environ.get("OMS_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
+    if not (root / "reference").is_dir():
+        pytest.fail(f"shared data not found at {root}: clone next to shared/ or set OMS_SHARED_DIR")
+    return root
+
+
 @pytest.fixture
 def name() -> str:
     """A fresh shared-memory object name."""

@@ -26,8 +26,6 @@ from oms.symbols import (
     subject,
 )
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "binance"
-
 
 @pytest.mark.parametrize(
     ("text", "kind", "inverse"),
@@ -65,15 +63,16 @@ def test_venue_ids_and_subjects() -> None:
     assert subject("md", "x:y", "A.B*C>D E") == "md.x.y.A_B_C_D_E", "no token may split or wildcard a subject"
 
 
-def test_real_binance_exchange_info_entries() -> None:
-    spot = json.loads((REFERENCE / "exchangeInfo_spot_sample.json").read_text())
+def test_real_binance_exchange_info_entries(shared_dir: Path) -> None:
+    reference = shared_dir / "reference" / "binance"
+    spot = json.loads((reference / "exchangeInfo_spot_sample.json").read_text())
     entries = [s for sample in spot["samples"] for s in (sample.get("json") or {}).get("symbols", [])]
     assert entries, "the reference has symbol entries"
     for entry in entries:
         native, symbol = from_binance_spot(entry)
         assert native == entry["symbol"] and symbol.kind is InstrumentKind.SPOT
         assert native == symbol.base + symbol.quote
-    futures = json.loads((REFERENCE / "exchangeInfo_futures_sample.json").read_text())
+    futures = json.loads((reference / "exchangeInfo_futures_sample.json").read_text())
     fut_entries = [s for sample in futures["samples"] for s in (sample.get("json") or {}).get("symbols", [])]
     assert fut_entries
     for entry in fut_entries:
