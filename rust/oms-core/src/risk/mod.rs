@@ -212,15 +212,41 @@ impl RiskEngine {
     // ---- the check (hot path) ----
 
     pub fn check(&self, ticket: &OrderTicket) -> std::result::Result<(), Reject> {
-        self.check_at(ticket, monotonic_ns())
+        self.check_with_clock(ticket, monotonic_ns)
     }
 
     /// `check` with an explicit monotonic time (for deterministic tests of rates).
     pub fn check_at(&self, ticket: &OrderTicket, now_ns: i64) -> std::result::Result<(), Reject> {
+        self.check_with_clock(ticket, || now_ns)
+    }
+
+    /// The clock is read only when some level of the instrument has a rate limit.
+    fn check_with_clock(&self, ticket: &OrderTicket, clock: impl Fn() -> i64) -> std::result::Result<(), Reject> {
         if !ticket.is_new() {
             return Err(Reject::bare(RejectCode::DuplicateOrder));
         }
-        let route = self.route(&ticket.account, &ticket.venue, &ticket.symbol);
+        let key = KeyRef {
+            account: &ticket.account,
+            venue: &ticket.venue,
+            symbol: &ticket.symbol,
+        };
+        let snapshot = self.snapshot.load();
+        match snapshot.routes.get(&key) {
+            Some(route) => self.check_route(ticket, route, clock),
+            None => {
+                drop(snapshot);
+                let route = self.route(&ticket.account, &ticket.venue, &ticket.symbol);
+                self.check_route(ticket, &route, clock)
+            }
+        }
+    }
+
+    fn check_route(
+        &self,
+        ticket: &OrderTicket,
+        route: &Route,
+        clock: impl Fn() -> i64,
+    ) -> std::result::Result<(), Reject> {
         let inst = &route.instrument;
         let buy = ticket.is_buy();
         let qty = ticket.qty.raw();
@@ -249,8 +275,9 @@ impl RiskEngine {
         if !reduces {
             rules::max_leverage(inst.leverage.load(Ordering::Acquire), route.order.max_leverage)?;
         }
+        let now_ns = if route.has_rate_limit() { clock() } else { 0 };
         let exposure = notional.to_raw8_ceil();
-        Reservation::new(&route, buy, qty, exposure, reduces, now_ns).commit(ticket, valuation)
+        Reservation::new(route, buy, qty, exposure, reduces, now_ns).commit(ticket, valuation)
     }
 
     /// A fill of `qty` at `price`: moves reserved quantity into the position. Fills

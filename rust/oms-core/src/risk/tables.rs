@@ -57,11 +57,29 @@ pub struct Route {
     pub order: OrderLimits,
     /// Counter limits per level: instrument, venue, account, global.
     pub levels: [LevelLimits; 4],
+    /// Precomputed so the check does not scan the levels.
+    has_exposure_limit: bool,
+    has_rate_limit: bool,
 }
 
 impl Route {
+    fn new(instrument: Arc<InstrumentState>, levels: &[RiskLimits; 4]) -> Route {
+        let level_limits = levels.each_ref().map(LevelLimits::of);
+        Route {
+            instrument,
+            order: OrderLimits::of(levels),
+            has_exposure_limit: level_limits.iter().any(|l| l.max_gross_exposure.is_some()),
+            has_rate_limit: level_limits.iter().any(|l| l.rate.is_some()),
+            levels: level_limits,
+        }
+    }
+
     pub fn has_exposure_limit(&self) -> bool {
-        self.levels.iter().any(|l| l.max_gross_exposure.is_some())
+        self.has_exposure_limit
+    }
+
+    pub fn has_rate_limit(&self) -> bool {
+        self.has_rate_limit
     }
 }
 
@@ -145,12 +163,7 @@ impl LimitsTable {
     }
 
     pub fn route(&self, account: &str, venue: &str, symbol: &str, instrument: Arc<InstrumentState>) -> Route {
-        let levels = self.levels(account, venue, symbol);
-        Route {
-            instrument,
-            order: OrderLimits::of(&levels),
-            levels: levels.each_ref().map(LevelLimits::of),
-        }
+        Route::new(instrument, &self.levels(account, venue, symbol))
     }
 }
 
