@@ -38,6 +38,7 @@ lint: $(BUILT) ## ruff, mypy --strict, clippy, rustfmt, stubtest of oms._core
 	$(VENV)/bin/ruff check python tests benches
 	$(VENV)/bin/ruff format --check python tests benches
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict benches
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo fmt --all -- --check
 	$(PY) -m mypy.stubtest oms._core --allowlist .stubtest-allowlist

@@ -70,6 +70,22 @@ fn risk(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // The parts, so the check's cost can be read off: release is the reservation's
+    // atomics alone; lookup is the config snapshot load plus the 3-string hash probe.
+    c.bench_function("risk/release (atomics of one reservation)", |b| {
+        b.iter_batched_ref(
+            || {
+                let ticket = make();
+                engine.check(&ticket).unwrap();
+                ticket
+            },
+            |ticket| black_box(engine.release(ticket)),
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("risk/lookup (snapshot + route hash)", |b| {
+        b.iter(|| black_box(engine.position("main", "binance:spot", "BTC/USDT")))
+    });
 }
 
 fn queue(c: &mut Criterion) {
