@@ -6,12 +6,14 @@
 //! * [`shm_ring`]: SPSC byte-message ring between processes in `/dev/shm`.
 //! * [`positions`]: position records in shared memory under a seqlock.
 //! * [`risk`]: microsecond pre-trade risk checks.
+//! * [`matching`]: price-time priority matching (simulators, backtests).
 //! * [`affinity`], [`locked_memory`]: CPU pinning and mlock'ed, zeroed buffers.
 
 pub mod affinity;
 pub mod error;
 pub mod fixed;
 pub mod locked_memory;
+pub mod matching;
 pub mod positions;
 pub mod queue;
 pub mod risk;

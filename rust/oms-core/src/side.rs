@@ -25,6 +25,13 @@ impl Side {
         }
     }
 
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Buy => Side::Sell,
+            Side::Sell => Side::Buy,
+        }
+    }
+
     /// +1 for a buy, -1 for a sell.
     pub fn sign(self) -> i64 {
         match self {

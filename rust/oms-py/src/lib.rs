@@ -7,6 +7,7 @@ mod errors;
 mod fixed;
 mod gil;
 mod locked_memory;
+mod matching;
 mod positions;
 mod queue;
 mod risk;
@@ -48,5 +49,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<risk::RiskLimits>()?;
     m.add_class::<risk::RiskOrder>()?;
     m.add_class::<locked_memory::LockedBuffer>()?;
+    m.add_class::<matching::MatchingEngine>()?;
+    m.add_class::<matching::MatchResult>()?;
+    m.add_class::<matching::MatchFill>()?;
+    m.add_class::<matching::RestingOrder>()?;
     Ok(())
 }
