@@ -17,6 +17,10 @@ use crate::side::Side;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub type OrderId = u64;
+/// One aggregated book level: (price, total quantity).
+pub type DepthLevel = (Price, Quantity);
+type Levels = BTreeMap<Price, Level>;
+type Index = HashMap<OrderId, (Side, Price)>;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TimeInForce {
@@ -141,9 +145,9 @@ pub struct RestingOrder {
 
 #[derive(Default, Debug)]
 pub struct MatchingEngine {
-    bids: BTreeMap<Price, Level>,
-    asks: BTreeMap<Price, Level>,
-    index: HashMap<OrderId, (Side, Price)>,
+    bids: Levels,
+    asks: Levels,
+    index: Index,
     next_trade_id: u64,
 }
 
@@ -175,8 +179,8 @@ impl MatchingEngine {
     }
 
     /// Up to `levels` aggregated levels per side, best first.
-    pub fn depth(&self, levels: usize) -> (Vec<(Price, Quantity)>, Vec<(Price, Quantity)>) {
-        let side = |it: &mut dyn Iterator<Item = (&Price, &Level)>| -> Vec<(Price, Quantity)> {
+    pub fn depth(&self, levels: usize) -> (Vec<DepthLevel>, Vec<DepthLevel>) {
+        let side = |it: &mut dyn Iterator<Item = (&Price, &Level)>| -> Vec<DepthLevel> {
             it.take(levels)
                 .map(|(p, l)| (*p, Quantity::from_raw(l.total)))
                 .collect()
@@ -221,14 +225,7 @@ impl MatchingEngine {
     }
 
     /// The book of `side` with the index and trade counter, borrowed apart.
-    fn parts(
-        &mut self,
-        side: Side,
-    ) -> (
-        &mut BTreeMap<Price, Level>,
-        &mut HashMap<OrderId, (Side, Price)>,
-        &mut u64,
-    ) {
+    fn parts(&mut self, side: Side) -> (&mut Levels, &mut Index, &mut u64) {
         let book = match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
