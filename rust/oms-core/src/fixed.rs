@@ -294,10 +294,10 @@ impl Amount {
         Amount(self.0.saturating_abs())
     }
 
-    /// Rounded up in magnitude to 10^-8 units, saturating at the `i64` range: the
-    /// conservative figure the risk engine keeps in its atomic counters.
-    pub fn to_raw8_ceil(self) -> i64 {
-        let scale = i128::from(SCALE);
+    /// Rounded up in magnitude to 10^-`digits` units (digits <= 16), saturating at
+    /// the `i64` range: the conservative figures the risk engine keeps in atomics.
+    pub fn to_scaled_ceil(self, digits: u32) -> i64 {
+        let scale = 10i128.pow(AMOUNT_SCALE_DIGITS - digits);
         let mut q = self.0 / scale;
         if self.0 % scale != 0 {
             q += self.0.signum();
@@ -305,9 +305,19 @@ impl Amount {
         q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
 
-    /// From raw 10^-8 units (the risk engine's counters).
+    /// From raw 10^-`digits` units (digits <= 16).
+    pub fn from_scaled(raw: i64, digits: u32) -> Self {
+        Amount(i128::from(raw) * 10i128.pow(AMOUNT_SCALE_DIGITS - digits))
+    }
+
+    /// `to_scaled_ceil(8)`.
+    pub fn to_raw8_ceil(self) -> i64 {
+        self.to_scaled_ceil(SCALE_DIGITS)
+    }
+
+    /// `from_scaled(raw, 8)`.
     pub fn from_raw8(raw: i64) -> Self {
-        Amount(i128::from(raw) * i128::from(SCALE))
+        Amount::from_scaled(raw, SCALE_DIGITS)
     }
 }
 

@@ -78,6 +78,9 @@ pub fn apply_fill(
             closed_qty: Quantity::from_raw(closing),
         };
     }
+    if next.qty == i64::MIN {
+        return Err(overflow()); // |qty| must stay representable
+    }
     next.fees_paid = next.fees_paid.checked_add(fee.raw()).ok_or_else(overflow)?;
     next.fill_count += 1;
     refresh_derived(&mut next)?;

@@ -45,6 +45,16 @@ struct Header {
     len: Line<AtomicU64>,
     /// Book-wide update counter (also stamped into each updated record).
     seq: Line<AtomicU64>,
+    /// Write-ahead copy of the slot being written, so a writer killed mid-write is
+    /// repaired on reopen by replaying it (never by trusting a half-written slot).
+    journal: Line<Journal>,
+}
+
+#[repr(C)]
+struct Journal {
+    /// Slot index + 1 while a write is in progress; 0 when none is.
+    slot: AtomicU64,
+    words: [AtomicU64; RECORD_WORDS],
 }
 
 /// One slot: a seqlock word, then the record as atomic words.
@@ -306,22 +316,43 @@ impl PositionBook {
         }
     }
 
-    /// Publish `rec` into slot `index` (seqlock write side; writer only).
+    /// Publish `rec` into slot `index` (seqlock write side; writer only). The record
+    /// goes to the journal first, so a crash at any point leaves either the old slot
+    /// (journal not yet armed) or a journal that reopening replays.
     fn write_slot(&self, index: usize, rec: &PositionRecord) {
-        let slot = self.slot(index);
-        let seq = slot.seq.load(Ordering::Relaxed);
-        slot.seq.store(seq.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
         let words: [u64; RECORD_WORDS] = bytemuck::cast(*rec);
-        for (word, value) in slot.words.iter().zip(words) {
+        let journal = &self.header().journal.0;
+        for (word, value) in journal.words.iter().zip(words) {
             word.store(value, Ordering::Relaxed);
         }
-        slot.seq.store(seq.wrapping_add(2), Ordering::Release);
+        journal.slot.store(index as u64 + 1, Ordering::Release);
+        self.store_words(index, &words);
+        journal.slot.store(0, Ordering::Release);
     }
 
-    /// Even out any slot left odd by a writer that died mid-write.
+    fn store_words(&self, index: usize, words: &[u64; RECORD_WORDS]) {
+        let slot = self.slot(index);
+        // `| 1` makes the sequence odd even if a crash left it odd already.
+        let odd = slot.seq.load(Ordering::Relaxed) | 1;
+        slot.seq.store(odd, Ordering::Relaxed);
+        fence(Ordering::Release);
+        for (word, value) in slot.words.iter().zip(words) {
+            word.store(*value, Ordering::Relaxed);
+        }
+        slot.seq.store(odd.wrapping_add(1), Ordering::Release);
+    }
+
+    /// After a writer died: replay the journal (finishing the interrupted write), then
+    /// even out any slot sequence still left odd.
     fn repair_interrupted_writes(&mut self) {
-        for index in 0..self.len().min(self.capacity) {
+        let journal = &self.header().journal.0;
+        let pending = journal.slot.load(Ordering::Acquire);
+        if pending != 0 && (pending as usize) <= self.capacity {
+            let words: [u64; RECORD_WORDS] = std::array::from_fn(|i| journal.words[i].load(Ordering::Relaxed));
+            self.store_words(pending as usize - 1, &words);
+            journal.slot.store(0, Ordering::Release);
+        }
+        for index in 0..self.capacity {
             let slot = self.slot(index);
             let seq = slot.seq.load(Ordering::Acquire);
             if seq & 1 == 1 {
@@ -377,9 +408,13 @@ impl PositionBook {
     }
 
     fn next_seq(&self) -> u64 {
-        let seq = self.header().seq.0.load(Ordering::Relaxed) + 1;
+        self.header().seq.0.load(Ordering::Relaxed) + 1
+    }
+
+    /// Publish the book sequence only after the record carrying it is written, so a
+    /// reader that sees `seq` change always finds the new record.
+    fn publish_seq(&self, seq: u64) {
         self.header().seq.0.store(seq, Ordering::Release);
-        seq
     }
 
     /// Read-modify-publish one slot (writer only).
@@ -394,6 +429,7 @@ impl PositionBook {
         rec.update_seq = self.next_seq();
         rec.updated_ns = ts_ns.unwrap_or_else(now_ns);
         self.write_slot(index, &rec);
+        self.publish_seq(rec.update_seq);
         Ok((out, rec))
     }
 
@@ -420,6 +456,9 @@ impl PositionBook {
             pack::<VENUE_LEN>("venue", venue)?,
             pack::<SYMBOL_LEN>("symbol", symbol)?,
         );
+        if price.raw() <= 0 {
+            return Err(Error::invalid("price", format!("mark price {price} must be positive")));
+        }
         let indexes = self.markets.get(&market).cloned().unwrap_or_default();
         for &index in &indexes {
             self.update(index, ts_ns, |rec| accounting::mark(rec, price))?;
@@ -600,6 +639,54 @@ mod tests {
         let rec = w.get(&k).unwrap().unwrap();
         assert_eq!((rec.qty, rec.fill_count), (q("-2").raw(), 2));
         assert_eq!(w.mark("binance:spot", "ETH/USDT", p("3000"), None).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_writer_killed_mid_write_is_repaired_from_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.positions");
+        let k = key("a", "v", "X/Y");
+        let mut w = PositionBook::create_at(path.clone(), 4, false).unwrap();
+        w.apply_fill(&k, Side::Buy, q("1"), p("10"), Amount::ZERO, None)
+            .unwrap();
+        // Simulate a crash half-way through the next write: journal armed with the new
+        // record, slot left odd with only the first words (cost_basis) written.
+        let mut next = w.get(&k).unwrap().unwrap();
+        accounting::apply_fill(&mut next, Side::Buy, q("1"), p("20"), Amount::ZERO).unwrap();
+        let words: [u64; RECORD_WORDS] = bytemuck::cast(next);
+        let journal = &w.header().journal.0;
+        for (word, value) in journal.words.iter().zip(words) {
+            word.store(value, Ordering::Relaxed);
+        }
+        journal.slot.store(1, Ordering::Release);
+        let slot = w.slot(0);
+        slot.seq.store(slot.seq.load(Ordering::Relaxed) | 1, Ordering::Relaxed);
+        slot.words[0].store(words[0], Ordering::Relaxed);
+        slot.words[1].store(words[1], Ordering::Relaxed);
+        // A new slot claimed right before the crash is also left odd.
+        w.slot(1).seq.store(1, Ordering::Relaxed);
+        drop(w);
+        let mut reopened = PositionBook::create_at(path, 4, true).unwrap();
+        let rec = reopened.get(&k).unwrap().unwrap();
+        assert_eq!(
+            (rec.qty, rec.cost_basis, rec.fill_count),
+            (q("2").raw(), next.cost_basis, 2)
+        );
+        reopened
+            .apply_fill(&key("a", "v", "Z/Y"), Side::Sell, q("1"), p("5"), Amount::ZERO, None)
+            .unwrap();
+        assert_eq!(reopened.all().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn seq_is_published_after_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = PositionBook::create_at(dir.path().join("s.positions"), 4, false).unwrap();
+        let k = key("a", "v", "X/Y");
+        w.apply_fill(&k, Side::Buy, q("1"), p("10"), Amount::ZERO, None)
+            .unwrap();
+        assert_eq!(w.seq(), w.get(&k).unwrap().unwrap().update_seq);
+        assert_eq!(w.mark("v", "Q/R", p("0"), None).unwrap_err().code(), "INVALID_ARGUMENT");
     }
 
     #[test]

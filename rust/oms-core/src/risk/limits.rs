@@ -145,7 +145,7 @@ impl RateParams {
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct LevelLimits {
     pub max_open_orders: Option<i64>,
-    /// In 10^-8 units (the counters' unit).
+    /// In exposure units (the counters' unit, see `state::EXPOSURE_DIGITS`).
     pub max_gross_exposure: Option<i64>,
     pub rate: Option<RateParams>,
     /// For messages: the configured rate.
@@ -156,7 +156,7 @@ impl LevelLimits {
     pub fn of(limits: &RiskLimits) -> LevelLimits {
         LevelLimits {
             max_open_orders: limits.max_open_orders.map(i64::from),
-            max_gross_exposure: limits.max_gross_exposure.map(Amount::to_raw8_ceil),
+            max_gross_exposure: limits.max_gross_exposure.map(super::state::exposure_units),
             rate: RateParams::of(limits),
             orders_per_second: limits.max_orders_per_second.unwrap_or(0),
         }

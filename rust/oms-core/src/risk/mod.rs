@@ -28,7 +28,7 @@ pub use ticket::{OrderTicket, TicketState};
 use crate::error::Result;
 use crate::fixed::{Amount, Price, Quantity};
 use arc_swap::ArcSwap;
-use state::{InstrumentState, StateCell};
+use state::{exposure_amount, exposure_units, InstrumentState, StateCell, MAX_EXPOSURE};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tables::{KeyRef, Route, Snapshot};
@@ -172,7 +172,7 @@ impl RiskEngine {
 
     /// Set the state by hand (kill switch, resume).
     pub fn set_trading_state(&self, state: TradingState) {
-        self.state.set(state, StateCause::Manual);
+        self.state.set_manual(state);
     }
 
     /// Report the day's P&L (realized + unrealized, negative = loss); escalates
@@ -182,7 +182,7 @@ impl RiskEngine {
         self.daily_pnl.store(pnl.to_raw8_ceil(), Ordering::Release);
         let snapshot = self.snapshot.load();
         let limits = snapshot.limits.global();
-        let loss = -pnl.raw();
+        let loss = pnl.raw().saturating_neg();
         if let Some(limit) = limits.daily_loss_limit {
             if loss >= limit.raw() {
                 self.state.escalate(TradingState::Halted, StateCause::DailyLoss);
@@ -200,13 +200,11 @@ impl RiskEngine {
         Amount::from_raw8(self.daily_pnl.load(Ordering::Acquire))
     }
 
-    /// New trading day: P&L back to zero and a loss-caused state lifted. A state set
-    /// by hand stays until a person changes it.
+    /// New trading day: P&L back to zero and a loss-caused state lifted; the state
+    /// last set by hand (ACTIVE if none) is restored, so a manual halt stays.
     pub fn reset_daily(&self) {
         self.daily_pnl.store(0, Ordering::Release);
-        if self.state.get().1 != StateCause::Manual {
-            self.state.set(TradingState::Active, StateCause::None);
-        }
+        self.state.reset();
     }
 
     // ---- the check (hot path) ----
@@ -222,9 +220,17 @@ impl RiskEngine {
 
     /// The clock is read only when some level of the instrument has a rate limit.
     fn check_with_clock(&self, ticket: &OrderTicket, clock: impl Fn() -> i64) -> std::result::Result<(), Reject> {
-        if !ticket.is_new() {
+        if !ticket.begin_check() {
             return Err(Reject::bare(RejectCode::DuplicateOrder));
         }
+        let result = self.check_snapshot(ticket, clock);
+        if result.is_err() {
+            ticket.abort_check();
+        }
+        result
+    }
+
+    fn check_snapshot(&self, ticket: &OrderTicket, clock: impl Fn() -> i64) -> std::result::Result<(), Reject> {
         let key = KeyRef {
             account: &ticket.account,
             venue: &ticket.venue,
@@ -270,14 +276,20 @@ impl RiskEngine {
         if valuation <= 0 && (route.order.max_order_notional.is_some() || route.has_exposure_limit()) {
             return Err(Reject::bare(RejectCode::NoReferencePrice));
         }
+        if route.has_exposure_limit() && position != 0 && inst.valuation_price() <= 0 {
+            // The position cannot be valued, so gross exposure cannot be bounded.
+            return Err(Reject::bare(RejectCode::NoReferencePrice));
+        }
         let notional = Amount::notional(ticket.qty, Price::from_raw(valuation.max(0)));
         rules::max_order_notional(notional, route.order.max_order_notional)?;
+        rules::max_order_notional(notional, Some((exposure_amount(MAX_EXPOSURE), Level::Global)))?;
         if !reduces {
             rules::max_leverage(inst.leverage.load(Ordering::Acquire), route.order.max_leverage)?;
         }
         let now_ns = if route.has_rate_limit() { clock() } else { 0 };
-        let exposure = notional.to_raw8_ceil();
-        Reservation::new(route, buy, qty, exposure, reduces, now_ns).commit(ticket, valuation)
+        let exposure = exposure_units(notional);
+        let must_reduce = ticket.reduce_only || state == TradingState::Reducing;
+        Reservation::new(route, buy, qty, exposure, reduces, now_ns).commit(ticket, valuation, must_reduce)
     }
 
     /// A fill of `qty` at `price`: moves reserved quantity into the position. Fills
@@ -307,7 +319,7 @@ impl RiskEngine {
             Quantity::from_raw(taken),
             Price::from_raw(ticket.reserved_price.load(Ordering::Acquire)),
         );
-        let freed = ticket.take_exposure(if done { None } else { Some(part.to_raw8_ceil()) });
+        let freed = ticket.take_exposure(if done { None } else { Some(exposure_units(part)) });
         inst.add_exposure(-freed);
         inst.refresh_position_exposure();
         if done && ticket.finish() {
@@ -357,7 +369,7 @@ impl RiskEngine {
         counters.map_or((0, Amount::ZERO), |c| {
             (
                 c.open_orders.load(Ordering::Acquire),
-                Amount::from_raw8(c.exposure.load(Ordering::Acquire)),
+                exposure_amount(c.exposure.load(Ordering::Acquire)),
             )
         })
     }
@@ -396,8 +408,8 @@ impl<'a> Reservation<'a> {
         }
     }
 
-    fn commit(mut self, ticket: &OrderTicket, valuation: i64) -> std::result::Result<(), Reject> {
-        self.reserve_side()?;
+    fn commit(mut self, ticket: &OrderTicket, valuation: i64, must_reduce: bool) -> std::result::Result<(), Reject> {
+        self.reserve_side(must_reduce)?;
         self.reserve_open_orders()?;
         self.reserve_exposure()?;
         self.take_rate_slots()?;
@@ -406,12 +418,22 @@ impl<'a> Reservation<'a> {
         Ok(())
     }
 
-    fn reserve_side(&mut self) -> std::result::Result<(), Reject> {
+    /// Reserve the side's quantity, then decide again whether the order reduces,
+    /// from what was open *at the reservation*: two concurrent "reducing" orders
+    /// cannot both pass on the same stale view.
+    fn reserve_side(&mut self, must_reduce: bool) -> std::result::Result<(), Reject> {
         let inst = &self.route.instrument;
-        let open = inst.open_on(self.buy).fetch_add(self.qty, Ordering::AcqRel) + self.qty;
+        let before = inst.open_on(self.buy).fetch_add(self.qty, Ordering::AcqRel);
         self.side_reserved = true;
         let position = inst.position.load(Ordering::Acquire);
-        rules::max_position(self.buy, position, open, self.route.order.max_position_qty)
+        if self.reduces && !rules::reduces_position(self.buy, self.qty, position, before) {
+            if must_reduce {
+                return Err(Reject::bare(RejectCode::ReduceOnly));
+            }
+            self.reduces = false;
+            rules::max_leverage(inst.leverage.load(Ordering::Acquire), self.route.order.max_leverage)?;
+        }
+        rules::max_position(self.buy, position, before + self.qty, self.route.order.max_position_qty)
     }
 
     fn reserve_open_orders(&mut self) -> std::result::Result<(), Reject> {

@@ -11,7 +11,7 @@ pub type Check = Result<(), Reject>;
 /// Whether an order can only shrink the position, even if every open order on its
 /// side fills first (so a burst of "reducing" orders cannot flip the position).
 pub fn reduces_position(buy: bool, qty: i64, position: i64, open_same_side: i64) -> bool {
-    let room = if buy { -position } else { position };
+    let room = if buy { position.saturating_neg() } else { position };
     room > 0 && qty.saturating_add(open_same_side) <= room
 }
 
@@ -118,7 +118,9 @@ pub fn max_position(buy: bool, position: i64, open_same_side: i64, limit: Option
     } else {
         i128::from(position) - i128::from(open_same_side)
     };
-    if worst.abs() > i128::from(max.raw()) {
+    // An order that cannot increase the absolute position is always allowed, so a
+    // position above a (lowered) limit can be worked back down in steps.
+    if worst.abs() > i128::from(max.raw()) && worst.abs() > i128::from(position).abs() {
         return Err(Reject::new(
             RejectCode::MaxPosition,
             level,
@@ -143,7 +145,7 @@ pub fn max_open_orders(level: Level, open: i64, limit: Option<i64>) -> Check {
     }
 }
 
-/// Gross exposure in 10^-8 units after adding this order.
+/// Gross exposure (exposure units) after adding this order.
 pub fn max_gross_exposure(level: Level, exposure: i64, limit: Option<i64>) -> Check {
     match limit {
         Some(max) if exposure > max => Err(Reject::new(
@@ -151,7 +153,7 @@ pub fn max_gross_exposure(level: Level, exposure: i64, limit: Option<i64>) -> Ch
             level,
             exposure.into(),
             max.into(),
-            SCALE_DIGITS,
+            super::state::EXPOSURE_DIGITS,
         )),
         _ => Ok(()),
     }
@@ -231,7 +233,11 @@ mod tests {
         );
         let pos = max_position(false, q("-1").raw(), q("1.5").raw(), at(q("2"))).unwrap_err();
         assert_eq!((pos.code, pos.value_str()), (RejectCode::MaxPosition, "-2.5".into()));
-        assert!(max_position(false, q("10").raw(), q("2").raw(), at(q("5"))).is_err());
+        assert!(
+            max_position(false, q("10").raw(), q("2").raw(), at(q("5"))).is_ok(),
+            "reducing from above the limit"
+        );
+        assert!(max_position(true, q("10").raw(), q("1").raw(), at(q("5"))).is_err());
         assert!(max_position(false, q("4").raw(), q("2").raw(), at(q("5"))).is_ok());
         assert_eq!(
             max_open_orders(Level::Venue, 3, Some(2)).unwrap_err().level,

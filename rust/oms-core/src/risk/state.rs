@@ -4,7 +4,23 @@ use crate::fixed::{Amount, Price, Quantity};
 use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 use std::sync::Arc;
 
-/// Counters of one level: open orders, gross exposure (10^-8 units), order rate.
+/// Exposure counters count 10^-4 quote units (rounded up: conservative), so an `i64`
+/// holds ~9.2e14 quote units, enough for KRW books.
+pub const EXPOSURE_DIGITS: u32 = 4;
+/// Largest exposure one order or position may carry (~1.15e14 quote units), far below
+/// `i64::MAX` so sums over many of them cannot wrap.
+pub const MAX_EXPOSURE: i64 = i64::MAX / 8;
+
+/// An amount in exposure units (rounded up, capped at MAX_EXPOSURE).
+pub fn exposure_units(amount: Amount) -> i64 {
+    amount.to_scaled_ceil(EXPOSURE_DIGITS).min(MAX_EXPOSURE)
+}
+
+pub fn exposure_amount(units: i64) -> Amount {
+    Amount::from_scaled(units, EXPOSURE_DIGITS)
+}
+
+/// Counters of one level: open orders, gross exposure (exposure units), order rate.
 #[derive(Default, Debug)]
 pub struct Counters {
     pub open_orders: AtomicI64,
@@ -61,7 +77,7 @@ pub struct InstrumentState {
     pub leverage: AtomicI64,
     /// Last fill price: values the position when no reference price is known.
     pub last_price: AtomicI64,
-    /// |position| x price as last added to every level's exposure (10^-8 units).
+    /// |position| x price as last added to every level's exposure (exposure units).
     pub position_exposure: AtomicI64,
     pub market: Arc<MarketState>,
     /// Counters of the four levels: this instrument, its venue, its account, global.
@@ -99,11 +115,22 @@ impl InstrumentState {
     }
 
     /// Re-value |position| and move every level's exposure by the difference.
+    /// A compare-and-swap loop: a racing re-valuation that read an older position
+    /// fails its swap and recomputes, so no update is lost.
     pub fn refresh_position_exposure(&self) {
-        let qty = Quantity::from_raw(self.position.load(Ordering::Acquire).saturating_abs());
-        let value = Amount::notional(qty, Price::from_raw(self.valuation_price())).to_raw8_ceil();
-        let before = self.position_exposure.swap(value, Ordering::AcqRel);
-        self.add_exposure(value - before);
+        loop {
+            let before = self.position_exposure.load(Ordering::Acquire);
+            let qty = Quantity::from_raw(self.position.load(Ordering::Acquire).saturating_abs());
+            let value = exposure_units(Amount::notional(qty, Price::from_raw(self.valuation_price())));
+            if self
+                .position_exposure
+                .compare_exchange(before, value, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                self.add_exposure(value - before);
+                return;
+            }
+        }
     }
 
     pub fn add_exposure(&self, delta: i64) {
@@ -162,45 +189,61 @@ pub enum StateCause {
     DailyLoss = 2,
 }
 
-/// The state and its cause, packed in one atomic byte pair.
+/// The state and its cause in one atomic byte (so they can never disagree), plus
+/// the state last set by hand: the floor a new trading day returns to.
 #[derive(Debug, Default)]
 pub struct StateCell {
-    state: AtomicU8,
-    cause: AtomicU8,
+    packed: AtomicU8,
+    manual: AtomicU8,
+}
+
+fn pack(state: TradingState, cause: StateCause) -> u8 {
+    state as u8 | (cause as u8) << 4
+}
+
+fn unpack(v: u8) -> (TradingState, StateCause) {
+    let cause = match v >> 4 {
+        1 => StateCause::Manual,
+        2 => StateCause::DailyLoss,
+        _ => StateCause::None,
+    };
+    (TradingState::from_u8(v & 0x0f), cause)
 }
 
 impl StateCell {
     pub fn get(&self) -> (TradingState, StateCause) {
-        let state = TradingState::from_u8(self.state.load(Ordering::Acquire));
-        let cause = match self.cause.load(Ordering::Acquire) {
-            1 => StateCause::Manual,
-            2 => StateCause::DailyLoss,
-            _ => StateCause::None,
-        };
-        (state, cause)
+        unpack(self.packed.load(Ordering::Acquire))
     }
 
-    pub fn set(&self, state: TradingState, cause: StateCause) {
-        self.cause.store(cause as u8, Ordering::Release);
-        self.state.store(state as u8, Ordering::Release);
+    /// Set by hand: also becomes the floor `reset` returns to.
+    pub fn set_manual(&self, state: TradingState) {
+        self.manual.store(state as u8, Ordering::Release);
+        let cause = if state == TradingState::Active {
+            StateCause::None
+        } else {
+            StateCause::Manual
+        };
+        self.packed.store(pack(state, cause), Ordering::Release);
     }
 
     /// Move to `state` only if that is an escalation (ACTIVE < REDUCING < HALTED).
     pub fn escalate(&self, state: TradingState, cause: StateCause) -> bool {
-        let mut current = self.state.load(Ordering::Acquire);
-        while current < state as u8 {
+        let mut current = self.packed.load(Ordering::Acquire);
+        while (current & 0x0f) < state as u8 {
             match self
-                .state
-                .compare_exchange(current, state as u8, Ordering::AcqRel, Ordering::Acquire)
+                .packed
+                .compare_exchange(current, pack(state, cause), Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => {
-                    self.cause.store(cause as u8, Ordering::Release);
-                    return true;
-                }
+                Ok(_) => return true,
                 Err(now) => current = now,
             }
         }
         false
+    }
+
+    /// A new day: back to the state last set by hand (ACTIVE if none).
+    pub fn reset(&self) {
+        self.set_manual(TradingState::from_u8(self.manual.load(Ordering::Acquire)));
     }
 }
 
@@ -230,7 +273,12 @@ mod tests {
         assert!(!cell.escalate(TradingState::Active, StateCause::DailyLoss));
         assert!(cell.escalate(TradingState::Halted, StateCause::DailyLoss));
         assert_eq!(cell.get(), (TradingState::Halted, StateCause::DailyLoss));
-        cell.set(TradingState::Active, StateCause::Manual);
+        cell.set_manual(TradingState::Active);
         assert_eq!(cell.get().0, TradingState::Active);
+        // A manual REDUCING survives a loss-caused HALT and the next day's reset.
+        cell.set_manual(TradingState::Reducing);
+        assert!(cell.escalate(TradingState::Halted, StateCause::DailyLoss));
+        cell.reset();
+        assert_eq!(cell.get(), (TradingState::Reducing, StateCause::Manual));
     }
 }

@@ -281,3 +281,82 @@ fn partial_fills_then_release_return_every_counter_to_zero() {
     assert_eq!(e.position("main", V, S), q("2"));
     assert_eq!(e.usage(None, None), (0, Amount::from_units(200)));
 }
+
+#[test]
+fn a_position_without_any_price_blocks_exposure_limited_orders() {
+    let e = RiskEngine::new();
+    e.set_limits(
+        Scope::Global,
+        RiskLimits {
+            max_gross_exposure: Some(Amount::from_units(1_000)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    e.set_position("main", V, S, q("100"));
+    assert_eq!(code(&e, &ticket(Side::Buy, "1", Some("900"))), "NO_REFERENCE_PRICE");
+    e.set_reference_price(V, S, p("1")).unwrap();
+    assert_eq!(e.usage(None, None).1, Amount::from_units(100));
+    assert_eq!(code(&e, &ticket(Side::Buy, "1", Some("1"))), "OK");
+}
+
+#[test]
+fn one_ticket_checked_from_many_threads_is_accepted_once() {
+    let e = Arc::new(engine(RiskLimits::default()));
+    for _ in 0..200 {
+        let t = Arc::new(ticket(Side::Buy, "1", Some("100")));
+        let accepted: usize = (0..2)
+            .map(|_| {
+                let (e, t) = (e.clone(), t.clone());
+                std::thread::spawn(move || usize::from(e.check(&t).is_ok()))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(accepted, 1);
+        assert!(e.release(&t));
+    }
+    assert_eq!(e.usage(None, None).0, 0, "nothing leaked");
+}
+
+#[test]
+fn concurrent_reduce_only_orders_cannot_flip_the_position() {
+    for _ in 0..50 {
+        let e = Arc::new(engine(RiskLimits::default()));
+        e.set_position("main", V, S, q("10"));
+        let accepted: usize = (0..4)
+            .map(|_| {
+                let e = e.clone();
+                std::thread::spawn(move || {
+                    let t = OrderTicket::new("main", V, S, Side::Sell, q("10"), Some(p("100")), true).unwrap();
+                    usize::from(e.check(&t).is_ok())
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(accepted, 1);
+    }
+}
+
+#[test]
+fn notional_beyond_what_the_counters_hold_is_refused() {
+    let e = engine(RiskLimits::default());
+    let huge = OrderTicket::new("main", V, S, Side::Buy, Quantity::MAX, Some(Price::MAX), false).unwrap();
+    assert_eq!(code(&e, &huge), "MAX_ORDER_NOTIONAL");
+    // A KRW-sized book still fits: 1,000 BTC at 90,000,000 KRW.
+    let krw = OrderTicket::new(
+        "main",
+        "upbit:spot",
+        "BTC/KRW",
+        Side::Buy,
+        q("1000"),
+        Some(p("90000000")),
+        false,
+    )
+    .unwrap();
+    assert_eq!(code(&e, &krw), "OK");
+    assert_eq!(e.usage(Some("upbit:spot"), None).1, Amount::from_units(90_000_000_000));
+}

@@ -13,6 +13,8 @@ use std::sync::{Arc, OnceLock};
 const NEW: u8 = 0;
 const OPEN: u8 = 1;
 const DONE: u8 = 2;
+/// A check is running on this ticket (makes a second concurrent check a duplicate).
+const CHECKING: u8 = 3;
 
 #[derive(Debug)]
 pub struct OrderTicket {
@@ -27,7 +29,7 @@ pub struct OrderTicket {
     state: AtomicU8,
     /// Quantity still reserved (not yet filled or released).
     pub(super) remaining: AtomicI64,
-    /// Exposure still reserved, 10^-8 units.
+    /// Exposure still reserved, exposure units.
     pub(super) reserved_exposure: AtomicI64,
     /// Price the reservation was valued at (10^-8 units).
     pub(super) reserved_price: AtomicI64,
@@ -86,7 +88,7 @@ impl OrderTicket {
 
     pub fn state(&self) -> TicketState {
         match self.state.load(Ordering::Acquire) {
-            NEW => TicketState::New,
+            NEW | CHECKING => TicketState::New,
             OPEN => TicketState::Open,
             _ => TicketState::Done,
         }
@@ -109,8 +111,16 @@ impl OrderTicket {
         self.state.store(OPEN, Ordering::Release);
     }
 
-    pub(super) fn is_new(&self) -> bool {
-        self.state.load(Ordering::Acquire) == NEW
+    /// NEW -> CHECKING, exactly once: false if the ticket is being or was checked.
+    pub(super) fn begin_check(&self) -> bool {
+        self.state
+            .compare_exchange(NEW, CHECKING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The check rejected: the ticket may be checked again.
+    pub(super) fn abort_check(&self) {
+        self.state.store(NEW, Ordering::Release);
     }
 
     /// OPEN -> DONE exactly once; true for the caller that made the move.
