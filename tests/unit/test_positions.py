@@ -158,3 +158,18 @@ def test_a_reader_process_never_sees_a_torn_slot(name: str) -> None:
     child.join(10)
     assert torn == 0
     assert reads > 0
+
+
+def test_net_pnl_overflow_is_an_error_not_garbage(name: str) -> None:
+    from oms.errors import ArithmeticOverflow
+
+    most_negative = "-17014118346046923173168.7303715884105728"  # i128::MIN at 1e-16
+    book = PositionBook.create(name, capacity=2)
+    book.apply_fill(A, V, S, "BUY", "1", "1", fee=most_negative)
+    p = book.get(A, V, S)
+    assert p is not None
+    assert p.fees_paid == Decimal(most_negative)
+    with pytest.raises(ArithmeticOverflow):
+        _ = p.net_pnl  # realized - fees cannot be represented
+    with pytest.raises(ArithmeticOverflow):
+        book.apply_fill(A, V, S, "BUY", "1", "1", fee="-1")

@@ -207,3 +207,14 @@ def test_waiting_get_wakes_when_data_arrives(name: str) -> None:
     started = time.monotonic()
     assert consumer.get(timeout=10) == b"late"
     assert time.monotonic() - started < 5
+
+
+def test_absurd_timeouts_mean_forever_not_a_crash(name: str) -> None:
+    q = Queue(1)
+    threading.Timer(0.05, q.put, args=(1,)).start()
+    assert q.get(timeout=1e20) == 1
+    producer = ShmRing.create(name, capacity=4096)
+    consumer = ShmRing.attach(name)
+    threading.Timer(0.05, producer.put, args=(b"x",)).start()
+    assert consumer.get(timeout=1e300) == b"x"
+    consumer.set_spin(1e30)  # capped, not a crash

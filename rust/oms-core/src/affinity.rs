@@ -22,6 +22,7 @@ fn to_set(cores: &[usize]) -> Result<libc::cpu_set_t> {
         return Err(fail("no cores given".into()));
     }
     let available = online_cores();
+    let available = available.min(libc::CPU_SETSIZE as usize);
     if let Some(bad) = cores.iter().find(|&&c| c >= available) {
         return Err(fail(format!(
             "core {bad} does not exist (this machine has cores 0-{})",

@@ -97,7 +97,9 @@ pub fn parse_scaled(input: &str, digits: u32, what: &'static str) -> Result<i128
 
 fn parse_exponent(s: &str) -> Option<i64> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    // Up to 17 digits (i64 range); magnitudes like 1E-1000000 then fail as
+    // PRECISION_EXCEEDED or OUT_OF_RANGE, and 0E-1000000 is simply zero.
+    if digits.is_empty() || digits.len() > 17 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     s.parse().ok()
@@ -351,6 +353,9 @@ mod tests {
         assert_eq!(Price::parse("0.100000000000000").unwrap().raw(), 10_000_000);
         assert_eq!(Price::parse("-0").unwrap().raw(), 0);
         assert_eq!(Price::parse("0E-30").unwrap().raw(), 0);
+        assert_eq!(Price::parse("0E-1000000").unwrap().raw(), 0);
+        assert_eq!(Price::parse("1E-1000000").unwrap_err().code(), "PRECISION_EXCEEDED");
+        assert_eq!(Price::parse("1E+1000000").unwrap_err().code(), "OUT_OF_RANGE");
     }
 
     #[test]

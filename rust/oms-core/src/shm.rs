@@ -105,21 +105,6 @@ pub fn try_lock_role(file: &File, slot: i64) -> std::io::Result<bool> {
     }
 }
 
-/// Whether byte `slot` is currently locked by some other open file description.
-pub fn role_is_held(file: &File, slot: i64) -> std::io::Result<bool> {
-    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
-    lock.l_type = libc::F_WRLCK as libc::c_short;
-    lock.l_whence = libc::SEEK_SET as libc::c_short;
-    lock.l_start = slot;
-    lock.l_len = 1;
-    // SAFETY: as above; F_OFD_GETLK only fills `lock`.
-    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_GETLK, &mut lock) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(lock.l_type != libc::F_UNLCK as libc::c_short)
-}
-
 /// Take role `slot` or fail with `ShmBusy`.
 pub fn claim_role(file: &File, path: &Path, slot: i64, role: &'static str) -> Result<()> {
     match try_lock_role(file, slot) {
@@ -141,7 +126,8 @@ pub fn unlink(path: &Path) -> Result<()> {
     }
 }
 
-/// Remove a stale file left by a dead process: refuses while any role is held.
+/// Remove a stale file left by a dead process: refuses while any role is held. The
+/// roles are taken (not just tested) before unlinking, so nobody can claim one in between.
 pub fn remove_stale(path: &Path, roles: &[(i64, &'static str)]) -> Result<()> {
     let file = match open_file(path, true) {
         Ok(f) => f,
@@ -149,14 +135,39 @@ pub fn remove_stale(path: &Path, roles: &[(i64, &'static str)]) -> Result<()> {
         Err(e) => return Err(e),
     };
     for &(slot, role) in roles {
-        if role_is_held(&file, slot).map_err(|e| Error::io("checking roles", e))? {
-            return Err(Error::ShmBusy {
-                path: path.to_owned(),
-                role,
-            });
-        }
+        claim_role(&file, path, slot, role)?;
     }
-    unlink(path)
+    unlink(path) // our locks go with `file`, after the name is gone
+}
+
+/// Create `path` with `size` bytes, initialised by `init` and owned by role `slot`
+/// before anyone can see it: built under a unique private name, the role claimed on
+/// that inode, then hard-linked into place (never overwriting an existing file).
+pub fn publish_new(
+    path: &Path,
+    size: u64,
+    slot: i64,
+    role: &'static str,
+    init: impl FnOnce(&mut MmapMut),
+) -> Result<(File, MmapMut)> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".init-{}-{n}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let file = create_file(&tmp, size)?;
+    let built = (|| {
+        let mut map = map_mut(&file, &tmp)?;
+        init(&mut map);
+        claim_role(&file, path, slot, role)?;
+        std::fs::hard_link(&tmp, path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::ShmExists { path: path.to_owned() },
+            _ => Error::io(format!("publishing {}", path.display()), e),
+        })?;
+        Ok(map)
+    })();
+    unlink(&tmp)?;
+    built.map(|map| (file, map))
 }
 
 /// Wait on a 32-bit word in shared memory until it changes from `expected` or the

@@ -29,6 +29,8 @@ pub const HEADER_SIZE: usize = 4096;
 const WRAP_MARKER: u32 = u32::MAX;
 /// Smallest data area, so that tests can exercise wrap-around with small rings.
 pub const MIN_CAPACITY: usize = 64;
+/// Largest data area: message lengths are `u32` and `u32::MAX` marks a wrap.
+pub const MAX_CAPACITY: usize = 1 << 32;
 /// How long a waiter spins before sleeping.
 pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
 /// Longest single sleep; bounds the cost of any missed wake-up.
@@ -97,6 +99,10 @@ struct Header {
 
 const _: () = assert!(std::mem::size_of::<Header>() <= HEADER_SIZE);
 
+fn valid_capacity(capacity: u64) -> bool {
+    capacity.is_power_of_two() && (MIN_CAPACITY as u64..=MAX_CAPACITY as u64).contains(&capacity)
+}
+
 fn align8(n: u64) -> u64 {
     (n + 7) & !7
 }
@@ -122,33 +128,24 @@ impl ShmRing {
     }
 
     pub fn create_at(path: PathBuf, capacity: usize, role: Role, replace: bool) -> Result<ShmRing> {
-        if capacity < MIN_CAPACITY || !capacity.is_power_of_two() {
+        if !valid_capacity(capacity as u64) {
             return Err(Error::invalid(
                 "capacity",
-                format!("{capacity} must be a power of two of at least {MIN_CAPACITY} bytes"),
+                format!("{capacity} must be a power of two from {MIN_CAPACITY} to {MAX_CAPACITY} bytes"),
             ));
         }
         if replace {
             shm::remove_stale(&path, &[(PRODUCER_LOCK, "producer"), (CONSUMER_LOCK, "consumer")])?;
         }
-        // Build under a private name, then link into place: an attacher never sees
-        // a half-initialised header, and an existing ring is never overwritten.
-        let tmp = path.with_extension(format!("ring.init-{}", std::process::id()));
-        shm::unlink(&tmp)?;
-        let file = shm::create_file(&tmp, (HEADER_SIZE + capacity) as u64)?;
-        let mut map = shm::map_mut(&file, &tmp)?;
-        // SAFETY: fresh zeroed mapping of at least HEADER_SIZE bytes, not yet shared.
-        let header = unsafe { &mut *(map.as_mut_ptr() as *mut Header) };
-        header.magic = MAGIC;
-        header.version = VERSION;
-        header.capacity = capacity as u64;
-        let linked = std::fs::hard_link(&tmp, &path);
-        shm::unlink(&tmp)?;
-        linked.map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Error::ShmExists { path: path.clone() },
-            _ => Error::io(format!("publishing {}", path.display()), e),
+        let size = (HEADER_SIZE + capacity) as u64;
+        let (file, map) = shm::publish_new(&path, size, role.lock_slot(), role.name(), |map| {
+            // SAFETY: fresh zeroed mapping of at least HEADER_SIZE bytes, not yet shared.
+            let header = unsafe { &mut *(map.as_mut_ptr() as *mut Header) };
+            header.magic = MAGIC;
+            header.version = VERSION;
+            header.capacity = capacity as u64;
         })?;
-        Self::finish(file, map, path, role, true)
+        Ok(Self::finish(file, map, path, role, true))
     }
 
     /// Attach to an existing ring and take `role`.
@@ -172,7 +169,7 @@ impl ShmRing {
             Some("not an oms ring (bad magic)".to_string())
         } else if header.version != VERSION {
             Some(format!("ring version {} (this build speaks {VERSION})", header.version))
-        } else if header.capacity + HEADER_SIZE as u64 != len {
+        } else if !valid_capacity(header.capacity) || header.capacity.checked_add(HEADER_SIZE as u64) != Some(len) {
             Some(format!("capacity {} does not match file size {len}", header.capacity))
         } else {
             None
@@ -180,11 +177,12 @@ impl ShmRing {
         if let Some(reason) = reason {
             return Err(Error::ShmLayout { path, reason });
         }
-        Self::finish(file, map, path, role, false)
+        shm::claim_role(&file, &path, role.lock_slot(), role.name())?;
+        Ok(Self::finish(file, map, path, role, false))
     }
 
-    fn finish(file: File, map: MmapMut, path: PathBuf, role: Role, owner: bool) -> Result<ShmRing> {
-        shm::claim_role(&file, &path, role.lock_slot(), role.name())?;
+    /// Build the handle once the role is held.
+    fn finish(file: File, map: MmapMut, path: PathBuf, role: Role, owner: bool) -> ShmRing {
         // SAFETY: validated or freshly written header.
         let capacity = unsafe { &*(map.as_ptr() as *const Header) }.capacity;
         let mut ring = ShmRing {
@@ -201,7 +199,13 @@ impl ShmRing {
             Role::Producer => ring.header().tail.0.load(Ordering::Acquire),
             Role::Consumer => ring.header().head.0.load(Ordering::Acquire),
         };
-        Ok(ring)
+        // We hold the role, so nobody else sleeps on our signal: a count left by a
+        // previous holder that died asleep would cost the other side a syscall per message.
+        match role {
+            Role::Producer => ring.header().space.0.sleepers.store(0, Ordering::Release),
+            Role::Consumer => ring.header().data.0.sleepers.store(0, Ordering::Release),
+        }
+        ring
     }
 
     fn header(&self) -> &Header {
@@ -341,6 +345,13 @@ impl ShmRing {
                 off = 0;
                 len = (data as *const u32).read();
             }
+            // The file is shared: never trust a length that would read past the ring.
+            if len as usize > self.max_message() || off + 4 + len as usize > cap as usize {
+                return Err(Error::ShmLayout {
+                    path: self.path.clone(),
+                    reason: format!("corrupt message length {len} at offset {off}"),
+                });
+            }
             let bytes = std::slice::from_raw_parts(data.add(off + 4), len as usize);
             let result = read(bytes);
             tail += align8(4 + u64::from(len));
@@ -389,6 +400,9 @@ impl ShmRing {
         loop {
             let seq = signal.seq.load(Ordering::Acquire);
             signal.sleepers.fetch_add(1, Ordering::SeqCst);
+            // Orders the re-check after the announcement on every architecture (pairs
+            // with the notifier's SeqCst fence); slow path, so the fence is free.
+            fence(Ordering::SeqCst);
             if ready(self) {
                 signal.sleepers.fetch_sub(1, Ordering::SeqCst);
                 return true;
@@ -532,6 +546,26 @@ mod tests {
             ShmRing::attach_at(junk, Role::Consumer).err().unwrap().code(),
             "SHM_LAYOUT"
         );
+    }
+
+    #[test]
+    fn a_corrupt_length_in_the_shared_file_is_an_error_not_a_wild_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut p, mut c) = pair(&dir, 64);
+        p.try_put(b"ok").unwrap();
+        // Another process scribbles over the length word.
+        unsafe { (p.data_ptr() as *mut u32).write(1000) };
+        assert_eq!(take(&mut c).unwrap_err().code(), "SHM_LAYOUT");
+    }
+
+    #[test]
+    fn a_sleeper_count_left_by_a_dead_holder_is_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.ring");
+        let p = ShmRing::create_at(path.clone(), 4096, Role::Producer, false).unwrap();
+        p.header().data.0.sleepers.store(1, Ordering::SeqCst); // died while asleep
+        let c = ShmRing::attach_at(path, Role::Consumer).unwrap();
+        assert_eq!(c.header().data.0.sleepers.load(Ordering::SeqCst), 0);
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub fn wait_in_slices<T: Send>(
     timeout: Option<Duration>,
     mut attempt: impl FnMut(Duration) -> Option<T> + Send,
 ) -> PyResult<Option<T>> {
-    let deadline = timeout.map(|t| Instant::now() + t);
+    // A timeout too large to represent is as good as forever.
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     loop {
         let slice = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()).min(SLICE),
@@ -36,11 +37,12 @@ pub fn wait_in_slices<T: Send>(
     }
 }
 
-/// Seconds from Python (None = forever) into a Duration, refusing nonsense.
+/// Seconds from Python (None = forever) into a Duration, refusing nonsense; a value
+/// too large for a Duration means forever.
 pub fn timeout_arg(seconds: Option<f64>) -> PyResult<Option<Duration>> {
     match seconds {
         None => Ok(None),
-        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) if s.is_finite() && s >= 0.0 => Ok(Duration::try_from_secs_f64(s).ok()),
         Some(s) => Err(crate::errors::to_py(oms_core::Error::InvalidArgument {
             field: "timeout",
             reason: format!("{s} must be a non-negative number of seconds or None"),

@@ -197,7 +197,13 @@ impl Position {
     /// realized - fees + unrealized.
     #[getter]
     fn net_pnl<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let net = self.rec.realized_pnl - self.rec.fees_paid + self.rec.unrealized_pnl;
+        let net = self
+            .rec
+            .realized_pnl
+            .checked_sub(self.rec.fees_paid)
+            .and_then(|v| v.checked_add(self.rec.unrealized_pnl))
+            .ok_or(oms_core::Error::Overflow { op: "net P&L" })
+            .py()?;
         dec(py, net, AMOUNT_SCALE_DIGITS)
     }
     #[getter]

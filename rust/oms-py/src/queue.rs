@@ -126,15 +126,25 @@ impl Queue {
     #[pyo3(signature = (max_items, timeout = 0.0))]
     fn get_many<'py>(&self, py: Python<'py>, max_items: usize, timeout: Option<f64>) -> PyResult<Bound<'py, PyList>> {
         let mut out: Vec<Py<PyAny>> = Vec::with_capacity(max_items.min(4096));
-        if max_items > 0 {
-            self.inner.drain_into(&mut out, max_items);
-            if out.is_empty() && timeout != Some(0.0) {
-                if let Ok(first) = self.get(py, true, timeout) {
-                    out.push(first);
+        if max_items == 0 {
+            return PyList::new(py, out);
+        }
+        self.inner.drain_into(&mut out, max_items);
+        if out.is_empty() && timeout != Some(0.0) {
+            let inner = &self.inner;
+            // Errors from the wait itself (Ctrl-C in a signal handler) propagate.
+            let first = wait_in_slices(py, timeout_arg(timeout)?, |slice| match inner.get_timeout(slice) {
+                Ok(item) => Some(Ok(item)),
+                Err(Error::Empty { .. }) => None,
+                Err(e) => Some(Err(e)),
+            })?;
+            match first {
+                Some(Ok(item)) => {
+                    out.push(item);
                     self.inner.drain_into(&mut out, max_items);
-                } else if self.inner.is_closed() && self.inner.is_empty() {
-                    return Err(to_py(Error::Closed { what: "queue" }));
                 }
+                Some(Err(e)) => return Err(to_py(e)),
+                None => {}
             }
         }
         PyList::new(py, out)

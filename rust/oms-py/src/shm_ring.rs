@@ -13,6 +13,14 @@ pub struct ShmRing {
     ring: CoreRing,
 }
 
+/// Spinning longer than this would just burn a core.
+const MAX_SPIN: Duration = Duration::from_secs(1);
+
+/// Deadline of a timeout; None (forever) when there is none or it cannot be represented.
+fn deadline_of(timeout: Option<f64>) -> PyResult<Option<Instant>> {
+    Ok(timeout_arg(timeout)?.and_then(|t| Instant::now().checked_add(t)))
+}
+
 fn remaining(deadline: Option<Instant>) -> Option<Duration> {
     deadline.map(|d| d.saturating_duration_since(Instant::now()))
 }
@@ -70,7 +78,7 @@ impl ShmRing {
 
     /// Spin this long (seconds) before sleeping while waiting; default 50 us.
     fn set_spin(&mut self, seconds: f64) -> PyResult<()> {
-        let spin = timeout_arg(Some(seconds))?.unwrap_or_default();
+        let spin = timeout_arg(Some(seconds))?.unwrap_or(MAX_SPIN).min(MAX_SPIN);
         self.ring.set_spin(spin);
         Ok(())
     }
@@ -78,7 +86,7 @@ impl ShmRing {
     /// Send one message; with `block`, wait up to `timeout` seconds (None: forever) for room.
     #[pyo3(signature = (data, block = true, timeout = None))]
     fn put(&mut self, py: Python<'_>, data: &[u8], block: bool, timeout: Option<f64>) -> PyResult<()> {
-        let deadline = timeout_arg(timeout)?.map(|t| Instant::now() + t);
+        let deadline = deadline_of(timeout)?;
         loop {
             match self.ring.try_put(data) {
                 Ok(()) => return Ok(()),
@@ -101,7 +109,7 @@ impl ShmRing {
     /// Receive one message; with `block`, wait up to `timeout` seconds (None: forever).
     #[pyo3(signature = (block = true, timeout = None))]
     fn get(&mut self, py: Python<'_>, block: bool, timeout: Option<f64>) -> PyResult<Py<PyBytes>> {
-        let deadline = timeout_arg(timeout)?.map(|t| Instant::now() + t);
+        let deadline = deadline_of(timeout)?;
         loop {
             match self.ring.try_get(|bytes| PyBytes::new(py, bytes).unbind()) {
                 Ok(message) => return Ok(message),
@@ -144,7 +152,7 @@ impl ShmRing {
     ) -> PyResult<Bound<'py, PyList>> {
         let mut out: Vec<Py<PyBytes>> = Vec::new();
         if max_items > 0 && timeout != Some(0.0) {
-            let deadline = timeout_arg(timeout)?.map(|t| Instant::now() + t);
+            let deadline = deadline_of(timeout)?;
             let ring = &mut self.ring;
             wait_in_slices(py, remaining(deadline), |slice| ring.wait_for_data(slice).then_some(()))?;
         }

@@ -174,24 +174,16 @@ impl PositionBook {
         if reopen && path.exists() {
             return Self::open_writer(path);
         }
-        let tmp = path.with_extension(format!("positions.init-{}", std::process::id()));
-        shm::unlink(&tmp)?;
-        let file = shm::create_file(&tmp, (HEADER_SIZE + capacity * SLOT_SIZE) as u64)?;
-        let mut map = shm::map_mut(&file, &tmp)?;
-        // SAFETY: fresh zeroed mapping of at least HEADER_SIZE bytes, not yet shared.
-        let header = unsafe { &mut *(map.as_mut_ptr() as *mut Header) };
-        header.magic = MAGIC;
-        header.version = VERSION;
-        header.record_size = RECORD_SIZE as u32;
-        header.slot_size = SLOT_SIZE as u64;
-        header.capacity = capacity as u64;
-        let linked = std::fs::hard_link(&tmp, &path);
-        shm::unlink(&tmp)?;
-        linked.map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Error::ShmExists { path: path.clone() },
-            _ => Error::io(format!("publishing {}", path.display()), e),
+        let size = (HEADER_SIZE + capacity * SLOT_SIZE) as u64;
+        let (file, map) = shm::publish_new(&path, size, WRITER_LOCK, "writer", |map| {
+            // SAFETY: fresh zeroed mapping of at least HEADER_SIZE bytes, not yet shared.
+            let header = unsafe { &mut *(map.as_mut_ptr() as *mut Header) };
+            header.magic = MAGIC;
+            header.version = VERSION;
+            header.record_size = RECORD_SIZE as u32;
+            header.slot_size = SLOT_SIZE as u64;
+            header.capacity = capacity as u64;
         })?;
-        shm::claim_role(&file, &path, WRITER_LOCK, "writer")?;
         Ok(Self::new(file, Mapping::Writer(map), path, capacity))
     }
 
