@@ -42,10 +42,11 @@ from oms.errors import InvalidInput
 from pure_python_risk_model import (
     AMOUNT_SCALE_DIGITS,
     DONE,
+    EXPOSURE_DIGITS,
+    MAX_EXPOSURE,
     NEW,
     NO_LIMITS,
     OPEN,
-    SCALE,
     SCALE_DIGITS,
     Counters,
     Instrument,
@@ -55,6 +56,7 @@ from pure_python_risk_model import (
     Number,
     Order,
     Route,
+    exposure_up,
     raw8_up,
     rejected,
     scaled_str,
@@ -64,6 +66,7 @@ from pure_python_risk_model import (
 __all__ = ["Engine", "Limits", "Order"]
 
 TradingState = Literal["ACTIVE", "REDUCING", "HALTED"]
+MAX_NOTIONAL = MAX_EXPOSURE * 10**12  # the largest notional the counters hold, in 10^-16
 StateCause = Literal["NONE", "MANUAL", "DAILY_LOSS"]
 _RANK: dict[str, int] = {"ACTIVE": 0, "REDUCING": 1, "HALTED": 2}
 
@@ -88,6 +91,7 @@ class Engine:
         "_venue_limits",
         "_venues",
         "daily_pnl_raw8",
+        "manual_state",
         "trading_state",
         "trading_state_cause",
     )
@@ -107,6 +111,7 @@ class Engine:
         self._global = Counters()
         self.trading_state: TradingState = "ACTIVE"
         self.trading_state_cause: StateCause = "NONE"
+        self.manual_state: TradingState = "ACTIVE"  # the floor reset_daily returns to
         self.daily_pnl_raw8 = 0  # negative = loss
         self._daily_loss_limit = 0  # 10^-8 units, 0 = none (for the reject figures)
 
@@ -207,7 +212,8 @@ class Engine:
         """Set the state by hand (kill switch, resume)."""
         if state not in _RANK:
             raise InvalidInput(f"state: {state!r} must be ACTIVE, REDUCING or HALTED")
-        self.trading_state, self.trading_state_cause = state, "MANUAL"
+        self.manual_state = state
+        self.trading_state, self.trading_state_cause = state, "NONE" if state == "ACTIVE" else "MANUAL"
 
     def _escalate(self, state: TradingState) -> None:
         if _RANK[state] > _RANK[self.trading_state]:
@@ -226,10 +232,9 @@ class Engine:
         return self.trading_state
 
     def reset_daily(self) -> None:
-        """New trading day: P&L to zero, a loss-caused state lifted (a manual one stays)."""
+        """New trading day: P&L to zero, back to the state last set by hand (ACTIVE if none)."""
         self.daily_pnl_raw8 = 0
-        if self.trading_state_cause != "MANUAL":
-            self.trading_state, self.trading_state_cause = "ACTIVE", "NONE"
+        self.set_trading_state(self.manual_state)
 
     # ---- the check ----
 
@@ -278,10 +283,16 @@ class Engine:
         limit = route.max_order_notional
         if valuation <= 0 and (limit is not None or route.exposure_limits):
             raise rejected(order.context(), "NO_REFERENCE_PRICE")
+        if route.exposure_limits and position != 0 and (reference or inst.last_price) <= 0:
+            raise rejected(order.context(), "NO_REFERENCE_PRICE")  # the position cannot be valued
         notional = qty * valuation
         if limit is not None and notional > limit[0]:
             raise rejected(
                 order.context(), "MAX_ORDER_NOTIONAL", limit[1], notional, limit[0], AMOUNT_SCALE_DIGITS
+            )
+        if notional > MAX_NOTIONAL:
+            raise rejected(
+                order.context(), "MAX_ORDER_NOTIONAL", "global", notional, MAX_NOTIONAL, AMOUNT_SCALE_DIGITS
             )
         if not reduces:
             limit = route.max_leverage
@@ -291,14 +302,14 @@ class Engine:
                 )
         rates = route.rate_limits
         now = self._clock() if rates else 0
-        exposure = -(-notional // SCALE)  # notional >= 0: round up to 10^-8 units
+        exposure = exposure_up(notional)
 
         # Reservation: every figure below already counts this order.
         open_after = open_same + qty
         limit = route.max_position_qty
         if limit is not None:
             worst = position + open_after if buy else position - open_after
-            if abs(worst) > limit[0]:
+            if abs(worst) > limit[0] and abs(worst) > abs(position):  # may always shrink |position|
                 raise rejected(order.context(), "MAX_POSITION", limit[1], worst, limit[0], SCALE_DIGITS)
         for counters, max_open, level in route.open_order_limits:
             if counters.open_orders >= max_open:
@@ -309,7 +320,7 @@ class Engine:
                 total = counters.exposure + exposure
                 if total > max_gross:
                     raise rejected(
-                        order.context(), "MAX_GROSS_EXPOSURE", level, total, max_gross, SCALE_DIGITS
+                        order.context(), "MAX_GROSS_EXPOSURE", level, total, max_gross, EXPOSURE_DIGITS
                     )
         for counters, _interval, tolerance, per_second, level in rates:
             if counters.tat_ns - now > tolerance:  # GCRA: too early for another slot
@@ -353,7 +364,7 @@ class Engine:
             inst.open_sell -= taken
         done = order.remaining == 0
         reserved = order.reserved_exposure
-        freed = reserved if done else min(raw8_up(taken * order.reserved_price), reserved)
+        freed = reserved if done else min(exposure_up(taken * order.reserved_price), reserved)
         order.reserved_exposure = reserved - freed
         inst.add_exposure(-freed)
         inst.refresh_position_exposure()
@@ -400,4 +411,4 @@ class Engine:
 
     def gross_exposure(self, *, venue: str | None = None, account: str | None = None) -> Decimal:
         counters = self._usage(venue, account)
-        return Decimal(0 if counters is None else counters.exposure).scaleb(-SCALE_DIGITS)
+        return Decimal(0 if counters is None else counters.exposure).scaleb(-EXPOSURE_DIGITS)

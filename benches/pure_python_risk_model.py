@@ -60,6 +60,18 @@ def to_raw(value: Number, digits: int = SCALE_DIGITS) -> int:
     return raw
 
 
+EXPOSURE_DIGITS = 4  # risk::state::EXPOSURE_DIGITS
+MAX_EXPOSURE = (2**63 - 1) // 8  # risk::state::MAX_EXPOSURE, in exposure units
+
+
+def exposure_up(amount: int) -> int:
+    """A 10^-16 amount in 10^-4 exposure units, rounded up, capped (``exposure_units``)."""
+    quotient, remainder = divmod(abs(amount), 10**12)
+    if remainder:
+        quotient += 1
+    return min(quotient if amount >= 0 else -quotient, MAX_EXPOSURE)
+
+
 def raw8_up(amount: int) -> int:
     """A 10^-16 amount in 10^-8 units, rounded away from zero (``Amount::to_raw8_ceil``)."""
     quotient, remainder = divmod(abs(amount), SCALE)
@@ -239,7 +251,7 @@ class Instrument:
 
     def refresh_position_exposure(self) -> None:
         """Re-value |position| and move every level's exposure by the difference."""
-        value = raw8_up(abs(self.position) * (self.market.reference_price or self.last_price))
+        value = exposure_up(abs(self.position) * (self.market.reference_price or self.last_price))
         delta = value - self.position_exposure
         self.position_exposure = value
         self.add_exposure(delta)
@@ -289,7 +301,7 @@ class Route:
             if limits.max_open_orders is not None:
                 self.open_order_limits.append((counters, limits.max_open_orders, level))
             if limits.max_gross_exposure is not None:
-                self.exposure_limits.append((counters, raw8_up(limits.max_gross_exposure), level))
+                self.exposure_limits.append((counters, exposure_up(limits.max_gross_exposure), level))
             rate = limits.max_orders_per_second
             if rate is not None:
                 burst = rate if limits.order_burst is None else limits.order_burst
