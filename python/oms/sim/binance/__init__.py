@@ -1,0 +1,1 @@
+"""The Binance Spot and USD-M Futures simulator."""
