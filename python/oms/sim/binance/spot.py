@@ -1,0 +1,613 @@
+"""The simulated Binance Spot venue: accounts, order entry, matching, balances,
+responses and user-data events, with no transport. The REST and WebSocket API
+servers call into this; so can tests, directly.
+
+Parameters arrive as Binance sends them (strings keyed by Binance's names) and
+answers are Binance's JSON shapes, with its quirks (``cummulativeQuoteQty``,
+``origQuoteOrderQty`` with six decimals, ``orderListId: -1``). Matching is the Rust
+core's price-time book; funds are locked when an order rests and moved on every fill,
+commission taken from what the side receives.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from oms.matching import MatchingEngine, MatchResult
+from oms.model import OrderType, Side
+from oms.sim.binance import errors
+from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.spot_symbols import SpotSymbol, fmt
+
+D = Decimal
+ZERO = D(0)
+DEFAULT_FEE = D("0.001")  # 10 bps, Binance's base tier
+_CLIENT_ID = re.compile(r"^[a-zA-Z0-9-_]{1,36}$")
+_NUMBER = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+_TIF = {"GTC", "IOC", "FOK"}
+_RESP_TYPES = {"ACK", "RESULT", "FULL"}
+_STP = {"NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"}
+_NOT_SUPPORTED = {
+    "MARKET": "Market orders are not supported for this symbol.",
+    "STOP_LOSS": "Stop loss orders are not supported for this symbol.",
+    "STOP_LOSS_LIMIT": "Stop loss limit orders are not supported for this symbol.",
+    "TAKE_PROFIT": "Take profit orders are not supported for this symbol.",
+    "TAKE_PROFIT_LIMIT": "Take profit limit orders are not supported for this symbol.",
+}
+_KNOWN_TYPES = {
+    "LIMIT",
+    "MARKET",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
+    "LIMIT_MAKER",
+}
+
+
+def _reject(msg: str) -> BinanceApiError:
+    return BinanceApiError(-2010, msg)
+
+
+@dataclass
+class SpotAccount:
+    name: str
+    owner_id: int  # matching-engine owner, for self-trade prevention
+    maker_fee: Decimal = DEFAULT_FEE
+    taker_fee: Decimal = DEFAULT_FEE
+    free: dict[str, Decimal] = field(default_factory=dict)
+    locked: dict[str, Decimal] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)  # user-data stream, oldest first
+
+    def move(self, asset: str, free: Decimal = ZERO, locked: Decimal = ZERO) -> None:
+        self.free[asset] = self.free.get(asset, ZERO) + free
+        self.locked[asset] = self.locked.get(asset, ZERO) + locked
+
+
+@dataclass
+class SpotOrder:
+    order_id: int
+    client_order_id: str
+    account: SpotAccount
+    symbol: SpotSymbol
+    side: Side
+    type: str
+    time_in_force: str
+    price: Decimal
+    orig_qty: Decimal
+    stp: str
+    time: int
+    executed_qty: Decimal = ZERO
+    quote_qty: Decimal = ZERO  # cummulativeQuoteQty
+    status: str = "NEW"
+    update_time: int = 0
+    engine_id: int = 0  # the matching engine's id while it rests
+    locked_asset: str = ""
+    locked_left: Decimal = ZERO  # funds still locked for the unfilled part
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("NEW", "PARTIALLY_FILLED")
+
+    def view(self) -> dict[str, Any]:
+        """``GET /api/v3/order`` shape."""
+        return {
+            "symbol": self.symbol.symbol,
+            "orderId": self.order_id,
+            "orderListId": -1,
+            "clientOrderId": self.client_order_id,
+            "price": fmt(self.price),
+            "origQty": fmt(self.orig_qty),
+            "executedQty": fmt(self.executed_qty),
+            "cummulativeQuoteQty": fmt(self.quote_qty),
+            "status": self.status,
+            "timeInForce": self.time_in_force,
+            "type": self.type,
+            "side": self.side.value,
+            "stopPrice": fmt(ZERO),
+            "icebergQty": fmt(ZERO),
+            "time": self.time,
+            "updateTime": self.update_time or self.time,
+            "isWorking": self.type != "LIMIT_MAKER" or self.is_open,
+            "workingTime": self.time,
+            "origQuoteOrderQty": fmt(ZERO, 6),
+            "selfTradePreventionMode": self.stp,
+        }
+
+
+def _number(params: Mapping[str, str], name: str, required: bool) -> Decimal | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise errors.mandatory(name)
+        return None
+    if not _NUMBER.match(raw):
+        raise errors.illegal_chars(name, "^([0-9]{1,20})(\\.[0-9]{1,20})?$")
+    try:
+        return D(raw)
+    except InvalidOperation:
+        raise errors.illegal_chars(name, "^([0-9]{1,20})(\\.[0-9]{1,20})?$") from None
+
+
+class SpotExchange:
+    """One simulated Spot venue (all symbols, all accounts)."""
+
+    def __init__(self, symbols: list[SpotSymbol], clock_ms: Callable[[], int] | None = None) -> None:
+        self.symbols = {s.symbol: s for s in symbols}
+        self.books = {s.symbol: MatchingEngine() for s in symbols}
+        self.accounts: dict[str, SpotAccount] = {}
+        self.orders: dict[tuple[str, int], SpotOrder] = {}
+        self._by_engine_id: dict[int, SpotOrder] = {}
+        self._open_client_ids: dict[tuple[str, str, str], SpotOrder] = {}  # (account, symbol, clientOrderId)
+        self._order_ids = {s.symbol: itertools.count(1) for s in symbols}
+        self._engine_ids = itertools.count(1)
+        self.trades: list[dict[str, Any]] = []  # myTrades rows, all accounts
+        self.last_price: dict[str, Decimal] = {}
+        self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+        self._owner_ids = itertools.count(1)
+
+    # ---- accounts ----
+
+    def add_account(self, name: str, balances: Mapping[str, Decimal | str] | None = None) -> SpotAccount:
+        account = SpotAccount(name, next(self._owner_ids))
+        for asset, amount in (balances or {}).items():
+            account.move(asset, free=D(amount))
+        self.accounts[name] = account
+        return account
+
+    def account_info(self, name: str) -> dict[str, Any]:
+        a = self.accounts[name]
+        assets = sorted(set(a.free) | set(a.locked))
+        return {
+            "makerCommission": int(a.maker_fee * 10_000),
+            "takerCommission": int(a.taker_fee * 10_000),
+            "buyerCommission": 0,
+            "sellerCommission": 0,
+            "commissionRates": {
+                "maker": fmt(a.maker_fee),
+                "taker": fmt(a.taker_fee),
+                "buyer": fmt(ZERO),
+                "seller": fmt(ZERO),
+            },
+            "canTrade": True,
+            "canWithdraw": True,
+            "canDeposit": True,
+            "brokered": False,
+            "requireSelfTradePrevention": False,
+            "preventSor": False,
+            "updateTime": self._clock_ms(),
+            "accountType": "SPOT",
+            "balances": [
+                {"asset": x, "free": fmt(a.free.get(x, ZERO)), "locked": fmt(a.locked.get(x, ZERO))}
+                for x in assets
+            ],
+            "permissions": ["SPOT"],
+            "uid": a.owner_id,
+        }
+
+    def exchange_info(self) -> dict[str, Any]:
+        return {
+            "timezone": "UTC",
+            "serverTime": self._clock_ms(),
+            "rateLimits": [
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+                {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+            ],
+            "exchangeFilters": [],
+            "symbols": [s.exchange_info() for s in self.symbols.values()],
+            "sors": [],  # no smart order routing in the simulator
+        }
+
+    # ---- order entry ----
+
+    def _symbol(self, params: Mapping[str, str]) -> SpotSymbol:
+        name = params.get("symbol")
+        if not name:
+            raise errors.mandatory("symbol")
+        symbol = self.symbols.get(name)
+        if symbol is None:
+            raise BinanceApiError(-1121, "Invalid symbol.")
+        return symbol
+
+    def new_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """``POST /api/v3/order``: validate, lock funds, match, answer (ACK/RESULT/FULL)."""
+        account = self.accounts[account_name]
+        symbol = self._symbol(params)
+        side, order_type, tif, qty, price, stp, client_id, resp_type = self._parse_new(params, symbol)
+        if symbol.status != "TRADING":
+            raise _reject("Market is closed.")
+        key = (account.name, symbol.symbol, client_id)
+        if key in self._open_client_ids:
+            raise _reject("Duplicate order sent.")
+        book = self.books[symbol.symbol]
+        reference = self._reference_price(symbol.symbol, book)
+        symbol.check_filters(side, OrderType(order_type), qty, price, None, reference)
+        lock_asset, lock_amount = self._required_funds(symbol, side, order_type, qty, price, book)
+        if account.free.get(lock_asset, ZERO) < lock_amount:
+            raise _reject("Account has insufficient balance for requested action.")
+        if order_type == "LIMIT_MAKER" and self._would_take(book, side, price):
+            raise _reject("Order would immediately match and take.")
+        now = self._clock_ms()
+        order = SpotOrder(
+            order_id=next(self._order_ids[symbol.symbol]),
+            client_order_id=client_id,
+            account=account,
+            symbol=symbol,
+            side=side,
+            type=order_type,
+            time_in_force=tif,
+            price=price or ZERO,
+            orig_qty=qty,
+            stp=stp,
+            time=now,
+            locked_asset=lock_asset,
+            locked_left=lock_amount,
+        )
+        account.move(lock_asset, free=-lock_amount, locked=lock_amount)
+        self._execution_report(order, "NEW", now)
+        engine_id = next(self._engine_ids)
+        result = book.submit(
+            engine_id,
+            account.owner_id,
+            side.value,
+            qty,
+            price,
+            time_in_force="POST_ONLY" if order_type == "LIMIT_MAKER" else tif,  # type: ignore[arg-type]
+            stp=stp,  # type: ignore[arg-type]
+        )
+        fills = self._settle(order, result, now)
+        if order.is_open and result.status in ("NEW", "PARTIALLY_FILLED"):
+            order.engine_id = engine_id
+            self._by_engine_id[engine_id] = order
+            self._open_client_ids[key] = order
+        else:
+            self._finish(order, "EXPIRED_IN_MATCH" if result.status == "EXPIRED_IN_MATCH" else None, now)
+        self.orders[(symbol.symbol, order.order_id)] = order
+        return self._response(order, fills, resp_type, now)
+
+    def _parse_new(
+        self, params: Mapping[str, str], symbol: SpotSymbol
+    ) -> tuple[Side, str, str, Decimal, Decimal | None, str, str, str]:
+        side_text = params.get("side") or ""
+        if not side_text:
+            raise errors.mandatory("side")
+        if side_text not in ("BUY", "SELL"):
+            raise BinanceApiError(-1117, "Invalid side.")
+        order_type = params.get("type") or ""
+        if not order_type:
+            raise errors.mandatory("type")
+        if order_type not in _KNOWN_TYPES:
+            raise BinanceApiError(-1116, "Invalid orderType.")
+        if order_type not in symbol.order_types:
+            raise _reject(_NOT_SUPPORTED.get(order_type, "Unsupported order combination"))
+        limit_priced = order_type in ("LIMIT", "LIMIT_MAKER")
+        tif = params.get("timeInForce") or ""
+        if order_type == "LIMIT" and not tif:
+            raise errors.mandatory("timeInForce")
+        if tif and tif not in _TIF:
+            raise BinanceApiError(-1115, "Invalid timeInForce.")
+        if tif and order_type != "LIMIT":
+            raise BinanceApiError(-1106, "Parameter 'timeInForce' sent when not required.")
+        qty = _number(params, "quantity", required=True)
+        price = _number(params, "price", required=limit_priced)
+        if price is not None and not limit_priced:
+            raise BinanceApiError(-1106, "Parameter 'price' sent when not required.")
+        if qty is None or qty <= 0 or (price is not None and price <= 0):
+            raise _reject("Price * QTY is zero or less.")
+        stp = params.get("selfTradePreventionMode") or "EXPIRE_TAKER"
+        if stp not in _STP:
+            raise errors.illegal_chars("selfTradePreventionMode", "|".join(sorted(_STP)))
+        client_id = params.get("newClientOrderId") or f"sim{next(self._engine_ids):x}{self._clock_ms():x}"
+        if not _CLIENT_ID.match(client_id):
+            raise errors.illegal_chars("newClientOrderId", "^[a-zA-Z0-9-_]{1,36}$")
+        default_resp = "FULL" if order_type in ("MARKET", "LIMIT") else "ACK"
+        resp_type = params.get("newOrderRespType") or default_resp
+        if resp_type not in _RESP_TYPES:
+            raise errors.illegal_chars("newOrderRespType", "ACK|RESULT|FULL")
+        return Side(side_text), order_type, tif or "GTC", qty, price, stp, client_id, resp_type
+
+    def _reference_price(self, symbol: str, book: MatchingEngine) -> Decimal | None:
+        """Last trade, else the mid of the book: Binance's average price stands in."""
+        if symbol in self.last_price:
+            return self.last_price[symbol]
+        bid, ask = book.best_bid(), book.best_ask()
+        if bid and ask:
+            return (bid[0] + ask[0]) / 2
+        return (bid or ask or (None, None))[0]
+
+    @staticmethod
+    def _would_take(book: MatchingEngine, side: Side, price: Decimal | None) -> bool:
+        best = book.best_ask() if side is Side.BUY else book.best_bid()
+        if best is None or price is None:
+            return False
+        return best[0] <= price if side is Side.BUY else best[0] >= price
+
+    @staticmethod
+    def _required_funds(
+        symbol: SpotSymbol,
+        side: Side,
+        order_type: str,
+        qty: Decimal,
+        price: Decimal | None,
+        book: MatchingEngine,
+    ) -> tuple[str, Decimal]:
+        """Asset and amount an order needs now: base for sells; for buys the limit
+        cost, or for market buys the cost of walking the book."""
+        if side is Side.SELL:
+            return symbol.base, qty
+        if price is not None:
+            return symbol.quote, qty * price
+        cost, left = ZERO, qty
+        for level_price, level_qty in book.depth(1_000_000)[1]:
+            take = min(left, level_qty)
+            cost += take * level_price
+            left -= take
+            if not left:
+                break
+        return symbol.quote, cost
+
+    # ---- settlement ----
+
+    def _settle(self, taker: SpotOrder, result: MatchResult, now: int) -> list[dict[str, Any]]:
+        """Move funds and update both sides for every fill; return the taker's fill rows."""
+        rows = []
+        symbol = taker.symbol
+        for fill in result.fills:
+            maker = self._by_engine_id[fill.maker_id]
+            price, qty = fill.price, fill.qty
+            taker_fee = self._trade(taker, price, qty, is_maker=False, trade_id=fill.trade_id, now=now)
+            self._trade(maker, price, qty, is_maker=True, trade_id=fill.trade_id, now=now)
+            if fill.maker_remaining == 0:
+                self._close_resting(maker, "FILLED", now, fill.maker_id)
+            self.last_price[symbol.symbol] = price
+            rows.append(
+                {
+                    "price": fmt(price),
+                    "qty": fmt(qty),
+                    "commission": fmt(taker_fee[0]),
+                    "commissionAsset": taker_fee[1],
+                    "tradeId": fill.trade_id,
+                }
+            )
+        for maker_id, _qty in result.expired_makers:
+            maker = self._by_engine_id[maker_id]
+            self._close_resting(maker, "EXPIRED_IN_MATCH", now, maker_id)
+        return rows
+
+    def _trade(
+        self, order: SpotOrder, price: Decimal, qty: Decimal, *, is_maker: bool, trade_id: int, now: int
+    ) -> tuple[Decimal, str]:
+        account, symbol = order.account, order.symbol
+        rate = account.maker_fee if is_maker else account.taker_fee
+        notional = price * qty
+        if order.side is Side.BUY:
+            spent, spent_asset, received, received_asset = notional, symbol.quote, qty, symbol.base
+        else:
+            spent, spent_asset, received, received_asset = qty, symbol.base, notional, symbol.quote
+        fee = (received * rate).quantize(D(1).scaleb(-8))
+        from_locked = min(spent, order.locked_left)
+        order.locked_left -= from_locked
+        account.move(spent_asset, free=-(spent - from_locked), locked=-from_locked)
+        account.move(received_asset, free=received - fee)
+        order.executed_qty += qty
+        order.quote_qty += notional
+        order.update_time = now
+        order.status = "FILLED" if order.executed_qty >= order.orig_qty else "PARTIALLY_FILLED"
+        self.trades.append(
+            {
+                "symbol": symbol.symbol,
+                "id": trade_id,
+                "orderId": order.order_id,
+                "orderListId": -1,
+                "price": fmt(price),
+                "qty": fmt(qty),
+                "quoteQty": fmt(notional),
+                "commission": fmt(fee),
+                "commissionAsset": received_asset,
+                "time": now,
+                "isBuyer": order.side is Side.BUY,
+                "isMaker": is_maker,
+                "isBestMatch": True,
+                "_account": account.name,
+            }
+        )
+        self._execution_report(
+            order, "TRADE", now, last=(price, qty, fee, received_asset, trade_id, is_maker)
+        )
+        return fee, received_asset
+
+    def _close_resting(self, order: SpotOrder, status: str, now: int, engine_id: int) -> None:
+        self._by_engine_id.pop(engine_id, None)
+        self._finish(order, status if status != "FILLED" else None, now)
+
+    def _finish(self, order: SpotOrder, status: str | None, now: int) -> None:
+        """The order is done: release what it still locks; report the final status."""
+        if order.locked_left:
+            order.account.move(order.locked_asset, free=order.locked_left, locked=-order.locked_left)
+            order.locked_left = ZERO
+        self._open_client_ids.pop((order.account.name, order.symbol.symbol, order.client_order_id), None)
+        if status is None and order.status == "FILLED":
+            return
+        if status is None:
+            status = "EXPIRED" if order.executed_qty < order.orig_qty else "FILLED"
+        order.status = status
+        order.update_time = now
+        self._execution_report(order, "TRADE_PREVENTION" if status == "EXPIRED_IN_MATCH" else status, now)
+
+    # ---- cancel and queries ----
+
+    def _find(self, account: str, params: Mapping[str, str], id_field: str, client_field: str) -> SpotOrder:
+        symbol = self._symbol(params)
+        order_id, client_id = params.get(id_field), params.get(client_field)
+        if not order_id and not client_id:
+            raise BinanceApiError(
+                -1102, f"Param '{id_field}' or '{client_field}' must be sent, but both were empty/null!"
+            )
+        order = None
+        if order_id:
+            if not order_id.isdigit():
+                raise errors.illegal_chars(id_field, "^[0-9]{1,20}$")
+            order = self.orders.get((symbol.symbol, int(order_id)))
+        else:
+            order = next(
+                (
+                    o
+                    for o in reversed(list(self.orders.values()))
+                    if o.symbol is symbol and o.client_order_id == client_id and o.account.name == account
+                ),
+                None,
+            )
+        if order is None or order.account.name != account:
+            raise BinanceApiError(-2013, "Order does not exist.")
+        return order
+
+    def get_order(self, account: str, params: Mapping[str, str]) -> dict[str, Any]:
+        return self._find(account, params, "orderId", "origClientOrderId").view()
+
+    def cancel_order(self, account: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """``DELETE /api/v3/order``."""
+        try:
+            order = self._find(account, params, "orderId", "origClientOrderId")
+        except BinanceApiError as err:
+            if err.code == -2013:
+                raise BinanceApiError(-2011, "Unknown order sent.") from None
+            raise
+        if not order.is_open:
+            raise BinanceApiError(-2011, "Unknown order sent.")
+        now = self._clock_ms()
+        self.books[order.symbol.symbol].cancel(order.engine_id)
+        self._by_engine_id.pop(order.engine_id)
+        self._finish(order, "CANCELED", now)
+        view = order.view()
+        response = {
+            "symbol": view["symbol"],
+            "origClientOrderId": order.client_order_id,
+            "orderId": order.order_id,
+            "orderListId": -1,
+            "clientOrderId": params.get("newClientOrderId") or f"cancel{order.order_id}",
+            "transactTime": now,
+        }
+        for name in ("price", "origQty", "executedQty", "origQuoteOrderQty", "cummulativeQuoteQty", "status"):
+            response[name] = view[name]
+        response.update(
+            timeInForce=view["timeInForce"],
+            type=view["type"],
+            side=view["side"],
+            selfTradePreventionMode=order.stp,
+        )
+        return response
+
+    def open_orders(self, account: str, symbol: str | None = None) -> list[dict[str, Any]]:
+        return [
+            o.view()
+            for o in self.orders.values()
+            if o.account.name == account and o.is_open and (symbol is None or o.symbol.symbol == symbol)
+        ]
+
+    def my_trades(self, account: str, symbol: str) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in t.items() if k != "_account"}
+            for t in self.trades
+            if t["_account"] == account and t["symbol"] == symbol
+        ]
+
+    def depth(self, symbol: str, limit: int = 100) -> dict[str, Any]:
+        book = self.books[self._symbol({"symbol": symbol}).symbol]
+        bids, asks = book.depth(limit)
+        return {
+            "lastUpdateId": len(self.trades),
+            "bids": [[fmt(p), fmt(q)] for p, q in bids],
+            "asks": [[fmt(p), fmt(q)] for p, q in asks],
+        }
+
+    # ---- responses and events ----
+
+    def _response(
+        self, order: SpotOrder, fills: list[dict[str, Any]], resp_type: str, now: int
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "symbol": order.symbol.symbol,
+            "orderId": order.order_id,
+            "orderListId": -1,
+            "clientOrderId": order.client_order_id,
+            "transactTime": now,
+        }
+        if resp_type == "ACK":
+            return out
+        view = order.view()
+        for name in ("price", "origQty", "executedQty", "origQuoteOrderQty", "cummulativeQuoteQty", "status"):
+            out[name] = view[name]
+        out.update(
+            timeInForce=view["timeInForce"],
+            type=view["type"],
+            side=view["side"],
+            workingTime=now,
+            selfTradePreventionMode=order.stp,
+        )
+        if resp_type == "FULL":
+            out["fills"] = fills
+        return out
+
+    def _execution_report(
+        self,
+        order: SpotOrder,
+        execution: str,
+        now: int,
+        last: tuple[Decimal, Decimal, Decimal, str, int, bool] | None = None,
+    ) -> None:
+        """An ``executionReport`` on the order's account stream (Binance's field letters)."""
+        price, qty, fee, fee_asset, trade_id, is_maker = last or (ZERO, ZERO, ZERO, None, -1, False)
+        order.account.events.append(
+            {
+                "e": "executionReport",
+                "E": now,
+                "s": order.symbol.symbol,
+                "c": order.client_order_id,
+                "S": order.side.value,
+                "o": order.type,
+                "f": order.time_in_force,
+                "q": fmt(order.orig_qty),
+                "p": fmt(order.price),
+                "P": fmt(ZERO),
+                "F": fmt(ZERO),
+                "g": -1,
+                "C": "",
+                "x": execution,
+                "X": order.status,
+                "r": "NONE",
+                "i": order.order_id,
+                "l": fmt(qty),
+                "z": fmt(order.executed_qty),
+                "L": fmt(price),
+                "n": fmt(fee),
+                "N": fee_asset,
+                "T": now,
+                "t": trade_id,
+                "v": 0,
+                "I": len(order.account.events) + 1,
+                "w": order.is_open,
+                "m": is_maker,
+                "M": False,
+                "O": order.time,
+                "Z": fmt(order.quote_qty),
+                "Y": fmt(price * qty),
+                "Q": fmt(ZERO),
+                "W": order.time,
+                "V": order.stp,
+            }
+        )
+
+
+def parse_params(params: Mapping[str, Any]) -> dict[str, str]:
+    """WebSocket API params (JSON values) as the string params REST would carry."""
+    return {
+        key: ("true" if value else "false") if isinstance(value, bool) else str(value)
+        for key, value in params.items()
+    }
