@@ -142,3 +142,17 @@ def test_generated_keys_sign_and_verify(kind: auth.KeyType) -> None:
         signature = base64.b64encode(raw).decode()
     auth.verify(key, payload, signature)
     assert len(key.api_key) == 64 and key.api_key.isalnum()
+
+
+def test_ws_api_accepts_the_documented_and_the_sdk_encoded_payload() -> None:
+    import hashlib
+    import hmac
+    from urllib.parse import urlencode
+
+    key = auth.hmac_key("k1", "secret", "a", ["SPOT"])
+    params: dict[str, object] = {"symbol": "BTCUSDT", "newClientOrderId": "a b/c:1", "timestamp": 5, "apiKey": "k1"}
+    for payload in (auth.ws_payload(params), urlencode(sorted((k, str(v)) for k, v in params.items()))):
+        signature = hmac.new(b"secret", payload.encode(), hashlib.sha256).hexdigest()
+        auth.verify_ws(key, {**params, "signature": signature}, signature)
+    with pytest.raises(BinanceApiError):
+        auth.verify_ws(key, params, "0" * 64)

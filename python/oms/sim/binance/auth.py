@@ -5,7 +5,8 @@
   parameter. HMAC-SHA256 signatures are hex (case-insensitive); RSA (PKCS#1 v1.5,
   SHA-256) and Ed25519 signatures are base64, percent-encoded in the request.
 * WebSocket API: every parameter except ``signature`` (``apiKey`` included), sorted by
-  name, joined as ``name=value`` with ``&``, not percent-encoded.
+  name, joined as ``name=value`` with ``&``, not percent-encoded (Binance's documented
+  form); the official SDKs sign the percent-encoded form, so that is accepted too.
 * Timing: ``timestamp`` (ms, or us when it has 16 digits) must satisfy
   ``timestamp < serverTime + 1000 and serverTime - timestamp <= recvWindow``
   (recvWindow: ms, default 5000, at most 60000, up to 3 decimals).
@@ -26,7 +27,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 import msgspec
 from cryptography.exceptions import InvalidSignature
@@ -139,6 +140,24 @@ def ws_payload(params: Mapping[str, object]) -> str:
     """What a WebSocket API request signs: params except ``signature``, sorted by name."""
     items = sorted((k, ws_value(v)) for k, v in params.items() if k != "signature")
     return "&".join(f"{k}={v}" for k, v in items)
+
+
+def ws_payload_encoded(params: Mapping[str, object]) -> str:
+    """The same, percent-encoded: what the official SDKs actually sign (it equals
+    ``ws_payload`` unless a value holds reserved characters, so both are accepted)."""
+    items = sorted((k, ws_value(v)) for k, v in params.items() if k != "signature")
+    return urlencode(items)
+
+
+def verify_ws(key: ApiKey, params: Mapping[str, object], signature: str) -> None:
+    """Verify a WebSocket API request in the documented form, or the SDKs' encoded one."""
+    try:
+        verify(key, ws_payload(params), signature)
+    except errors.BinanceApiError:
+        encoded = ws_payload_encoded(params)
+        if encoded == ws_payload(params):
+            raise
+        verify(key, encoded, signature)
 
 
 def verify(key: ApiKey, payload: str, signature: str) -> None:
