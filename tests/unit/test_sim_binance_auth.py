@@ -150,7 +150,12 @@ def test_ws_api_accepts_the_documented_and_the_sdk_encoded_payload() -> None:
     from urllib.parse import urlencode
 
     key = auth.hmac_key("k1", "secret", "a", ["SPOT"])
-    params: dict[str, object] = {"symbol": "BTCUSDT", "newClientOrderId": "a b/c:1", "timestamp": 5, "apiKey": "k1"}
+    params: dict[str, object] = {
+        "symbol": "BTCUSDT",
+        "newClientOrderId": "a b/c:1",
+        "timestamp": 5,
+        "apiKey": "k1",
+    }
     for payload in (auth.ws_payload(params), urlencode(sorted((k, str(v)) for k, v in params.items()))):
         signature = hmac.new(b"secret", payload.encode(), hashlib.sha256).hexdigest()
         auth.verify_ws(key, {**params, "signature": signature}, signature)

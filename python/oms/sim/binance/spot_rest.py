@@ -1,0 +1,228 @@
+"""Binance Spot REST (`/api/v3/...`) over the simulated venue, on aiohttp.
+
+What the official SDK relies on (docs/notes/binance-sdks.md): every parameter may come
+in the query string even for POST/DELETE (form bodies are accepted too); the signature
+covers the query and body as sent; ``X-MBX-APIKEY`` carries the key; errors are
+``{"code", "msg"}`` JSON; usage headers ``X-MBX-USED-WEIGHT-1M`` and
+``X-MBX-ORDER-COUNT-10S`` / ``-1D`` are integers; 429 and 418 carry ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from oms.errors import RateLimited
+from oms.ratelimit import WeightedLimiter, Window
+from oms.sim.binance import auth
+from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.spot import SpotExchange
+
+#: (request, params, account) -> JSON body; public endpoints get account "".
+Handler = Callable[[web.Request, dict[str, str], str], Any]
+
+WEIGHT_PER_MINUTE = 6000
+ORDERS_PER_10S = 100
+ORDERS_PER_DAY = 200_000
+#: Consecutive 429s after which a client is banned (418) instead.
+BAN_AFTER_429S = 3
+BAN_SECONDS = 120
+
+
+def _depth_weight(params: dict[str, str]) -> int:
+    limit = int(params.get("limit") or 100)
+    return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
+
+
+class SpotRestServer:
+    """``start()`` binds 127.0.0.1 on a free port; ``url`` is what SDKs take as base path."""
+
+    def __init__(
+        self, venue: SpotExchange, keys: auth.KeyStore, clock_ms: Callable[[], int] | None = None
+    ) -> None:
+        self.venue = venue
+        self.keys = keys
+        self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+        self._weights: dict[str, WeightedLimiter] = {}
+        self._orders: dict[str, WeightedLimiter] = {}
+        self._strikes: dict[str, int] = {}
+        self._banned_until: dict[str, float] = {}
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.app = web.Application()
+        self._routes()
+
+    def _routes(self) -> None:
+        public, signed = self._public, self._signed
+        self.app.router.add_get("/api/v3/ping", public(1, lambda r, p, a: {}))
+        self.app.router.add_get("/api/v3/time", public(1, lambda r, p, a: {"serverTime": self._clock_ms()}))
+        self.app.router.add_get(
+            "/api/v3/exchangeInfo", public(20, lambda r, p, a: self.venue.exchange_info())
+        )
+        self.app.router.add_get("/api/v3/depth", public(_depth_weight, self._depth))
+        self.app.router.add_post("/api/v3/order", signed(1, self._new_order, orders=True))
+        self.app.router.add_delete("/api/v3/order", signed(1, lambda r, p, a: self.venue.cancel_order(a, p)))
+        self.app.router.add_get("/api/v3/order", signed(4, lambda r, p, a: self.venue.get_order(a, p)))
+        self.app.router.add_get("/api/v3/openOrders", signed(6, self._open_orders))
+        self.app.router.add_get("/api/v3/account", signed(20, lambda r, p, a: self.venue.account_info(a)))
+        self.app.router.add_get("/api/v3/myTrades", signed(20, self._my_trades))
+
+    # ---- lifecycle ----
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        await web.SockSite(self._runner, sock).start()
+        self.url = f"http://{host}:{sock.getsockname()[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # ---- plumbing ----
+
+    @staticmethod
+    async def _params(request: web.Request) -> tuple[dict[str, str], str, str]:
+        query = request.query_string
+        body = await request.text() if request.can_read_body else ""
+        pairs = parse_qsl(query, keep_blank_values=True) + parse_qsl(body, keep_blank_values=True)
+        params: dict[str, str] = {}
+        for name, value in pairs:
+            if name in params:
+                raise BinanceApiError(-1101, "Duplicate values for a parameter detected.")
+            params[name] = value
+        return params, query, body
+
+    def _limiters(self, ip: str, account: str) -> tuple[WeightedLimiter, WeightedLimiter]:
+        """Request weight is counted per IP, new orders per account (as Binance does)."""
+        if ip not in self._weights:
+            self._weights[ip] = WeightedLimiter([Window("1m", WEIGHT_PER_MINUTE, 60)], cancel_reserve=0)
+        if account not in self._orders:
+            self._orders[account] = WeightedLimiter(
+                [Window("10s", ORDERS_PER_10S, 10), Window("1d", ORDERS_PER_DAY, 86_400)], cancel_reserve=0
+            )
+        return self._weights[ip], self._orders[account]
+
+    def _charge(self, who: str, weight: int, orders: bool, account: str = "") -> dict[str, str]:
+        """Count the request; 429 (-1003 / -1015) past a limit, 418 when a client keeps going."""
+        now = time.time()
+        if self._banned_until.get(who, 0) > now:
+            until = int(self._banned_until[who] * 1000)
+            raise _limit_error(
+                418,
+                f"Way too much request weight used; IP banned until {until}. "
+                "Please use WebSocket Streams for live updates to avoid bans.",
+                self._banned_until[who] - now,
+            )
+        weights, order_counts = self._limiters(who, account)
+        try:
+            weights.acquire_or_raise(weight)
+            if orders:
+                try:
+                    order_counts.acquire_or_raise(1)
+                except RateLimited as err:
+                    raise _limit_error(
+                        429,
+                        f"Too many new orders; current limit is {ORDERS_PER_10S} orders per 10 SECOND.",
+                        err.retry_after,
+                        -1015,
+                    ) from None
+        except RateLimited as err:
+            self._strikes[who] = self._strikes.get(who, 0) + 1
+            if self._strikes[who] > BAN_AFTER_429S:
+                self._banned_until[who] = now + BAN_SECONDS
+            raise _limit_error(
+                429,
+                f"Too much request weight used; current limit is {WEIGHT_PER_MINUTE} request weight "
+                "per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
+                err.retry_after,
+            ) from None
+        self._strikes[who] = 0
+        headers = {"X-MBX-USED-WEIGHT-1M": str(weights.used("1m"))}
+        if orders:
+            headers["X-MBX-ORDER-COUNT-10S"] = str(order_counts.used("10s"))
+            headers["X-MBX-ORDER-COUNT-1D"] = str(order_counts.used("1d"))
+        return headers
+
+    def _public(
+        self, weight: int | Callable[[dict[str, str]], int], handler: Handler
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def endpoint(request: web.Request) -> web.Response:
+            headers: dict[str, str] = {}
+            try:
+                params, _, _ = await self._params(request)
+                cost = weight(params) if callable(weight) else weight
+                headers = self._charge(request.remote or "?", cost, orders=False)
+                return web.json_response(handler(request, params, ""), headers=headers)
+            except BinanceApiError as err:
+                return _error_response(err, headers)
+
+        return endpoint
+
+    def _signed(
+        self, weight: int, handler: Handler, orders: bool = False
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def endpoint(request: web.Request) -> web.Response:
+            headers: dict[str, str] = {}
+            try:
+                params, query, body = await self._params(request)
+                key = self.keys.lookup(request.headers.get("X-MBX-APIKEY"), "SPOT")
+                headers = self._charge(request.remote or "?", weight, orders, key.account)
+                auth.check_timestamp(params.get("timestamp"), params.get("recvWindow"), self._clock_ms())
+                auth.verify(key, auth.rest_payload(query, body), auth.rest_signature(query, body))
+                return web.json_response(handler(request, params, key.account), headers=headers)
+            except BinanceApiError as err:
+                return _error_response(err, headers)
+
+        return endpoint
+
+    # ---- handlers with more than one line ----
+
+    def _depth(self, request: web.Request, params: dict[str, str], _: str) -> dict[str, Any]:
+        limit = int(params.get("limit") or 100)
+        return self.venue.depth(params.get("symbol", ""), min(limit, 5000))
+
+    def _new_order(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
+        return self.venue.new_order(account, params)
+
+    def _open_orders(
+        self, request: web.Request, params: dict[str, str], account: str
+    ) -> list[dict[str, Any]]:
+        return self.venue.open_orders(account, params.get("symbol") or None)
+
+    def _my_trades(self, request: web.Request, params: dict[str, str], account: str) -> list[dict[str, Any]]:
+        return self.venue.my_trades(account, params.get("symbol", ""))
+
+
+def _limit_error(status: int, msg: str, retry_after: float, code: int = -1003) -> BinanceApiError:
+    err = BinanceApiError(code, msg, http_status=status)
+    err.retry_after = max(1, math.ceil(retry_after))  # type: ignore[attr-defined]
+    return err
+
+
+def _error_response(err: BinanceApiError, headers: dict[str, str]) -> web.Response:
+    retry_after = getattr(err, "retry_after", None)
+    if retry_after is not None:
+        headers = {**headers, "Retry-After": str(retry_after)}
+    return web.json_response(err.to_json(), status=err.http_status, headers=headers)
+
+
+async def serve_forever(server: SpotRestServer) -> None:
+    """Run until cancelled (for ``python -m oms.sim.binance``)."""
+    await server.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()

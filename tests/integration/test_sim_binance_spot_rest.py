@@ -1,0 +1,142 @@
+"""The official Binance Spot SDK against the simulator's REST API on loopback:
+signed requests with HMAC, Ed25519 and RSA keys, Binance's errors as the SDK sees them,
+and the usage headers it parses."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from binance_common.configuration import ConfigurationRestAPI
+from binance_common.errors import BadRequestError, TooManyRequestsError, UnauthorizedError
+from binance_sdk_spot.spot import Spot
+
+from oms.sim.binance import auth
+from oms.sim.binance.spot import SpotExchange
+from oms.sim.binance.spot_rest import SpotRestServer
+from oms.sim.binance.spot_symbols import SpotSymbol
+
+
+@dataclass
+class Sim:
+    url: str
+    venue: SpotExchange
+    server: SpotRestServer
+    keys: dict[str, tuple[auth.ApiKey, str]]
+
+
+@pytest.fixture
+def sim() -> Iterator[Sim]:
+    venue = SpotExchange([SpotSymbol(symbol="BTCUSDT", base="BTC", quote="USDT")])
+    venue.add_account("alice", {"BTC": "2", "USDT": "200000"})
+    venue.add_account("mm", {"BTC": "10", "USDT": "1000000"})
+    keys = {kind.value: auth.generate_key(kind, "alice", ["SPOT"]) for kind in auth.KeyType}
+    keys["mm"] = auth.generate_key(auth.KeyType.HMAC, "mm", ["SPOT"])
+    server = SpotRestServer(venue, auth.KeyStore(k for k, _ in keys.values()))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    url = asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
+    try:
+        yield Sim(url, venue, server, keys)
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+def client(sim: Sim, who: str) -> Spot:
+    key, secret = sim.keys[who]
+    config = {"api_key": key.api_key, "base_path": sim.url, "timeout": 5000, "retries": 0}
+    if key.key_type is auth.KeyType.HMAC:
+        config["api_secret"] = secret
+    else:
+        config["private_key"] = secret
+    return Spot(config_rest_api=ConfigurationRestAPI(**config))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["HMAC", "ED25519", "RSA"])
+def test_signed_orders_with_every_key_type(sim: Sim, kind: str) -> None:
+    mm = client(sim, "mm").rest_api
+    mm.new_order(
+        symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", quantity="0.5", price="50000"
+    )
+    alice = client(sim, kind).rest_api
+    response = alice.new_order(
+        symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.2", new_client_order_id="a-1"
+    )
+    data = response.data()
+    assert (data.status, data.executed_qty, data.cummulative_quote_qty) == (
+        "FILLED",
+        "0.20000000",
+        "10000.00000000",
+    )
+    assert data.fills[0].commission_asset == "BTC"
+    limits = {(r.rateLimitType, r.intervalNum, r.interval): r.count for r in response.rate_limits}
+    assert limits[("REQUEST_WEIGHT", 1, "MINUTE")] >= 1
+    assert limits[("ORDERS", 10, "SECOND")] == 1
+    queried = alice.get_order(symbol="BTCUSDT", orig_client_order_id="a-1").data()
+    assert (queried.status, queried.order_id) == ("FILLED", data.order_id)
+    balances = {b.asset: b.free for b in alice.get_account().data().balances}
+    assert balances["BTC"] == "2.19980000"
+
+
+def test_binance_errors_reach_the_sdk_with_their_codes(sim: Sim) -> None:
+    alice = client(sim, "HMAC").rest_api
+    with pytest.raises(BadRequestError) as caught:
+        alice.new_order(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity="1", price="0.001"
+        )
+    assert (caught.value.status_code, caught.value.error_message) == (-1013, "Filter failure: PRICE_FILTER")
+    with pytest.raises(BadRequestError) as caught:
+        alice.new_order(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity=0.00001, price=50000
+        )
+    assert caught.value.status_code == -1100, "floats go out as 1e-05, which Binance refuses"
+    with pytest.raises(BadRequestError) as caught:
+        alice.get_order(symbol="NOPE", order_id=1)
+    assert (caught.value.status_code, caught.value.error_message) == (-1121, "Invalid symbol.")
+
+
+def test_wrong_secret_and_unknown_key(sim: Sim) -> None:
+    key, _ = sim.keys["HMAC"]
+    forged = Spot(
+        config_rest_api=ConfigurationRestAPI(
+            api_key=key.api_key, api_secret="not-the-secret", base_path=sim.url, timeout=5000, retries=0
+        )
+    ).rest_api
+    with pytest.raises(BadRequestError) as caught:
+        forged.get_account()
+    assert (caught.value.status_code, caught.value.error_message) == (
+        -1022,
+        "Signature for this request is not valid.",
+    )
+    stranger = Spot(
+        config_rest_api=ConfigurationRestAPI(
+            api_key="nobody", api_secret="x", base_path=sim.url, timeout=5000, retries=0
+        )
+    ).rest_api
+    with pytest.raises(UnauthorizedError) as caught:
+        stranger.get_account()
+    assert caught.value.status_code == -2015
+
+
+def test_public_endpoints_and_the_weight_limit(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oms.sim.binance import spot_rest
+
+    public = Spot(config_rest_api=ConfigurationRestAPI(base_path=sim.url, timeout=5000, retries=0)).rest_api
+    info = public.exchange_info().data()
+    assert info.symbols[0].symbol == "BTCUSDT"
+    assert {f.actual_instance.filter_type for f in info.symbols[0].filters} >= {"PRICE_FILTER", "LOT_SIZE"}
+    assert public.time().data().server_time > 0
+    monkeypatch.setattr(spot_rest, "WEIGHT_PER_MINUTE", 45)
+    sim.server._weights.clear()
+    public.exchange_info()
+    public.exchange_info()
+    with pytest.raises(TooManyRequestsError) as caught:
+        public.exchange_info()
+    assert caught.value.status_code == -1003
+    assert "request weight" in caught.value.error_message
