@@ -125,15 +125,15 @@ def test_wrong_secret_and_unknown_key(sim: Sim) -> None:
 
 
 def test_public_endpoints_and_the_weight_limit(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
-    from oms.sim.binance import spot_rest
+    from oms.sim.binance import limits
 
     public = Spot(config_rest_api=ConfigurationRestAPI(base_path=sim.url, timeout=5000, retries=0)).rest_api
     info = public.exchange_info().data()
     assert info.symbols[0].symbol == "BTCUSDT"
     assert {f.actual_instance.filter_type for f in info.symbols[0].filters} >= {"PRICE_FILTER", "LOT_SIZE"}
     assert public.time().data().server_time > 0
-    monkeypatch.setattr(spot_rest, "WEIGHT_PER_MINUTE", 45)
-    sim.server._weights.clear()
+    monkeypatch.setattr(limits, "WEIGHT_PER_MINUTE", 45)
+    sim.server.limits = limits.RequestLimits()
     public.exchange_info()
     public.exchange_info()
     with pytest.raises(TooManyRequestsError) as caught:

@@ -175,7 +175,8 @@ def test_a_fill_is_on_the_response_and_the_stream_with_the_same_totals(venue: Sp
     venue.new_order("maker", order(side="SELL", quantity="0.3", price="50001"))
     venue.accounts["taker"].events.clear()
     response = venue.new_order("taker", order(quantity="0.5", price="50001", newClientOrderId="t1"))
-    events = [e for e in venue.accounts["taker"].events if e["c"] == "t1"]
+    stream = venue.accounts["taker"].events
+    events = [e for e in stream if e["e"] == "executionReport" and e["c"] == "t1"]
     assert [(e["x"], e["X"]) for e in events] == [
         ("NEW", "NEW"),
         ("TRADE", "PARTIALLY_FILLED"),
@@ -184,8 +185,13 @@ def test_a_fill_is_on_the_response_and_the_stream_with_the_same_totals(venue: Sp
     assert events[-1]["z"] == response["executedQty"] == "0.50000000"
     assert events[-1]["Z"] == response["cummulativeQuoteQty"] == "25000.20000000"
     assert [e["t"] for e in events[1:]] == [f["tradeId"] for f in response["fills"]]
-    maker_events = [e for e in venue.accounts["maker"].events if e["x"] == "TRADE"]
+    maker_events = [
+        e for e in venue.accounts["maker"].events if e["e"] == "executionReport" and e["x"] == "TRADE"
+    ]
     assert {e["m"] for e in maker_events} == {True}
+    balances = stream[-1]
+    assert balances["e"] == "outboundAccountPosition", "balances are reported after the order events"
+    assert {b["a"]: b["f"] for b in balances["B"]}["BTC"] == "10.49950000"  # 10 + 0.5 - 0.1% fee
 
 
 def test_self_trade_prevention_and_market_expiry(venue: SpotExchange) -> None:

@@ -15,6 +15,7 @@ class BinanceApiError(Exception):
         self.code = code
         self.msg = msg
         self.http_status = http_status
+        self.retry_after: int | None = None  # seconds, for 429 / 418
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "msg": self.msg}

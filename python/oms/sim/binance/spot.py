@@ -64,10 +64,36 @@ class SpotAccount:
     free: dict[str, Decimal] = field(default_factory=dict)
     locked: dict[str, Decimal] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)  # user-data stream, oldest first
+    listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)  # live subscribers
+    changed: set[str] = field(default_factory=set)  # assets whose balance moved since the last report
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        for listener in list(self.listeners):
+            listener(event)
 
     def move(self, asset: str, free: Decimal = ZERO, locked: Decimal = ZERO) -> None:
         self.free[asset] = self.free.get(asset, ZERO) + free
         self.locked[asset] = self.locked.get(asset, ZERO) + locked
+        self.changed.add(asset)
+
+    def report_balances(self, now: int) -> None:
+        """``outboundAccountPosition`` for the assets that moved (after the order events)."""
+        if not self.changed:
+            return
+        assets = sorted(self.changed)
+        self.changed.clear()
+        self.emit(
+            {
+                "e": "outboundAccountPosition",
+                "E": now,
+                "u": now,
+                "B": [
+                    {"a": a, "f": fmt(self.free.get(a, ZERO)), "l": fmt(self.locked.get(a, ZERO))}
+                    for a in assets
+                ],
+            }
+        )
 
 
 @dataclass
@@ -158,6 +184,7 @@ class SpotExchange:
         account = SpotAccount(name, next(self._owner_ids))
         for asset, amount in (balances or {}).items():
             account.move(asset, free=D(amount))
+        account.changed.clear()
         self.accounts[name] = account
         return account
 
@@ -270,7 +297,12 @@ class SpotExchange:
         else:
             self._finish(order, "EXPIRED_IN_MATCH" if result.status == "EXPIRED_IN_MATCH" else None, now)
         self.orders[(symbol.symbol, order.order_id)] = order
+        self._report_balances(now)
         return self._response(order, fills, resp_type, now)
+
+    def _report_balances(self, now: int) -> None:
+        for account in self.accounts.values():
+            account.report_balances(now)
 
     def _parse_new(
         self, params: Mapping[str, str], symbol: SpotSymbol
@@ -485,6 +517,7 @@ class SpotExchange:
         self.books[order.symbol.symbol].cancel(order.engine_id)
         self._by_engine_id.pop(order.engine_id)
         self._finish(order, "CANCELED", now)
+        self._report_balances(now)
         view = order.view()
         response = {
             "symbol": view["symbol"],
@@ -564,7 +597,7 @@ class SpotExchange:
     ) -> None:
         """An ``executionReport`` on the order's account stream (Binance's field letters)."""
         price, qty, fee, fee_asset, trade_id, is_maker = last or (ZERO, ZERO, ZERO, None, -1, False)
-        order.account.events.append(
+        order.account.emit(
             {
                 "e": "executionReport",
                 "E": now,

@@ -10,7 +10,6 @@ covers the query and body as sent; ``X-MBX-APIKEY`` carries the key; errors are
 from __future__ import annotations
 
 import asyncio
-import math
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -19,21 +18,14 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from oms.errors import RateLimited
-from oms.ratelimit import WeightedLimiter, Window
 from oms.sim.binance import auth
 from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.limits import RequestLimits
 from oms.sim.binance.spot import SpotExchange
+from oms.sim.binance.spot_ws_api import SpotWsApi
 
 #: (request, params, account) -> JSON body; public endpoints get account "".
 Handler = Callable[[web.Request, dict[str, str], str], Any]
-
-WEIGHT_PER_MINUTE = 6000
-ORDERS_PER_10S = 100
-ORDERS_PER_DAY = 200_000
-#: Consecutive 429s after which a client is banned (418) instead.
-BAN_AFTER_429S = 3
-BAN_SECONDS = 120
 
 
 def _depth_weight(params: dict[str, str]) -> int:
@@ -50,10 +42,7 @@ class SpotRestServer:
         self.venue = venue
         self.keys = keys
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
-        self._weights: dict[str, WeightedLimiter] = {}
-        self._orders: dict[str, WeightedLimiter] = {}
-        self._strikes: dict[str, int] = {}
-        self._banned_until: dict[str, float] = {}
+        self.limits = RequestLimits()
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.app = web.Application()
@@ -73,6 +62,8 @@ class SpotRestServer:
         self.app.router.add_get("/api/v3/openOrders", signed(6, self._open_orders))
         self.app.router.add_get("/api/v3/account", signed(20, lambda r, p, a: self.venue.account_info(a)))
         self.app.router.add_get("/api/v3/myTrades", signed(20, self._my_trades))
+        self.ws_api = SpotWsApi(self.venue, self.keys, self.limits, self._clock_ms)
+        self.app.router.add_get("/ws-api/v3", self.ws_api.handle)
 
     # ---- lifecycle ----
 
@@ -87,6 +78,7 @@ class SpotRestServer:
         return self.url
 
     async def stop(self) -> None:
+        await self.ws_api.shutdown()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -105,57 +97,6 @@ class SpotRestServer:
             params[name] = value
         return params, query, body
 
-    def _limiters(self, ip: str, account: str) -> tuple[WeightedLimiter, WeightedLimiter]:
-        """Request weight is counted per IP, new orders per account (as Binance does)."""
-        if ip not in self._weights:
-            self._weights[ip] = WeightedLimiter([Window("1m", WEIGHT_PER_MINUTE, 60)], cancel_reserve=0)
-        if account not in self._orders:
-            self._orders[account] = WeightedLimiter(
-                [Window("10s", ORDERS_PER_10S, 10), Window("1d", ORDERS_PER_DAY, 86_400)], cancel_reserve=0
-            )
-        return self._weights[ip], self._orders[account]
-
-    def _charge(self, who: str, weight: int, orders: bool, account: str = "") -> dict[str, str]:
-        """Count the request; 429 (-1003 / -1015) past a limit, 418 when a client keeps going."""
-        now = time.time()
-        if self._banned_until.get(who, 0) > now:
-            until = int(self._banned_until[who] * 1000)
-            raise _limit_error(
-                418,
-                f"Way too much request weight used; IP banned until {until}. "
-                "Please use WebSocket Streams for live updates to avoid bans.",
-                self._banned_until[who] - now,
-            )
-        weights, order_counts = self._limiters(who, account)
-        try:
-            weights.acquire_or_raise(weight)
-            if orders:
-                try:
-                    order_counts.acquire_or_raise(1)
-                except RateLimited as err:
-                    raise _limit_error(
-                        429,
-                        f"Too many new orders; current limit is {ORDERS_PER_10S} orders per 10 SECOND.",
-                        err.retry_after,
-                        -1015,
-                    ) from None
-        except RateLimited as err:
-            self._strikes[who] = self._strikes.get(who, 0) + 1
-            if self._strikes[who] > BAN_AFTER_429S:
-                self._banned_until[who] = now + BAN_SECONDS
-            raise _limit_error(
-                429,
-                f"Too much request weight used; current limit is {WEIGHT_PER_MINUTE} request weight "
-                "per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
-                err.retry_after,
-            ) from None
-        self._strikes[who] = 0
-        headers = {"X-MBX-USED-WEIGHT-1M": str(weights.used("1m"))}
-        if orders:
-            headers["X-MBX-ORDER-COUNT-10S"] = str(order_counts.used("10s"))
-            headers["X-MBX-ORDER-COUNT-1D"] = str(order_counts.used("1d"))
-        return headers
-
     def _public(
         self, weight: int | Callable[[dict[str, str]], int], handler: Handler
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -164,7 +105,7 @@ class SpotRestServer:
             try:
                 params, _, _ = await self._params(request)
                 cost = weight(params) if callable(weight) else weight
-                headers = self._charge(request.remote or "?", cost, orders=False)
+                headers = self.limits.charge(request.remote or "?", cost).headers()
                 return web.json_response(handler(request, params, ""), headers=headers)
             except BinanceApiError as err:
                 return _error_response(err, headers)
@@ -179,7 +120,7 @@ class SpotRestServer:
             try:
                 params, query, body = await self._params(request)
                 key = self.keys.lookup(request.headers.get("X-MBX-APIKEY"), "SPOT")
-                headers = self._charge(request.remote or "?", weight, orders, key.account)
+                headers = self.limits.charge(request.remote or "?", weight, key.account, orders).headers()
                 auth.check_timestamp(params.get("timestamp"), params.get("recvWindow"), self._clock_ms())
                 auth.verify(key, auth.rest_payload(query, body), auth.rest_signature(query, body))
                 return web.json_response(handler(request, params, key.account), headers=headers)
@@ -206,16 +147,9 @@ class SpotRestServer:
         return self.venue.my_trades(account, params.get("symbol", ""))
 
 
-def _limit_error(status: int, msg: str, retry_after: float, code: int = -1003) -> BinanceApiError:
-    err = BinanceApiError(code, msg, http_status=status)
-    err.retry_after = max(1, math.ceil(retry_after))  # type: ignore[attr-defined]
-    return err
-
-
 def _error_response(err: BinanceApiError, headers: dict[str, str]) -> web.Response:
-    retry_after = getattr(err, "retry_after", None)
-    if retry_after is not None:
-        headers = {**headers, "Retry-After": str(retry_after)}
+    if err.retry_after is not None:
+        headers = {**headers, "Retry-After": str(err.retry_after)}
     return web.json_response(err.to_json(), status=err.http_status, headers=headers)
 
 
