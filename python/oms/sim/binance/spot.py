@@ -177,6 +177,11 @@ class SpotExchange:
         self.last_price: dict[str, Decimal] = {}
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._owner_ids = itertools.count(1)
+        # Market data: one update id per book change (depth snapshots and diffs agree on
+        # it), and listeners called with (stream name, event).
+        self.update_ids = {s.symbol: 1000 for s in symbols}
+        self._expired_prices: dict[int, Decimal] = {}
+        self.market_listeners: list[Callable[[str, dict[str, Any]], None]] = []
 
     # ---- accounts ----
 
@@ -254,6 +259,7 @@ class SpotExchange:
         if key in self._open_client_ids:
             raise _reject("Duplicate order sent.")
         book = self.books[symbol.symbol]
+        top_before = (book.best_bid(), book.best_ask())
         reference = self._reference_price(symbol.symbol, book)
         symbol.check_filters(side, OrderType(order_type), qty, price, None, reference)
         lock_asset, lock_amount = self._required_funds(symbol, side, order_type, qty, price, book)
@@ -298,6 +304,11 @@ class SpotExchange:
             self._finish(order, "EXPIRED_IN_MATCH" if result.status == "EXPIRED_IN_MATCH" else None, now)
         self.orders[(symbol.symbol, order.order_id)] = order
         self._report_balances(now)
+        changed = {(side.opposite, f.price) for f in result.fills}
+        changed |= {(side.opposite, self._expired_prices.pop(i)) for i, _ in result.expired_makers}
+        if order.engine_id and price is not None:
+            changed.add((side, price))
+        self._publish_market(symbol.symbol, changed, top_before, result, side, now)
         return self._response(order, fills, resp_type, now)
 
     def _report_balances(self, now: int) -> None:
@@ -410,6 +421,7 @@ class SpotExchange:
             )
         for maker_id, _qty in result.expired_makers:
             maker = self._by_engine_id[maker_id]
+            self._expired_prices[maker_id] = maker.price
             self._close_resting(maker, "EXPIRED_IN_MATCH", now, maker_id)
         return rows
 
@@ -514,10 +526,15 @@ class SpotExchange:
         if not order.is_open:
             raise BinanceApiError(-2011, "Unknown order sent.")
         now = self._clock_ms()
-        self.books[order.symbol.symbol].cancel(order.engine_id)
+        book = self.books[order.symbol.symbol]
+        top_before = (book.best_bid(), book.best_ask())
+        book.cancel(order.engine_id)
         self._by_engine_id.pop(order.engine_id)
         self._finish(order, "CANCELED", now)
         self._report_balances(now)
+        self._publish_market(
+            order.symbol.symbol, {(order.side, order.price)}, top_before, None, order.side, now
+        )
         view = order.view()
         response = {
             "symbol": view["symbol"],
@@ -552,13 +569,68 @@ class SpotExchange:
         ]
 
     def depth(self, symbol: str, limit: int = 100) -> dict[str, Any]:
-        book = self.books[self._symbol({"symbol": symbol}).symbol]
+        book = self.books[book_symbol(self, symbol)]
         bids, asks = book.depth(limit)
         return {
-            "lastUpdateId": len(self.trades),
+            "lastUpdateId": self.update_ids[book_symbol(self, symbol)],
             "bids": [[fmt(p), fmt(q)] for p, q in bids],
             "asks": [[fmt(p), fmt(q)] for p, q in asks],
         }
+
+    # ---- market data ----
+
+    def _publish_market(
+        self,
+        symbol: str,
+        changed: set[tuple[Side, Decimal]],
+        top_before: tuple[object, object],
+        result: MatchResult | None,
+        taker_side: Side,
+        now: int,
+    ) -> None:
+        """Trades, one depth diff for the changed levels, and the top of book if it moved."""
+        if not changed:
+            return
+        stream = symbol.lower()
+        for fill in result.fills if result else []:
+            price, qty = fmt(fill.price), fmt(fill.qty)
+            buyer_is_maker = taker_side is Side.SELL
+            trade = {"e": "trade", "E": now, "s": symbol, "t": fill.trade_id, "p": price, "q": qty, "T": now}
+            self._emit_market(f"{stream}@trade", {**trade, "m": buyer_is_maker, "M": True})
+            agg = {"e": "aggTrade", "E": now, "s": symbol, "a": fill.trade_id, "p": price, "q": qty}
+            agg |= {"f": fill.trade_id, "l": fill.trade_id, "T": now, "m": buyer_is_maker, "M": True}
+            self._emit_market(f"{stream}@aggTrade", agg)
+        book = self.books[symbol]
+        bids, asks = (dict(side) for side in book.depth(1_000_000))
+        self.update_ids[symbol] += 1
+        update_id = self.update_ids[symbol]
+        levels = {Side.BUY: bids, Side.SELL: asks}
+        diff = {
+            key: sorted(
+                ([fmt(p), fmt(levels[side].get(p, ZERO))] for side, p in changed if side is level_side),
+                key=lambda lv: D(lv[0]),
+                reverse=level_side is Side.BUY,
+            )
+            for key, level_side in (("b", Side.BUY), ("a", Side.SELL))
+        }
+        depth = {"e": "depthUpdate", "E": now, "s": symbol, "U": update_id, "u": update_id, **diff}
+        self._emit_market(f"{stream}@depth", depth)
+        top = (book.best_bid(), book.best_ask())
+        if top != top_before:
+            (bid, bid_qty), (ask, ask_qty) = top[0] or (ZERO, ZERO), top[1] or (ZERO, ZERO)
+            ticker = {
+                "u": update_id,
+                "s": symbol,
+                "b": fmt(bid),
+                "B": fmt(bid_qty),
+                "a": fmt(ask),
+                "A": fmt(ask_qty),
+            }
+            self._emit_market(f"{stream}@bookTicker", ticker)
+
+    def _emit_market(self, stream: str, event: dict[str, Any]) -> None:
+        for listener in list(self.market_listeners):
+            listener(stream, event)
 
     # ---- responses and events ----
 
@@ -636,6 +708,11 @@ class SpotExchange:
                 "V": order.stp,
             }
         )
+
+
+def book_symbol(venue: SpotExchange, symbol: str) -> str:
+    """The listed symbol, or -1121."""
+    return venue._symbol({"symbol": symbol}).symbol
 
 
 def parse_params(params: Mapping[str, Any]) -> dict[str, str]:

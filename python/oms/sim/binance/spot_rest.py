@@ -23,6 +23,7 @@ from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.limits import RequestLimits
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_ws_api import SpotWsApi
+from oms.sim.binance.streams import MarketStreams
 
 #: (request, params, account) -> JSON body; public endpoints get account "".
 Handler = Callable[[web.Request, dict[str, str], str], Any]
@@ -64,6 +65,8 @@ class SpotRestServer:
         self.app.router.add_get("/api/v3/myTrades", signed(20, self._my_trades))
         self.ws_api = SpotWsApi(self.venue, self.keys, self.limits, self._clock_ms)
         self.app.router.add_get("/ws-api/v3", self.ws_api.handle)
+        self.streams = MarketStreams(self.venue)
+        self.streams.routes(self.app)
 
     # ---- lifecycle ----
 
@@ -79,6 +82,7 @@ class SpotRestServer:
 
     async def stop(self) -> None:
         await self.ws_api.shutdown()
+        await self.streams.shutdown()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -26,6 +26,7 @@ from oms.sim.binance import auth
 from oms.sim.binance.errors import BinanceApiError, mandatory
 from oms.sim.binance.limits import RequestLimits, Usage
 from oms.sim.binance.spot import SpotExchange, parse_params
+from oms.sim.binance.streams import send_all
 
 _AUTH_PARAMS = {"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"}
 
@@ -88,7 +89,7 @@ class SpotWsApi:
         ws = web.WebSocketResponse(heartbeat=20)  # Binance pings every 20 s
         await ws.prepare(request)
         conn = Connection(request.remote or "?", self._clock_ms())
-        sender = asyncio.create_task(_send_all(ws, conn.outbox))
+        sender = asyncio.create_task(send_all(ws, conn.outbox))
         self._open.add(ws)
         try:
             async for message in ws:
@@ -218,11 +219,3 @@ def _account(key: auth.ApiKey | None) -> str:
     if key is None:
         raise mandatory("apiKey")
     return key.account
-
-
-async def _send_all(ws: web.WebSocketResponse, outbox: asyncio.Queue[dict[str, Any]]) -> None:
-    while True:
-        frame = await outbox.get()
-        if ws.closed:
-            return
-        await ws.send_json(frame)

@@ -1,0 +1,104 @@
+"""Binance market-data streams over the simulated venue.
+
+``/stream`` (combined: frames ``{"stream", "data"}``, what the official SDK opens) and
+``/ws/<name>[/<name>...]`` (raw: the event alone); ``?streams=a/b`` subscribes at
+connect. On either, ``{"method": "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST_SUBSCRIPTIONS",
+"params": [...], "id": ...}`` answers ``{"result": null | [...], "id": ...}``. Streams:
+``<symbol>@depth`` (and ``@depth@100ms``: one diff per book change, consecutive
+``U``/``u`` matching REST ``lastUpdateId``), ``@trade``, ``@aggTrade``, ``@bookTicker``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from oms.sim.binance.spot import SpotExchange
+
+_ALIASES = {"@depth@100ms": "@depth", "@depth@1000ms": "@depth"}
+
+
+def canonical(name: str) -> str:
+    """``btcusdt@depth@100ms`` -> ``btcusdt@depth`` (the venue publishes one diff stream)."""
+    for alias, target in _ALIASES.items():
+        if name.endswith(alias):
+            return name[: -len(alias)] + target
+    return name
+
+
+class MarketStreams:
+    def __init__(self, venue: SpotExchange) -> None:
+        self.venue = venue
+        self._open: set[web.WebSocketResponse] = set()
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/stream", self.combined)
+        app.router.add_get("/ws/{names:.*}", self.raw)
+
+    async def combined(self, request: web.Request) -> web.WebSocketResponse:
+        initial = [n for n in request.query.get("streams", "").split("/") if n]
+        return await self._serve(request, initial, combined=True)
+
+    async def raw(self, request: web.Request) -> web.WebSocketResponse:
+        initial = [n for n in request.match_info["names"].split("/") if n]
+        return await self._serve(request, initial, combined=False)
+
+    async def _serve(self, request: web.Request, initial: list[str], combined: bool) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=20)
+        await ws.prepare(request)
+        wanted: dict[str, str] = {canonical(n): n for n in initial}  # canonical -> name as asked
+        outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        def listener(stream: str, event: dict[str, Any]) -> None:
+            if stream in wanted:
+                outbox.put_nowait({"stream": wanted[stream], "data": event} if combined else event)
+
+        self.venue.market_listeners.append(listener)
+        self._open.add(ws)
+        sender = asyncio.create_task(send_all(ws, outbox))
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    outbox.put_nowait(_control(message.data, wanted))
+        finally:
+            self._open.discard(ws)
+            self.venue.market_listeners.remove(listener)
+            sender.cancel()
+        return ws
+
+    async def shutdown(self) -> None:
+        for ws in list(self._open):
+            if not ws.closed:
+                await ws.send_json({"event": {"e": "serverShutdown", "E": 0}})
+                await ws.close()
+
+
+def _control(raw: str, wanted: dict[str, str]) -> dict[str, Any]:
+    """SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS."""
+    try:
+        frame = json.loads(raw)
+        method, params, request_id = frame["method"], frame.get("params") or [], frame.get("id")
+    except (ValueError, KeyError, TypeError):
+        return {"error": {"code": 3, "msg": "Invalid JSON: expected an object with 'method'"}, "id": None}
+    if method == "SUBSCRIBE":
+        wanted.update({canonical(str(n)): str(n) for n in params})
+        return {"result": None, "id": request_id}
+    if method == "UNSUBSCRIBE":
+        for name in params:
+            wanted.pop(canonical(str(name)), None)
+        return {"result": None, "id": request_id}
+    if method == "LIST_SUBSCRIPTIONS":
+        return {"result": sorted(wanted.values()), "id": request_id}
+    return {"error": {"code": 1, "msg": f"Invalid request: unknown method {method!r}"}, "id": request_id}
+
+
+async def send_all(ws: web.WebSocketResponse, outbox: asyncio.Queue[dict[str, Any]]) -> None:
+    """Forward queued frames in order (one writer per socket)."""
+    while True:
+        frame = await outbox.get()
+        if ws.closed:
+            return
+        await ws.send_json(frame)
