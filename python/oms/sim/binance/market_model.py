@@ -1,0 +1,97 @@
+"""Background liquidity for a simulated venue, from a seeded model.
+
+A market-maker account keeps ``levels`` quotes on each side of a mid price that moves
+as a geometric random walk; a noise trader sends small market orders against them, so
+books, trades, depth diffs and ticker streams look alive. Everything goes through the
+venue's ordinary order entry (the same filters, balances and events as any client), and
+the same seed gives the same market.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.spot import SpotExchange
+
+D = Decimal
+DEFAULT_SIZE = D("0.05")  # base units per quote level
+MAKER = "market-maker"
+TAKER = "noise-trader"
+
+
+@dataclass
+class SymbolModel:
+    symbol: str
+    mid: float
+    sigma: float = 0.0002  # per step, relative
+    spread_ticks: int = 2
+    level_ticks: int = 5
+    levels: int = 10
+    size: Decimal = DEFAULT_SIZE
+
+
+class MarketModel:
+    def __init__(self, venue: SpotExchange, models: list[SymbolModel], seed: int = 20240601) -> None:
+        self.venue = venue
+        self.models = models
+        self.rng = random.Random(seed)
+        self._quotes: dict[str, list[int]] = {m.symbol: [] for m in models}
+        self._ids = 0
+        funding: dict[str, Decimal] = {}
+        for m in models:
+            spec = venue.symbols[m.symbol]
+            funding[spec.base] = funding.get(spec.base, D(0)) + m.size * m.levels * 1000
+            funding[spec.quote] = funding.get(spec.quote, D(0)) + D(str(m.mid)) * m.size * m.levels * 1000
+        for name in (MAKER, TAKER):
+            venue.add_account(name, funding)
+
+    def _client_id(self) -> str:
+        self._ids += 1
+        return f"mm{self._ids}"
+
+    def step(self) -> None:
+        """Move every mid one step, re-quote around it, and let the noise trader trade."""
+        for m in self.models:
+            m.mid *= math.exp(self.rng.gauss(0, m.sigma))
+            self._requote(m)
+            if self.rng.random() < 0.5:
+                self._noise_trade(m)
+
+    def _requote(self, m: SymbolModel) -> None:
+        spec = self.venue.symbols[m.symbol]
+        for order_id in self._quotes[m.symbol]:
+            with contextlib.suppress(BinanceApiError):  # it may have filled meanwhile
+                self.venue.cancel_order(MAKER, {"symbol": m.symbol, "orderId": str(order_id)})
+        self._quotes[m.symbol] = []
+        tick = spec.tick_size
+        mid = D(str(m.mid)).quantize(tick, rounding=ROUND_DOWN)
+        for level in range(m.levels):
+            offset = tick * (m.spread_ticks + level * m.level_ticks)
+            for side, price in (("BUY", mid - offset), ("SELL", mid + offset)):
+                qty = (m.size * D(str(1 + self.rng.random()))).quantize(spec.step_size, rounding=ROUND_DOWN)
+                params = {"symbol": m.symbol, "side": side, "type": "LIMIT_MAKER", "quantity": str(qty)}
+                params |= {"price": str(price), "newClientOrderId": self._client_id()}
+                with contextlib.suppress(BinanceApiError):  # post-only may be refused at the edge
+                    self._quotes[m.symbol].append(self.venue.new_order(MAKER, params)["orderId"])
+
+    def _noise_trade(self, m: SymbolModel) -> None:
+        spec = self.venue.symbols[m.symbol]
+        qty = (m.size * D(str(self.rng.random()))).quantize(spec.step_size, rounding=ROUND_DOWN)
+        if qty <= 0:
+            return
+        side = self.rng.choice(["BUY", "SELL"])
+        params = {"symbol": m.symbol, "side": side, "type": "MARKET", "quantity": str(qty)}
+        with contextlib.suppress(BinanceApiError):  # below min notional, say
+            self.venue.new_order(TAKER, params)
+
+    async def run(self, interval: float = 0.5) -> None:
+        """Step forever (until cancelled), every `interval` seconds."""
+        while True:
+            self.step()
+            await asyncio.sleep(interval)

@@ -1,0 +1,34 @@
+"""The seeded market model keeps a two-sided book, trades, and repeats itself."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from oms.sim.binance.market_model import MarketModel, SymbolModel
+from oms.sim.binance.spot import SpotExchange
+from oms.sim.binance.spot_symbols import SpotSymbol
+
+
+def run(seed: int, steps: int) -> SpotExchange:
+    venue = SpotExchange([SpotSymbol(symbol="BTCUSDT", base="BTC", quote="USDT")], clock_ms=lambda: 1)
+    model = MarketModel(venue, [SymbolModel("BTCUSDT", 50_000.0)], seed)
+    for _ in range(steps):
+        model.step()
+    return venue
+
+
+def test_a_live_two_sided_book_with_trades() -> None:
+    venue = run(7, 40)
+    bid, ask = venue.books["BTCUSDT"].best_bid(), venue.books["BTCUSDT"].best_ask()
+    assert bid is not None and ask is not None and bid[0] < ask[0]
+    assert abs((bid[0] + ask[0]) / 2 - Decimal(50_000)) < Decimal(2_000)
+    bids, asks = venue.books["BTCUSDT"].depth(100)
+    assert len(bids) == len(asks) == 10
+    assert len(venue.trades) > 10
+
+
+def test_the_same_seed_gives_the_same_market() -> None:
+    first, second, other = run(3, 25), run(3, 25), run(4, 25)
+    assert first.books["BTCUSDT"].depth(10) == second.books["BTCUSDT"].depth(10)
+    assert [t["price"] for t in first.trades] == [t["price"] for t in second.trades]
+    assert [t["price"] for t in first.trades] != [t["price"] for t in other.trades]
