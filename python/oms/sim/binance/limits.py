@@ -61,6 +61,7 @@ class RequestLimits:
         self._orders: dict[str, WeightedLimiter] = {}
         self._strikes: dict[str, int] = {}
         self._banned_until: dict[str, float] = {}
+        self.storm = False  # fault injection: every request is over the limit
 
     def _weight(self, ip: str) -> WeightedLimiter:
         if ip not in self._weights:
@@ -87,6 +88,8 @@ class RequestLimits:
             )
         weights = self._weight(ip)
         try:
+            if self.storm:
+                raise RateLimited("storm", retry_after=1.0)
             weights.acquire_or_raise(weight)
         except RateLimited as err:
             self._strikes[ip] = self._strikes.get(ip, 0) + 1

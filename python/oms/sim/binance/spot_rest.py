@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from oms.sim.binance import auth
+from oms.sim.binance import auth, faults
 from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.faults import Faults
 from oms.sim.binance.limits import RequestLimits
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_ws_api import SpotWsApi
@@ -44,6 +45,7 @@ class SpotRestServer:
         self.keys = keys
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self.limits = RequestLimits()
+        self.faults = Faults()
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.app = web.Application()
@@ -52,7 +54,9 @@ class SpotRestServer:
     def _routes(self) -> None:
         public, signed = self._public, self._signed
         self.app.router.add_get("/api/v3/ping", public(1, lambda r, p, a: {}))
-        self.app.router.add_get("/api/v3/time", public(1, lambda r, p, a: {"serverTime": self._clock_ms()}))
+        self.app.router.add_get(
+            "/api/v3/time", public(1, lambda r, p, a: {"serverTime": self.server_time_ms()})
+        )
         self.app.router.add_get(
             "/api/v3/exchangeInfo", public(20, lambda r, p, a: self.venue.exchange_info())
         )
@@ -63,10 +67,12 @@ class SpotRestServer:
         self.app.router.add_get("/api/v3/openOrders", signed(6, self._open_orders))
         self.app.router.add_get("/api/v3/account", signed(20, lambda r, p, a: self.venue.account_info(a)))
         self.app.router.add_get("/api/v3/myTrades", signed(20, self._my_trades))
-        self.ws_api = SpotWsApi(self.venue, self.keys, self.limits, self._clock_ms)
+        self.ws_api = SpotWsApi(self.venue, self.keys, self.limits, self.server_time_ms)
         self.app.router.add_get("/ws-api/v3", self.ws_api.handle)
-        self.streams = MarketStreams(self.venue)
+        self.streams = MarketStreams(self.venue, self.faults)
         self.streams.routes(self.app)
+        self.app.router.add_route("*", "/admin/faults", self._admin_faults)
+        self.app.router.add_post("/admin/disconnect", self._admin_disconnect)
 
     # ---- lifecycle ----
 
@@ -108,6 +114,7 @@ class SpotRestServer:
             headers: dict[str, str] = {}
             try:
                 params, _, _ = await self._params(request)
+                await self._injected_delay()
                 cost = weight(params) if callable(weight) else weight
                 headers = self.limits.charge(request.remote or "?", cost).headers()
                 return web.json_response(handler(request, params, ""), headers=headers)
@@ -123,15 +130,52 @@ class SpotRestServer:
             headers: dict[str, str] = {}
             try:
                 params, query, body = await self._params(request)
+                await self._injected_delay()
                 key = self.keys.lookup(request.headers.get("X-MBX-APIKEY"), "SPOT")
                 headers = self.limits.charge(request.remote or "?", weight, key.account, orders).headers()
-                auth.check_timestamp(params.get("timestamp"), params.get("recvWindow"), self._clock_ms())
+                auth.check_timestamp(params.get("timestamp"), params.get("recvWindow"), self.server_time_ms())
                 auth.verify(key, auth.rest_payload(query, body), auth.rest_signature(query, body))
-                return web.json_response(handler(request, params, key.account), headers=headers)
+                if orders and self.faults.chance(self.faults.fail_before_accept):
+                    raise faults.internal_error()
+                result = handler(request, params, key.account)
+                if orders:
+                    await self._after_accept()
+                return web.json_response(result, headers=headers)
             except BinanceApiError as err:
                 return _error_response(err, headers)
 
         return endpoint
+
+    # ---- fault injection (see oms.sim.binance.faults) ----
+
+    def server_time_ms(self) -> int:
+        """The server's clock, skewed when a fault asks for it."""
+        return self._clock_ms() + self.faults.clock_skew_ms
+
+    async def _injected_delay(self) -> None:
+        self.limits.storm = self.faults.rate_limit_storm
+        delay = self.faults.delay_s()
+        if delay:
+            await asyncio.sleep(delay)
+
+    async def _after_accept(self) -> None:
+        """The order is on the book: maybe stall, maybe answer 'execution status unknown'."""
+        if self.faults.stall_after_accept_ms:
+            await asyncio.sleep(self.faults.stall_after_accept_ms / 1000)
+        if self.faults.chance(self.faults.unknown_after_accept):
+            raise faults.unknown_status()
+
+    async def _admin_faults(self, request: web.Request) -> web.Response:
+        if request.method == "POST":
+            try:
+                self.faults.update(await request.json())
+            except (ValueError, TypeError) as err:
+                return web.json_response({"error": str(err)}, status=400)
+        return web.json_response(self.faults.view())
+
+    async def _admin_disconnect(self, request: web.Request) -> web.Response:
+        closed = await self.ws_api.disconnect() + await self.streams.disconnect()
+        return web.json_response({"closed": closed})
 
     # ---- handlers with more than one line ----
 

@@ -102,6 +102,13 @@ class SpotWsApi:
             sender.cancel()
         return ws
 
+    async def disconnect(self) -> int:
+        """Drop every connection without ``serverShutdown`` (a network failure)."""
+        sockets = [ws for ws in self._open if not ws.closed]
+        for ws in sockets:
+            await ws.close()
+        return len(sockets)
+
     async def shutdown(self) -> None:
         """Announce ``serverShutdown`` (clients reconnect on it), then close every socket."""
         event = {"event": {"e": "serverShutdown", "E": self._clock_ms()}}

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from oms.sim.binance.faults import Faults
 from oms.sim.binance.spot import SpotExchange
 
 _ALIASES = {"@depth@100ms": "@depth", "@depth@1000ms": "@depth"}
@@ -30,8 +31,9 @@ def canonical(name: str) -> str:
 
 
 class MarketStreams:
-    def __init__(self, venue: SpotExchange) -> None:
+    def __init__(self, venue: SpotExchange, faults: Faults | None = None) -> None:
         self.venue = venue
+        self.faults = faults or Faults()
         self._open: set[web.WebSocketResponse] = set()
 
     def routes(self, app: web.Application) -> None:
@@ -53,6 +55,8 @@ class MarketStreams:
         outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
         def listener(stream: str, event: dict[str, Any]) -> None:
+            if stream.endswith("@depth") and self.faults.chance(self.faults.drop_depth_updates):
+                return  # injected gap: this subscriber never sees this diff
             if stream in wanted:
                 outbox.put_nowait({"stream": wanted[stream], "data": event} if combined else event)
 
@@ -68,6 +72,13 @@ class MarketStreams:
             self.venue.market_listeners.remove(listener)
             sender.cancel()
         return ws
+
+    async def disconnect(self) -> int:
+        """Drop every connection abruptly (a network failure, not a shutdown)."""
+        sockets = [ws for ws in self._open if not ws.closed]
+        for ws in sockets:
+            await ws.close()
+        return len(sockets)
 
     async def shutdown(self) -> None:
         for ws in list(self._open):

@@ -1,0 +1,162 @@
+"""Fault injection: each knob produces the documented behaviour, as the official SDK
+(or a raw client, for streams) experiences it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+from binance_common.configuration import ConfigurationRestAPI
+from binance_common.errors import (
+    BadRequestError,
+    NetworkError,
+    RateLimitBanError,
+    ServerError,
+    TooManyRequestsError,
+)
+from binance_sdk_spot.spot import Spot
+
+from oms.sim.binance import auth
+from oms.sim.binance.spot import SpotExchange
+from oms.sim.binance.spot_rest import SpotRestServer
+from oms.sim.binance.spot_symbols import SpotSymbol
+
+
+class Sim:
+    def __init__(self) -> None:
+        self.venue = SpotExchange([SpotSymbol(symbol="BTCUSDT", base="BTC", quote="USDT")])
+        self.venue.add_account("alice", {"BTC": "2", "USDT": "200000"})
+        self.venue.add_account("bob", {"BTC": "2", "USDT": "200000"})
+        self.key, self.secret = auth.generate_key(auth.KeyType.HMAC, "alice", ["SPOT"])
+        self.bob_key, self.bob_secret = auth.generate_key(auth.KeyType.HMAC, "bob", ["SPOT"])
+        self.server = SpotRestServer(self.venue, auth.KeyStore([self.key, self.bob_key]))
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.url = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+
+    def faults(self, **settings: Any) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.url}/admin/faults", data=json.dumps(settings).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    def client(self, timeout_ms: int = 5000, bob: bool = False) -> Any:
+        key, secret = (self.bob_key, self.bob_secret) if bob else (self.key, self.secret)
+        config = ConfigurationRestAPI(
+            api_key=key.api_key,
+            api_secret=secret,
+            base_path=self.url,
+            timeout=timeout_ms,
+            retries=0,
+        )
+        return Spot(config_rest_api=config).rest_api
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def sim() -> Iterator[Sim]:
+    s = Sim()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def place(client: Any, client_id: str) -> Any:
+    return client.new_order(
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        time_in_force="GTC",
+        quantity="0.1",
+        price="40000",
+        new_client_order_id=client_id,
+    )
+
+
+def test_unknown_outcome_the_order_is_on_the_book_though_the_sdk_saw_a_503(sim: Sim) -> None:
+    sim.faults(unknown_after_accept=1.0)
+    client = sim.client()
+    with pytest.raises(ServerError) as caught:
+        place(client, "u-1")
+    assert caught.value.status_code == 503  # the SDK drops Binance's -1007: see docs/notes
+    sim.faults(unknown_after_accept=0.0)
+    assert client.get_order(symbol="BTCUSDT", orig_client_order_id="u-1").data().status == "NEW"
+
+
+def test_a_stalled_answer_times_out_yet_the_order_exists(sim: Sim) -> None:
+    sim.faults(stall_after_accept_ms=1500)
+    with pytest.raises(NetworkError):
+        place(sim.client(timeout_ms=300), "s-1")
+    sim.faults(stall_after_accept_ms=0)
+    assert sim.client().get_order(symbol="BTCUSDT", orig_client_order_id="s-1").data().status == "NEW"
+
+
+def test_a_failure_before_acceptance_leaves_nothing(sim: Sim) -> None:
+    sim.faults(fail_before_accept=1.0)
+    client = sim.client()
+    with pytest.raises(ServerError) as caught:
+        place(client, "f-1")
+    assert caught.value.status_code == 500
+    sim.faults(fail_before_accept=0.0)
+    with pytest.raises(BadRequestError) as missing:
+        client.get_order(symbol="BTCUSDT", orig_client_order_id="f-1")
+    assert missing.value.status_code == -2013
+
+
+def test_rate_limit_storm_then_ban_and_clock_skew(sim: Sim) -> None:
+    client = sim.client()
+    sim.faults(rate_limit_storm=True)
+    for _ in range(4):
+        with pytest.raises(TooManyRequestsError) as caught:
+            client.get_account()
+        assert caught.value.status_code == -1003
+    with pytest.raises(RateLimitBanError) as banned:
+        client.get_account()
+    assert "banned" in banned.value.error_message
+    sim.server.limits = type(sim.server.limits)()
+    sim.faults(rate_limit_storm=False, clock_skew_ms=-20_000)
+    with pytest.raises(BadRequestError) as skewed:
+        client.get_account()
+    assert skewed.value.status_code == -1021
+    assert "ahead of the server's time" in skewed.value.error_message
+    with pytest.raises(urllib.error.HTTPError):
+        sim.faults(no_such_fault=1)
+
+
+def test_dropped_depth_updates_leave_a_gap_and_disconnect_drops_sockets(sim: Sim) -> None:
+    sim.faults(drop_depth_updates=1.0)
+
+    async def scenario() -> tuple[list[str], int, bool]:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(
+                sim.url.replace("http", "ws") + "/stream?streams=btcusdt@depth/btcusdt@trade"
+            )
+            client = sim.client()
+            await asyncio.to_thread(place, client, "d-1")
+            await asyncio.to_thread(
+                sim.client(bob=True).new_order, symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.05"
+            )
+            streams = []
+            while len(streams) < 1:
+                streams.append((await ws.receive_json(timeout=5))["stream"])
+            async with http.post(f"{sim.url}/admin/disconnect") as response:
+                closed = (await response.json())["closed"]
+            message = await ws.receive(timeout=5)
+            return streams, closed, message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+    streams, closed, was_closed = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert streams == ["btcusdt@trade"], "the depth diffs were dropped, trades still flow"
+    assert closed == 1 and was_closed
