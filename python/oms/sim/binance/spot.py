@@ -544,14 +544,7 @@ class SpotExchange:
             "clientOrderId": params.get("newClientOrderId") or f"cancel{order.order_id}",
             "transactTime": now,
         }
-        for name in ("price", "origQty", "executedQty", "origQuoteOrderQty", "cummulativeQuoteQty", "status"):
-            response[name] = view[name]
-        response.update(
-            timeInForce=view["timeInForce"],
-            type=view["type"],
-            side=view["side"],
-            selfTradePreventionMode=order.stp,
-        )
+        response.update(_result_fields(view))
         return response
 
     def open_orders(self, account: str, symbol: str | None = None) -> list[dict[str, Any]]:
@@ -646,16 +639,8 @@ class SpotExchange:
         }
         if resp_type == "ACK":
             return out
-        view = order.view()
-        for name in ("price", "origQty", "executedQty", "origQuoteOrderQty", "cummulativeQuoteQty", "status"):
-            out[name] = view[name]
-        out.update(
-            timeInForce=view["timeInForce"],
-            type=view["type"],
-            side=view["side"],
-            workingTime=now,
-            selfTradePreventionMode=order.stp,
-        )
+        out.update(_result_fields(order.view()))
+        out["workingTime"] = now
         if resp_type == "FULL":
             out["fills"] = fills
         return out
@@ -708,6 +693,25 @@ class SpotExchange:
                 "V": order.stp,
             }
         )
+
+
+_RESULT_FIELDS = (
+    "price",
+    "origQty",
+    "executedQty",
+    "origQuoteOrderQty",
+    "cummulativeQuoteQty",
+    "status",
+    "timeInForce",
+    "type",
+    "side",
+    "selfTradePreventionMode",
+)
+
+
+def _result_fields(view: dict[str, Any]) -> dict[str, Any]:
+    """The order fields a RESULT/FULL response and a cancel response share, in Binance's order."""
+    return {name: view[name] for name in _RESULT_FIELDS}
 
 
 def book_symbol(venue: SpotExchange, symbol: str) -> str:

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from oms.sim.binance import auth
 from oms.sim.binance.errors import BinanceApiError, mandatory
 from oms.sim.binance.limits import RequestLimits, Usage
+from oms.sim.binance.sockets import SocketSet
 from oms.sim.binance.spot import SpotExchange, parse_params
-from oms.sim.binance.streams import send_all
 
 _AUTH_PARAMS = {"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"}
 
@@ -62,7 +62,7 @@ class SpotWsApi:
         self.keys = keys
         self.limits = limits
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
-        self._open: set[web.WebSocketResponse] = set()
+        self.sockets = SocketSet(self._clock_ms)
         v = venue
         self.methods: dict[str, Method] = {
             "ping": Method(1, False, lambda c, p, k: {}),
@@ -86,36 +86,18 @@ class SpotWsApi:
         }
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=20)  # Binance pings every 20 s
-        await ws.prepare(request)
         conn = Connection(request.remote or "?", self._clock_ms())
-        sender = asyncio.create_task(send_all(ws, conn.outbox))
-        self._open.add(ws)
         try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    conn.outbox.put_nowait(self.reply(conn, message.data))
+            return await self.sockets.serve(request, conn.outbox, lambda raw: self.reply(conn, raw))
         finally:
-            self._open.discard(ws)
             for account, listener in conn.subscriptions.values():
                 self.venue.accounts[account].listeners.remove(listener)
-            sender.cancel()
-        return ws
 
     async def disconnect(self) -> int:
-        """Drop every connection without ``serverShutdown`` (a network failure)."""
-        sockets = [ws for ws in self._open if not ws.closed]
-        for ws in sockets:
-            await ws.close()
-        return len(sockets)
+        return await self.sockets.disconnect()
 
     async def shutdown(self) -> None:
-        """Announce ``serverShutdown`` (clients reconnect on it), then close every socket."""
-        event = {"event": {"e": "serverShutdown", "E": self._clock_ms()}}
-        for ws in list(self._open):
-            if not ws.closed:
-                await ws.send_json(event)
-                await ws.close()
+        await self.sockets.shutdown()
 
     def reply(self, conn: Connection, raw: str) -> dict[str, Any]:
         """The answer to one request frame (events it causes are already queued)."""

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from oms.sim.binance.faults import Faults
+from oms.sim.binance.sockets import SocketSet
 from oms.sim.binance.spot import SpotExchange
 
 _ALIASES = {"@depth@100ms": "@depth", "@depth@1000ms": "@depth"}
@@ -34,7 +36,7 @@ class MarketStreams:
     def __init__(self, venue: SpotExchange, faults: Faults | None = None) -> None:
         self.venue = venue
         self.faults = faults or Faults()
-        self._open: set[web.WebSocketResponse] = set()
+        self.sockets = SocketSet(lambda: int(time.time() * 1000))
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/stream", self.combined)
@@ -49,8 +51,6 @@ class MarketStreams:
         return await self._serve(request, initial, combined=False)
 
     async def _serve(self, request: web.Request, initial: list[str], combined: bool) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=20)
-        await ws.prepare(request)
         wanted: dict[str, str] = {canonical(n): n for n in initial}  # canonical -> name as asked
         outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -61,30 +61,16 @@ class MarketStreams:
                 outbox.put_nowait({"stream": wanted[stream], "data": event} if combined else event)
 
         self.venue.market_listeners.append(listener)
-        self._open.add(ws)
-        sender = asyncio.create_task(send_all(ws, outbox))
         try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    outbox.put_nowait(_control(message.data, wanted))
+            return await self.sockets.serve(request, outbox, lambda raw: _control(raw, wanted))
         finally:
-            self._open.discard(ws)
             self.venue.market_listeners.remove(listener)
-            sender.cancel()
-        return ws
 
     async def disconnect(self) -> int:
-        """Drop every connection abruptly (a network failure, not a shutdown)."""
-        sockets = [ws for ws in self._open if not ws.closed]
-        for ws in sockets:
-            await ws.close()
-        return len(sockets)
+        return await self.sockets.disconnect()
 
     async def shutdown(self) -> None:
-        for ws in list(self._open):
-            if not ws.closed:
-                await ws.send_json({"event": {"e": "serverShutdown", "E": 0}})
-                await ws.close()
+        await self.sockets.shutdown()
 
 
 def _control(raw: str, wanted: dict[str, str]) -> dict[str, Any]:
@@ -104,12 +90,3 @@ def _control(raw: str, wanted: dict[str, str]) -> dict[str, Any]:
     if method == "LIST_SUBSCRIPTIONS":
         return {"result": sorted(wanted.values()), "id": request_id}
     return {"error": {"code": 1, "msg": f"Invalid request: unknown method {method!r}"}, "id": request_id}
-
-
-async def send_all(ws: web.WebSocketResponse, outbox: asyncio.Queue[dict[str, Any]]) -> None:
-    """Forward queued frames in order (one writer per socket)."""
-    while True:
-        frame = await outbox.get()
-        if ws.closed:
-            return
-        await ws.send_json(frame)
