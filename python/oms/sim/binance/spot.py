@@ -147,7 +147,7 @@ class SpotOrder:
         }
 
 
-def _number(params: Mapping[str, str], name: str, required: bool) -> Decimal | None:
+def number_param(params: Mapping[str, str], name: str, required: bool) -> Decimal | None:
     raw = params.get(name)
     if raw is None or raw == "":
         if required:
@@ -338,8 +338,8 @@ class SpotExchange:
             raise BinanceApiError(-1115, "Invalid timeInForce.")
         if tif and order_type != "LIMIT":
             raise BinanceApiError(-1106, "Parameter 'timeInForce' sent when not required.")
-        qty = _number(params, "quantity", required=True)
-        price = _number(params, "price", required=limit_priced)
+        qty = number_param(params, "quantity", required=True)
+        price = number_param(params, "price", required=limit_priced)
         if price is not None and not limit_priced:
             raise BinanceApiError(-1106, "Parameter 'price' sent when not required.")
         if qty is None or qty <= 0 or (price is not None and price <= 0):

@@ -1,0 +1,501 @@
+"""The simulated Binance USD-M Futures venue (perpetuals), transport-free.
+
+Accounts hold a USDT wallet, positions per (symbol, position side) — one-way (``BOTH``,
+signed) or hedge mode (``LONG``/``SHORT``) — a leverage and a margin type per symbol.
+An order needs initial margin (notional / leverage) from the available balance
+(wallet + unrealized P&L - positions' and open orders' initial margin), else -2019.
+Fills move positions at average cost, realize P&L and charge commission in USDT, and
+emit ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` events. Conditional types answer
+-4120 (they live on the algo-order endpoint since Dec 2025). Matching is the Rust core's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from oms.matching import MatchingEngine
+from oms.model import Side
+from oms.sim.binance import errors
+from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.spot import number_param
+from oms.sim.binance.usdm_symbols import FuturesSymbol
+
+D = Decimal
+ZERO = D(0)
+MAKER_FEE = D("0.0002")
+TAKER_FEE = D("0.0005")
+DEFAULT_LEVERAGE = 20
+_ALGO_TYPES = {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
+_TIF: dict[str, Literal["GTC", "IOC", "FOK", "POST_ONLY"]] = {
+    "GTC": "GTC",
+    "IOC": "IOC",
+    "FOK": "FOK",
+    "GTX": "POST_ONLY",
+}
+ALGO_ONLY = "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead."
+
+
+@dataclass
+class FuturesPosition:
+    symbol: str
+    side: str  # BOTH / LONG / SHORT
+    qty: Decimal = ZERO  # Binance's positionAmt: signed in BOTH, + LONG, - SHORT
+    entry: Decimal = ZERO
+
+    def fill(self, signed_qty: Decimal, price: Decimal) -> Decimal:
+        """Apply a fill at average cost; returns the P&L it realized."""
+        if self.qty == 0 or (self.qty > 0) == (signed_qty > 0):
+            total = self.qty + signed_qty
+            self.entry = (self.entry * abs(self.qty) + price * abs(signed_qty)) / abs(total)
+            self.qty = total
+            return ZERO
+        closing = min(abs(signed_qty), abs(self.qty))
+        realized = (price - self.entry) * closing * (1 if self.qty > 0 else -1)
+        rest = abs(signed_qty) - closing
+        self.qty += closing if self.qty < 0 else -closing
+        if rest:
+            self.qty, self.entry = (rest if signed_qty > 0 else -rest), price
+        elif self.qty == 0:
+            self.entry = ZERO
+        return realized
+
+
+@dataclass
+class FuturesAccount:
+    name: str
+    owner_id: int
+    wallet: Decimal
+    dual: bool = False  # hedge mode
+    positions: dict[tuple[str, str], FuturesPosition] = field(default_factory=dict)
+    leverage: dict[str, int] = field(default_factory=dict)
+    margin_type: dict[str, str] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        for listener in list(self.listeners):
+            listener(event)
+
+    def position(self, symbol: str, side: str) -> FuturesPosition:
+        return self.positions.setdefault((symbol, side), FuturesPosition(symbol, side))
+
+
+@dataclass
+class FuturesOrder:
+    order_id: int
+    client_order_id: str
+    account: FuturesAccount
+    symbol: FuturesSymbol
+    side: Side
+    type: str
+    time_in_force: str
+    price: Decimal
+    orig_qty: Decimal
+    reduce_only: bool
+    position_side: str
+    time: int
+    executed_qty: Decimal = ZERO
+    cum_quote: Decimal = ZERO
+    status: str = "NEW"
+    update_time: int = 0
+    engine_id: int = 0
+    margin: Decimal = ZERO  # initial margin still held for the unfilled part
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("NEW", "PARTIALLY_FILLED")
+
+    def view(self) -> dict[str, Any]:
+        """``POST/GET /fapi/v1/order`` shape."""
+        avg = self.cum_quote / self.executed_qty if self.executed_qty else ZERO
+        return {
+            "clientOrderId": self.client_order_id,
+            "cumQty": str(self.executed_qty),
+            "cumQuote": str(self.cum_quote),
+            "executedQty": str(self.executed_qty),
+            "orderId": self.order_id,
+            "avgPrice": f"{avg:.5f}",
+            "origQty": str(self.orig_qty),
+            "price": str(self.price),
+            "reduceOnly": self.reduce_only,
+            "side": self.side.value,
+            "positionSide": self.position_side,
+            "status": self.status,
+            "stopPrice": "0",
+            "closePosition": False,
+            "symbol": self.symbol.symbol,
+            "timeInForce": self.time_in_force,
+            "type": self.type,
+            "origType": self.type,
+            "updateTime": self.update_time or self.time,
+            "workingType": "CONTRACT_PRICE",
+            "priceProtect": False,
+            "priceMatch": "NONE",
+            "selfTradePreventionMode": "EXPIRE_TAKER",
+            "goodTillDate": 0,
+        }
+
+
+class FuturesExchange:
+    def __init__(self, symbols: list[FuturesSymbol], clock_ms: Callable[[], int] | None = None) -> None:
+        self.symbols = {s.symbol: s for s in symbols}
+        self.books = {s.symbol: MatchingEngine() for s in symbols}
+        self.mark_price: dict[str, Decimal] = {}
+        self.accounts: dict[str, FuturesAccount] = {}
+        self.orders: dict[tuple[str, int], FuturesOrder] = {}
+        self._resting: dict[int, FuturesOrder] = {}
+        self._order_ids = itertools.count(1)
+        self._engine_ids = itertools.count(1)
+        self._owner_ids = itertools.count(1)
+        self.trades: list[dict[str, Any]] = []
+        self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+
+    def add_account(self, name: str, usdt: Decimal | str) -> FuturesAccount:
+        account = FuturesAccount(name, next(self._owner_ids), D(usdt))
+        self.accounts[name] = account
+        return account
+
+    def _symbol(self, params: Mapping[str, str]) -> FuturesSymbol:
+        name = params.get("symbol")
+        if not name:
+            raise errors.mandatory("symbol")
+        if name not in self.symbols:
+            raise BinanceApiError(-1121, "Invalid symbol.")
+        return self.symbols[name]
+
+    # ---- margin ----
+
+    def _leverage(self, account: FuturesAccount, symbol: str) -> int:
+        return account.leverage.get(symbol, DEFAULT_LEVERAGE)
+
+    def _mark(self, symbol: str) -> Decimal | None:
+        if symbol in self.mark_price:
+            return self.mark_price[symbol]
+        bid, ask = self.books[symbol].best_bid(), self.books[symbol].best_ask()
+        return (bid[0] + ask[0]) / 2 if bid and ask else None
+
+    def unrealized(self, account: FuturesAccount, position: FuturesPosition) -> Decimal:
+        mark = self._mark(position.symbol)
+        return ZERO if mark is None or not position.qty else (mark - position.entry) * position.qty
+
+    def available(self, account: FuturesAccount) -> Decimal:
+        """Wallet + unrealized - initial margin of positions and open orders."""
+        used = ZERO
+        upnl = ZERO
+        for p in account.positions.values():
+            if p.qty:
+                mark = self._mark(p.symbol) or p.entry
+                used += abs(p.qty) * mark / self._leverage(account, p.symbol)
+                upnl += self.unrealized(account, p)
+        used += sum((o.margin for o in self._resting.values() if o.account is account), ZERO)
+        return account.wallet + upnl - used
+
+    # ---- orders ----
+
+    def new_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
+        account = self.accounts[account_name]
+        symbol = self._symbol(params)
+        side_text, order_type = params.get("side") or "", params.get("type") or ""
+        if side_text not in ("BUY", "SELL"):
+            raise errors.mandatory("side") if not side_text else BinanceApiError(-1117, "Invalid side.")
+        if order_type in _ALGO_TYPES:
+            raise BinanceApiError(-4120, ALGO_ONLY)
+        if order_type not in ("LIMIT", "MARKET"):
+            raise errors.mandatory("type") if not order_type else BinanceApiError(-1116, "Invalid orderType.")
+        side = Side(side_text)
+        qty = number_param(params, "quantity", required=True)
+        assert qty is not None
+        price = number_param(params, "price", required=order_type == "LIMIT")
+        tif = params.get("timeInForce") or "GTC"
+        if tif not in _TIF:
+            raise BinanceApiError(-1115, "Invalid timeInForce.")
+        reduce_only = params.get("reduceOnly", "false").lower() == "true"
+        position_side = params.get("positionSide") or "BOTH"
+        if (position_side == "BOTH") == account.dual or position_side not in ("BOTH", "LONG", "SHORT"):
+            raise BinanceApiError(-4061, "Order's position side does not match user's setting.")
+        if reduce_only and account.dual:
+            raise BinanceApiError(-1106, "Parameter 'reduceonly' sent when not required.")
+        mark = self._mark(symbol.symbol)
+        symbol.check_filters(side, qty, price, mark, reduce_only)
+        position = account.position(symbol.symbol, position_side)
+        reduces = self._reduces(position, side, qty)
+        if reduce_only and not reduces:
+            raise BinanceApiError(-2022, "ReduceOnly Order is rejected.")
+        valuation = price if price is not None else mark
+        margin = (
+            ZERO if reduces or valuation is None else qty * valuation / self._leverage(account, symbol.symbol)
+        )
+        if margin > self.available(account):
+            raise BinanceApiError(-2019, "Margin is insufficient.")
+        now = self._clock_ms()
+        order = FuturesOrder(
+            order_id=next(self._order_ids),
+            client_order_id=params.get("newClientOrderId") or f"sim{now:x}{next(self._engine_ids)}",
+            account=account,
+            symbol=symbol,
+            side=side,
+            type=order_type,
+            time_in_force=tif,
+            price=price or ZERO,
+            orig_qty=qty,
+            reduce_only=reduce_only,
+            position_side=position_side,
+            time=now,
+            margin=margin,
+        )
+        engine_id = next(self._engine_ids)
+        result = self.books[symbol.symbol].submit(
+            engine_id, account.owner_id, side.value, qty, price, time_in_force=_TIF[tif], stp="EXPIRE_TAKER"
+        )
+        if result.status == "REJECTED":
+            raise BinanceApiError(
+                -5022,
+                "Due to the order could not be executed as maker, the Post Only order will be rejected.",
+            )
+        self._report(order, "NEW", now)
+        for fill in result.fills:
+            maker = self._resting[fill.maker_id]
+            self._trade(order, fill.price, fill.qty, is_maker=False, trade_id=fill.trade_id, now=now)
+            self._trade(maker, fill.price, fill.qty, is_maker=True, trade_id=fill.trade_id, now=now)
+            if fill.maker_remaining == 0:
+                del self._resting[fill.maker_id]
+        if result.status in ("NEW", "PARTIALLY_FILLED"):
+            order.engine_id = engine_id
+            self._resting[engine_id] = order
+        elif order.status != "FILLED":
+            order.status, order.margin = "EXPIRED", ZERO
+            self._report(order, "EXPIRED", now)
+        self.orders[(symbol.symbol, order.order_id)] = order
+        return order.view()
+
+    @staticmethod
+    def _reduces(position: FuturesPosition, side: Side, qty: Decimal) -> bool:
+        if position.side == "LONG":
+            return side is Side.SELL and qty <= position.qty
+        if position.side == "SHORT":
+            return side is Side.BUY and qty <= -position.qty
+        signed = qty if side is Side.BUY else -qty
+        return position.qty != 0 and (position.qty > 0) != (signed > 0) and qty <= abs(position.qty)
+
+    def _trade(
+        self, order: FuturesOrder, price: Decimal, qty: Decimal, *, is_maker: bool, trade_id: int, now: int
+    ) -> None:
+        account = order.account
+        position = account.position(order.symbol.symbol, order.position_side)
+        signed = qty if order.side is Side.BUY else -qty
+        realized = position.fill(signed, price)
+        fee = price * qty * (MAKER_FEE if is_maker else TAKER_FEE)
+        account.wallet += realized - fee
+        if order.orig_qty:
+            order.margin -= order.margin * qty / (order.orig_qty - order.executed_qty)
+        order.executed_qty += qty
+        order.cum_quote += price * qty
+        order.update_time = now
+        order.status = "FILLED" if order.executed_qty >= order.orig_qty else "PARTIALLY_FILLED"
+        self.trades.append(
+            {
+                "buyer": order.side is Side.BUY,
+                "commission": f"{fee:.8f}",
+                "commissionAsset": "USDT",
+                "id": trade_id,
+                "maker": is_maker,
+                "orderId": order.order_id,
+                "price": str(price),
+                "qty": str(qty),
+                "quoteQty": str(price * qty),
+                "realizedPnl": f"{realized:.8f}",
+                "side": order.side.value,
+                "positionSide": order.position_side,
+                "symbol": order.symbol.symbol,
+                "time": now,
+                "_account": account.name,
+            }
+        )
+        self._report(order, "TRADE", now, last=(price, qty, fee, trade_id, is_maker, realized))
+        account.emit(
+            {
+                "e": "ACCOUNT_UPDATE",
+                "E": now,
+                "T": now,
+                "a": {
+                    "m": "ORDER",
+                    "B": [
+                        {"a": "USDT", "wb": f"{account.wallet:.8f}", "cw": f"{account.wallet:.8f}", "bc": "0"}
+                    ],
+                    "P": [self._position_event(account, position)],
+                },
+            }
+        )
+
+    def _position_event(self, account: FuturesAccount, p: FuturesPosition) -> dict[str, Any]:
+        return {
+            "s": p.symbol,
+            "pa": str(p.qty),
+            "ep": f"{p.entry:.8f}",
+            "bep": f"{p.entry:.8f}",
+            "cr": "0",
+            "up": f"{self.unrealized(account, p):.8f}",
+            "mt": account.margin_type.get(p.symbol, "cross"),
+            "iw": "0",
+            "ps": p.side,
+            "ma": "USDT",
+        }
+
+    def _report(
+        self,
+        order: FuturesOrder,
+        execution: str,
+        now: int,
+        last: tuple[Decimal, Decimal, Decimal, int, bool, Decimal] | None = None,
+    ) -> None:
+        """``ORDER_TRADE_UPDATE`` on the order's account stream."""
+        price, qty, fee, trade_id, is_maker, realized = last or (ZERO, ZERO, ZERO, 0, False, ZERO)
+        view = order.view()
+        order.account.emit(
+            {
+                "e": "ORDER_TRADE_UPDATE",
+                "E": now,
+                "T": now,
+                "o": {
+                    "s": order.symbol.symbol,
+                    "c": order.client_order_id,
+                    "S": order.side.value,
+                    "o": order.type,
+                    "f": order.time_in_force,
+                    "q": str(order.orig_qty),
+                    "p": str(order.price),
+                    "ap": view["avgPrice"],
+                    "sp": "0",
+                    "x": execution,
+                    "X": order.status,
+                    "i": order.order_id,
+                    "l": str(qty),
+                    "z": str(order.executed_qty),
+                    "L": str(price),
+                    "N": "USDT",
+                    "n": f"{fee:.8f}",
+                    "T": now,
+                    "t": trade_id,
+                    "b": "0",
+                    "a": "0",
+                    "m": is_maker,
+                    "R": order.reduce_only,
+                    "wt": "CONTRACT_PRICE",
+                    "ot": order.type,
+                    "ps": order.position_side,
+                    "cp": False,
+                    "rp": f"{realized:.8f}",
+                    "pP": False,
+                    "si": 0,
+                    "ss": 0,
+                    "V": "EXPIRE_TAKER",
+                    "pm": "NONE",
+                    "gtd": 0,
+                },
+            }
+        )
+
+    def cancel_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
+        order = self._find(account_name, params)
+        if not order.is_open:
+            raise BinanceApiError(-2011, "Unknown order sent.")
+        self.books[order.symbol.symbol].cancel(order.engine_id)
+        self._resting.pop(order.engine_id, None)
+        order.status, order.margin, order.update_time = "CANCELED", ZERO, self._clock_ms()
+        self._report(order, "CANCELED", order.update_time)
+        return order.view()
+
+    def _find(self, account_name: str, params: Mapping[str, str]) -> FuturesOrder:
+        symbol = self._symbol(params)
+        order_id, client_id = params.get("orderId"), params.get("origClientOrderId")
+        for (sym, oid), order in self.orders.items():
+            mine = sym == symbol.symbol and order.account.name == account_name
+            if mine and (
+                (order_id and str(oid) == order_id) or (client_id and order.client_order_id == client_id)
+            ):
+                return order
+        if not order_id and not client_id:
+            raise BinanceApiError(
+                -1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!"
+            )
+        raise BinanceApiError(-2013, "Order does not exist.")
+
+    def get_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
+        return self._find(account_name, params).view()
+
+    # ---- account settings and views ----
+
+    def change_leverage(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
+        symbol = self._symbol(params)
+        text = params.get("leverage") or ""
+        if not text.isdigit() or not 1 <= int(text) <= symbol.max_leverage:
+            raise BinanceApiError(-4028, f"Leverage {text} is not valid")
+        self.accounts[account_name].leverage[symbol.symbol] = int(text)
+        return {"leverage": int(text), "maxNotionalValue": "1000000", "symbol": symbol.symbol}
+
+    def change_margin_type(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
+        account, symbol = self.accounts[account_name], self._symbol(params)
+        wanted = (params.get("marginType") or "").lower()
+        if wanted not in ("isolated", "crossed"):
+            raise errors.mandatory("marginType")
+        wanted = "cross" if wanted == "crossed" else wanted
+        if account.margin_type.get(symbol.symbol, "cross") == wanted:
+            raise BinanceApiError(-4046, "No need to change margin type.")
+        if any(o.account is account and o.symbol is symbol for o in self._resting.values()):
+            raise BinanceApiError(-4047, "Margin type cannot be changed if there exists open orders.")
+        if any(p.qty for (s, _), p in account.positions.items() if s == symbol.symbol):
+            raise BinanceApiError(-4048, "Margin type cannot be changed if there exists position.")
+        account.margin_type[symbol.symbol] = wanted
+        return {"code": 200, "msg": "success"}  # futures' quirk: a success that looks like an error
+
+    def change_position_mode(self, account_name: str, dual: bool) -> dict[str, Any]:
+        account = self.accounts[account_name]
+        if account.dual == dual:
+            raise BinanceApiError(-4059, "No need to change position side.")
+        account.dual = dual
+        return {"code": 200, "msg": "success"}
+
+    def set_mark_price(self, symbol: str, price: Decimal | str) -> None:
+        self.mark_price[symbol] = D(price)
+
+    def position_risk(self, account_name: str) -> list[dict[str, Any]]:
+        """``GET /fapi/v3/positionRisk`` (positions that are open)."""
+        account = self.accounts[account_name]
+        out = []
+        for p in account.positions.values():
+            if not p.qty:
+                continue
+            mark = self._mark(p.symbol) or p.entry
+            lev = self._leverage(account, p.symbol)
+            notional = p.qty * mark
+            out.append(
+                {
+                    "symbol": p.symbol,
+                    "positionSide": p.side,
+                    "positionAmt": str(p.qty),
+                    "entryPrice": str(p.entry),
+                    "breakEvenPrice": str(p.entry),
+                    "markPrice": str(mark),
+                    "unRealizedProfit": f"{self.unrealized(account, p):.8f}",
+                    "liquidationPrice": "0",
+                    "isolatedMargin": "0",
+                    "notional": str(notional),
+                    "marginAsset": "USDT",
+                    "isolatedWallet": "0",
+                    "initialMargin": f"{abs(notional) / lev:.8f}",
+                    "maintMargin": f"{abs(notional) * D('0.004'):.8f}",
+                    "positionInitialMargin": f"{abs(notional) / lev:.8f}",
+                    "openOrderInitialMargin": "0",
+                    "adl": 0,
+                    "bidNotional": "0",
+                    "askNotional": "0",
+                    "updateTime": self._clock_ms(),
+                }
+            )
+        return out
