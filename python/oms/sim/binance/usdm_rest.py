@@ -1,0 +1,225 @@
+"""Binance USD-M Futures REST (``/fapi/...``) and its user-data stream over the
+simulated futures venue.
+
+User data still goes through a listenKey on futures: ``POST /fapi/v1/listenKey`` (API
+key only; the same key while it lives), ``PUT`` to keep it alive for 60 minutes,
+``DELETE`` to close it. Events arrive on ``/private/stream`` after ``SUBSCRIBE`` with the
+listenKey (frames ``{"stream": listenKey, "data": event}``), or on ``/private/ws/<key>``.
+A key not kept alive expires: its subscribers get ``listenKeyExpired`` and nothing more
+(``expire_listen_keys`` runs on each request; ``POST /admin/expire-listen-keys`` forces it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from oms.sim.binance import auth
+from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.rest_base import RestServer, depth_weight
+from oms.sim.binance.sockets import SocketSet
+from oms.sim.binance.usdm import FuturesExchange
+
+LISTEN_KEY_TTL_MS = 60 * 60 * 1000
+
+
+@dataclass
+class ListenKey:
+    key: str
+    account: str
+    expires_ms: int
+    subscribers: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+
+
+class FuturesRestServer(RestServer):
+    permission = "FUTURES"
+
+    def __init__(
+        self, venue: FuturesExchange, keys: auth.KeyStore, clock_ms: Callable[[], int] | None = None
+    ) -> None:
+        self.venue = venue
+        self.listen_keys: dict[str, ListenKey] = {}
+        super().__init__(keys, clock_ms)
+        self.sockets = SocketSet(self.server_time_ms)
+
+    def routes(self) -> None:
+        public, signed, keyed, v = self.public, self.signed, self.keyed, self.venue
+        add_get, add_post, add_put, add_delete = (
+            self.app.router.add_get,
+            self.app.router.add_post,
+            self.app.router.add_put,
+            self.app.router.add_delete,
+        )
+        add_get("/fapi/v1/ping", public(1, lambda r, p, a: {}))
+        add_get("/fapi/v1/time", public(1, lambda r, p, a: {"serverTime": self.server_time_ms()}))
+        add_get("/fapi/v1/exchangeInfo", public(1, lambda r, p, a: self._exchange_info()))
+        add_get("/fapi/v1/depth", public(depth_weight, self._depth))
+        add_post("/fapi/v1/order", signed(0, lambda r, p, a: v.new_order(a, p), orders=True))
+        add_delete("/fapi/v1/order", signed(1, lambda r, p, a: v.cancel_order(a, p)))
+        add_get("/fapi/v1/order", signed(1, lambda r, p, a: v.get_order(a, p)))
+        add_post("/fapi/v1/leverage", signed(1, lambda r, p, a: v.change_leverage(a, p)))
+        add_post("/fapi/v1/marginType", signed(1, lambda r, p, a: v.change_margin_type(a, p)))
+        add_post("/fapi/v1/positionSide/dual", signed(1, self._position_mode))
+        add_get(
+            "/fapi/v1/positionSide/dual", signed(30, lambda r, p, a: {"dualSidePosition": v.accounts[a].dual})
+        )
+        add_get("/fapi/v3/positionRisk", signed(5, lambda r, p, a: v.position_risk(a)))
+        add_get("/fapi/v1/userTrades", signed(5, self._user_trades))
+        add_post("/fapi/v1/listenKey", keyed(1, self._open_listen_key))
+        add_put("/fapi/v1/listenKey", keyed(1, self._keep_alive))
+        add_delete("/fapi/v1/listenKey", keyed(1, self._close_listen_key))
+        add_get("/private/stream", self._private_stream)
+        add_get("/private/ws/{key}", self._private_stream)
+        self.app.router.add_post("/admin/expire-listen-keys", self._admin_expire)
+
+    def _exchange_info(self) -> dict[str, Any]:
+        return {
+            "timezone": "UTC",
+            "serverTime": self.server_time_ms(),
+            "rateLimits": [
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
+                {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
+            ],
+            "exchangeFilters": [],
+            "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
+            "symbols": [s.exchange_info() for s in self.venue.symbols.values()],
+        }
+
+    def _depth(self, request: web.Request, params: dict[str, str], _: str) -> dict[str, Any]:
+        symbol = params.get("symbol", "")
+        if symbol not in self.venue.books:
+            raise BinanceApiError(-1121, "Invalid symbol.")
+        bids, asks = self.venue.books[symbol].depth(min(int(params.get("limit") or 500), 1000))
+        now = self.server_time_ms()
+        return {
+            "lastUpdateId": len(self.venue.trades),
+            "E": now,
+            "T": now,
+            "bids": [[str(p), str(q)] for p, q in bids],
+            "asks": [[str(p), str(q)] for p, q in asks],
+        }
+
+    def _position_mode(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
+        wanted = (params.get("dualSidePosition") or "").lower()
+        if wanted not in ("true", "false"):
+            raise BinanceApiError(
+                -1102, "Mandatory parameter 'dualSidePosition' was not sent, was empty/null, or malformed."
+            )
+        return self.venue.change_position_mode(account, wanted == "true")
+
+    def _user_trades(
+        self, request: web.Request, params: dict[str, str], account: str
+    ) -> list[dict[str, Any]]:
+        symbol = params.get("symbol", "")
+        return [
+            {k: v for k, v in t.items() if k != "_account"}
+            for t in self.venue.trades
+            if t["_account"] == account and t["symbol"] == symbol
+        ]
+
+    # ---- listenKey ----
+
+    def expire_listen_keys(self, force: bool = False) -> int:
+        """Expire keys past their TTL (all of them with `force`); returns how many."""
+        now = self.server_time_ms()
+        expired = [k for k in self.listen_keys.values() if force or k.expires_ms <= now]
+        for key in expired:
+            event = {"e": "listenKeyExpired", "E": now, "listenKey": key.key}
+            for subscriber in list(key.subscribers):
+                subscriber(event)
+                self.venue.accounts[key.account].listeners.remove(subscriber)
+            del self.listen_keys[key.key]
+        return len(expired)
+
+    def _live_key(self, account: str) -> ListenKey | None:
+        self.expire_listen_keys()
+        return next((k for k in self.listen_keys.values() if k.account == account), None)
+
+    def _open_listen_key(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
+        key = self._live_key(account)
+        if key is None:
+            key = ListenKey(secrets.token_urlsafe(48)[:64], account, 0)
+            self.listen_keys[key.key] = key
+        key.expires_ms = self.server_time_ms() + LISTEN_KEY_TTL_MS
+        return {"listenKey": key.key}
+
+    def _keep_alive(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
+        key = self._live_key(account)
+        if key is None:
+            raise BinanceApiError(
+                -1125,
+                "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate `listenKey`",
+            )
+        key.expires_ms = self.server_time_ms() + LISTEN_KEY_TTL_MS
+        return {"listenKey": key.key}
+
+    def _close_listen_key(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
+        key = self._live_key(account)
+        if key is not None:
+            for subscriber in key.subscribers:
+                self.venue.accounts[account].listeners.remove(subscriber)
+            del self.listen_keys[key.key]
+        return {}
+
+    async def _admin_expire(self, request: web.Request) -> web.Response:
+        return web.json_response({"expired": self.expire_listen_keys(force=True)})
+
+    # ---- the private (user data) stream ----
+
+    async def _private_stream(self, request: web.Request) -> web.WebSocketResponse:
+        outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        attached: list[tuple[ListenKey, Callable[[dict[str, Any]], None]]] = []
+        raw = "key" in request.match_info
+
+        def attach(name: str) -> bool:
+            key = self.listen_keys.get(name)
+            if key is None:
+                return False
+
+            def deliver(event: dict[str, Any]) -> None:
+                outbox.put_nowait(event if raw else {"stream": name, "data": event})
+
+            key.subscribers.append(deliver)
+            self.venue.accounts[key.account].listeners.append(deliver)
+            attached.append((key, deliver))
+            return True
+
+        def control(text: str) -> dict[str, Any]:
+            try:
+                frame = json.loads(text)
+                names = [str(n) for n in frame.get("params") or []]
+            except (ValueError, AttributeError):
+                return {"error": {"code": 3, "msg": "Invalid JSON"}, "id": None}
+            if frame.get("method") == "SUBSCRIBE":
+                unknown = [n for n in names if not attach(n)]
+                if unknown:
+                    return {
+                        "error": {"code": 2, "msg": f"Invalid request: unknown listenKey {unknown[0]}"},
+                        "id": frame.get("id"),
+                    }
+            return {"result": None, "id": frame.get("id")}
+
+        if raw:
+            attach(request.match_info["key"])
+        try:
+            return await self.sockets.serve(request, outbox, control)
+        finally:
+            for key, deliver in attached:
+                if deliver in key.subscribers:
+                    key.subscribers.remove(deliver)
+                listeners = self.venue.accounts[key.account].listeners
+                if deliver in listeners:
+                    listeners.remove(deliver)
+
+    async def disconnect_sockets(self) -> int:
+        return await self.sockets.disconnect()
+
+    async def shutdown_sockets(self) -> None:
+        await self.sockets.shutdown()

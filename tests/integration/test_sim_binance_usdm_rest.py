@@ -1,0 +1,121 @@
+"""The official USD-M Futures SDK against the simulator: orders into positions,
+leverage, futures' error codes and its success-shaped quirk, and user data through a
+listenKey on the private stream (with expiry)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+from binance_common.configuration import ConfigurationRestAPI
+from binance_common.errors import BadRequestError
+from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (
+    DerivativesTradingUsdsFutures,
+)
+
+from oms.sim.binance import auth
+from oms.sim.binance.usdm import FuturesExchange
+from oms.sim.binance.usdm_rest import FuturesRestServer
+from oms.sim.binance.usdm_symbols import FuturesSymbol
+
+
+class Sim:
+    def __init__(self) -> None:
+        self.venue = FuturesExchange([FuturesSymbol(symbol="BTCUSDT", base="BTC")])
+        self.venue.add_account("mm", "10000000")
+        self.venue.add_account("alice", "10000")
+        self.venue.set_mark_price("BTCUSDT", "50000")
+        self.keys = {n: auth.generate_key(auth.KeyType.HMAC, n, ["FUTURES"]) for n in ("mm", "alice")}
+        self.server = FuturesRestServer(self.venue, auth.KeyStore(k for k, _ in self.keys.values()))
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.url = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+
+    def client(self, who: str) -> Any:
+        key, secret = self.keys[who]
+        config = ConfigurationRestAPI(
+            api_key=key.api_key, api_secret=secret, base_path=self.url, timeout=5000, retries=0
+        )
+        return DerivativesTradingUsdsFutures(config_rest_api=config).rest_api
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def sim() -> Iterator[Sim]:
+    s = Sim()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def test_orders_positions_leverage_and_errors(sim: Sim) -> None:
+    mm, alice = sim.client("mm"), sim.client("alice")
+    mm.new_order(
+        symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", quantity="0.5", price="50000"
+    )
+    assert alice.change_initial_leverage(symbol="BTCUSDT", leverage=5).data().leverage == 5
+    changed = alice.change_margin_type(symbol="BTCUSDT", margin_type="ISOLATED")
+    assert changed.data().code == 200  # a success that looks like an error: the simulator keeps the quirk
+    placed = alice.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.1").data()
+    assert (placed.status, placed.executed_qty) == ("FILLED", "0.1")
+    [position] = alice.position_information_v3(symbol="BTCUSDT").data()
+    assert (position.position_amt, position.entry_price, position.position_side) == ("0.1", "50000", "BOTH")
+    assert position.initial_margin == f"{5000 / 5:.8f}"
+    with pytest.raises(BadRequestError) as caught:
+        alice.new_order(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity="0.1", price="50000.05"
+        )
+    assert (caught.value.status_code, caught.value.error_message) == (
+        -4014,
+        "Price not increased by tick size.",
+    )
+    with pytest.raises(BadRequestError) as algo:
+        alice.new_order(symbol="BTCUSDT", side="SELL", type="STOP_MARKET", quantity="0.1")
+    assert algo.value.status_code == -4120
+
+
+async def _user_data(sim: Sim) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    key = await asyncio.to_thread(lambda: sim.client("alice").start_user_data_stream().data().listen_key)
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(sim.url.replace("http", "ws") + "/private/stream")
+        await ws.send_json({"method": "SUBSCRIBE", "params": [key], "id": "u1"})
+        assert (await ws.receive_json(timeout=5)) == {"result": None, "id": "u1"}
+        mm, alice = sim.client("mm"), sim.client("alice")
+        await asyncio.to_thread(
+            mm.new_order,
+            symbol="BTCUSDT",
+            side="SELL",
+            type="LIMIT",
+            time_in_force="GTC",
+            quantity="0.5",
+            price="50000",
+        )
+        await asyncio.to_thread(alice.new_order, symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.1")
+        events = []
+        while len(events) < 3:
+            frame = await ws.receive_json(timeout=5)
+            assert frame["stream"] == key
+            events.append(frame["data"])
+        async with http.post(f"{sim.url}/admin/expire-listen-keys") as response:
+            assert (await response.json())["expired"] == 1
+        expired = (await ws.receive_json(timeout=5))["data"]
+        await ws.close()
+        return events, expired
+
+
+def test_user_data_through_a_listen_key_until_it_expires(sim: Sim) -> None:
+    events, expired = asyncio.run(asyncio.wait_for(_user_data(sim), 30))
+    kinds = [(e["e"], e.get("o", {}).get("x")) for e in events]
+    assert kinds == [("ORDER_TRADE_UPDATE", "NEW"), ("ORDER_TRADE_UPDATE", "TRADE"), ("ACCOUNT_UPDATE", None)]
+    assert events[1]["o"]["z"] == "0.1" and events[2]["a"]["P"][0]["pa"] == "0.1"
+    assert expired["e"] == "listenKeyExpired"
