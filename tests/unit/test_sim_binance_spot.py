@@ -218,3 +218,42 @@ def test_unknown_orders_and_ws_params(venue: SpotExchange) -> None:
         "timestamp": "17",
         "flag": "true",
     }
+
+
+def test_cancel_report_carries_the_cancel_id_and_the_original(venue: SpotExchange) -> None:
+    venue.new_order("maker", order(side="SELL", price="51000", newClientOrderId="orig1"))
+    response = venue.cancel_order(
+        "maker", {"symbol": "BTCUSDT", "origClientOrderId": "orig1", "newClientOrderId": "cxl1"}
+    )
+    report = [e for e in venue.accounts["maker"].events if e["e"] == "executionReport"][-1]
+    assert (report["x"], report["c"], report["C"]) == ("CANCELED", "cxl1", "orig1")
+    assert response["clientOrderId"] == "cxl1" and response["origClientOrderId"] == "orig1"
+
+
+def test_market_buy_with_expire_maker_cannot_overspend(venue: SpotExchange) -> None:
+    venue.add_account("poor", {"USDT": "55000", "BTC": "1"})
+    venue.new_order("poor", order(side="SELL", quantity="1", price="50000"))
+    venue.new_order("maker", order(side="SELL", quantity="1", price="60000"))
+    code, msg = error(
+        venue,
+        "poor",
+        order(type="MARKET", timeInForce="", price="", quantity="1", selfTradePreventionMode="EXPIRE_MAKER"),
+    )
+    assert (code, msg) == (-2010, "Account has insufficient balance for requested action.")
+    assert venue.accounts["poor"].free["USDT"] == D(55000)
+
+
+def test_a_buy_filled_below_its_limit_frees_the_difference_at_once(venue: SpotExchange) -> None:
+    venue.new_order("maker", order(side="SELL", quantity="1", price="40000"))
+    venue.new_order("taker", order(quantity="2", price="50000"))
+    taker = venue.accounts["taker"]
+    assert taker.locked["USDT"] == D(50000)  # only the resting 1 @ 50000
+    assert taker.free["USDT"] == D(1000000) - D(40000) - D(50000)
+
+
+@pytest.mark.parametrize("bad", ["1\n", "²", "-1"])
+def test_ids_and_numbers_are_ascii_digits_only(venue: SpotExchange, bad: str) -> None:
+    with pytest.raises(BinanceApiError) as caught:
+        venue.get_order("taker", {"symbol": "BTCUSDT", "orderId": bad})
+    assert caught.value.code == -1100
+    assert error(venue, "taker", order(quantity=bad))[0] == -1100

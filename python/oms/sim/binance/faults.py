@@ -46,7 +46,12 @@ class Faults:
             if name not in known:
                 raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(known))}")
             current = getattr(self, name)
-            setattr(self, name, type(current)(value))
+            if isinstance(current, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{name} must be true or false")
+                setattr(self, name, value)
+            else:
+                setattr(self, name, type(current)(value))
         if "seed" in settings:
             self.rng = random.Random(self.seed)
 

@@ -7,6 +7,7 @@ Each market (spot, USD-M) adds its routes in ``routes()``."""
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -78,8 +79,10 @@ class RestServer:
 
     @staticmethod
     async def _params(request: web.Request) -> tuple[dict[str, str], str, str]:
-        query = request.query_string
-        body = await request.text() if request.can_read_body else ""
+        # Signatures cover the query and body exactly as sent (percent-encoded): take
+        # them raw, never as decoded by the HTTP library.
+        query = request.rel_url.raw_query_string
+        body = (await request.read()).decode("utf-8", "replace") if request.can_read_body else ""
         pairs = parse_qsl(query, keep_blank_values=True) + parse_qsl(body, keep_blank_values=True)
         params: dict[str, str] = {}
         for name, value in pairs:
@@ -99,6 +102,8 @@ class RestServer:
                 return web.json_response(handler(request, params, ""), headers=headers)
             except BinanceApiError as err:
                 return error_response(err, headers)
+            except Exception:
+                return error_response(unknown_error(), headers)
 
         return endpoint
 
@@ -115,6 +120,8 @@ class RestServer:
                 return web.json_response(handler(request, params, key.account), headers=headers)
             except BinanceApiError as err:
                 return error_response(err, headers)
+            except Exception:
+                return error_response(unknown_error(), headers)
 
         return endpoint
 
@@ -136,6 +143,8 @@ class RestServer:
                 return web.json_response(result, headers=headers)
             except BinanceApiError as err:
                 return error_response(err, headers)
+            except Exception:
+                return error_response(unknown_error(), headers)
 
         return endpoint
 
@@ -157,7 +166,10 @@ class RestServer:
     async def _admin_faults(self, request: web.Request) -> web.Response:
         if request.method == "POST":
             try:
-                self.faults.update(await request.json())
+                settings = await request.json()
+                if not isinstance(settings, dict):
+                    raise ValueError("expected a JSON object of fault settings")
+                self.faults.update(settings)
             except (ValueError, TypeError) as err:
                 return web.json_response({"error": str(err)}, status=400)
         return web.json_response(self.faults.view())
@@ -172,6 +184,21 @@ def error_response(err: BinanceApiError, headers: dict[str, str]) -> web.Respons
     return web.json_response(err.to_json(), status=err.http_status, headers=headers)
 
 
+def unknown_error() -> BinanceApiError:
+    """What Binance answers when something unexpected happens while processing."""
+    return BinanceApiError(-1000, "An unknown error occurred while processing the request.", http_status=500)
+
+
+def depth_limit(params: dict[str, str], default: int = 100, maximum: int = 5000) -> int:
+    """The ``limit`` of a depth request: 1..maximum, else -1100."""
+    text = params.get("limit") or str(default)
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= maximum:
+        raise BinanceApiError(
+            -1100, f"Illegal characters found in parameter 'limit'; legal range is '1-{maximum}'."
+        )
+    return int(text)
+
+
 def depth_weight(params: dict[str, str]) -> int:
-    limit = int(params.get("limit") or 100)
+    limit = depth_limit(params)
     return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250

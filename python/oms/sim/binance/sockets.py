@@ -1,35 +1,77 @@
 """The open WebSockets of one simulated endpoint: each served with one ordered writer
 (replies and pushed events leave in the order they were queued), all of them droppable
-at once (a network failure) or shut down politely (``serverShutdown`` first, as Binance
-does before a restart, so SDK clients reconnect)."""
+at once (a network failure) or shut down politely (a ``serverShutdown`` frame first, as
+Binance does before a restart, so SDK clients reconnect).
+
+A client that does not read is disconnected once its outbox holds ``MAX_QUEUED`` frames
+or a send stalls for ``SEND_TIMEOUT`` seconds (Binance drops slow consumers too), so a
+stuck client can never grow memory without bound or hold up a shutdown."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 Frame = dict[str, Any]
+MAX_QUEUED = 10_000
+SEND_TIMEOUT = 5.0
 
 
-async def send_all(ws: web.WebSocketResponse, outbox: asyncio.Queue[Frame]) -> None:
-    """Forward queued frames in order (one writer per socket)."""
+class Outbox:
+    """Frames waiting for one socket; overflowing marks the client as too slow."""
+
+    def __init__(self, limit: int = MAX_QUEUED) -> None:
+        self.queue: asyncio.Queue[Frame] = asyncio.Queue()
+        self.limit = limit
+        self.overflowed = False
+
+    def put(self, frame: Frame) -> None:
+        if self.queue.qsize() >= self.limit:
+            self.overflowed = True
+            return
+        self.queue.put_nowait(frame)
+
+
+async def _close(ws: web.WebSocketResponse) -> None:
+    with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
+        await asyncio.wait_for(ws.close(), SEND_TIMEOUT)
+
+
+async def send_all(ws: web.WebSocketResponse, outbox: Outbox) -> None:
+    """Forward queued frames in order (one writer per socket); drop a slow client."""
     while True:
-        frame = await outbox.get()
+        frame = await outbox.queue.get()
         if ws.closed:
             return
-        await ws.send_json(frame)
+        if outbox.overflowed:
+            await _close(ws)
+            return
+        try:
+            await asyncio.wait_for(ws.send_json(frame), SEND_TIMEOUT)
+        except (TimeoutError, ConnectionError):
+            await _close(ws)
+            return
+
+
+def api_shutdown_frame(now: int) -> Frame:
+    """WebSocket API (and combined streams use their own, see streams.py)."""
+    return {"event": {"e": "serverShutdown", "E": now}}
 
 
 class SocketSet:
-    def __init__(self, clock_ms: Callable[[], int]) -> None:
+    def __init__(
+        self, clock_ms: Callable[[], int], shutdown_frame: Callable[[int], Frame] = api_shutdown_frame
+    ) -> None:
         self._clock_ms = clock_ms
+        self._shutdown_frame = shutdown_frame
         self._open: set[web.WebSocketResponse] = set()
 
     async def serve(
-        self, request: web.Request, outbox: asyncio.Queue[Frame], on_text: Callable[[str], Frame]
+        self, request: web.Request, outbox: Outbox, on_text: Callable[[str], Frame]
     ) -> web.WebSocketResponse:
         """Run one connection until it closes: each text frame's answer goes to `outbox`."""
         ws = web.WebSocketResponse(heartbeat=20)  # Binance pings every 20 s
@@ -39,7 +81,7 @@ class SocketSet:
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
-                    outbox.put_nowait(on_text(message.data))
+                    outbox.put(on_text(message.data))
         finally:
             self._open.discard(ws)
             sender.cancel()
@@ -49,13 +91,14 @@ class SocketSet:
         """Drop every connection without warning (a network failure)."""
         sockets = [ws for ws in self._open if not ws.closed]
         for ws in sockets:
-            await ws.close()
+            await _close(ws)
         return len(sockets)
 
     async def shutdown(self) -> None:
-        """Announce ``serverShutdown``, then close every connection."""
-        event = {"event": {"e": "serverShutdown", "E": self._clock_ms()}}
+        """Send the shutdown frame, then close every connection (bounded in time)."""
+        frame = self._shutdown_frame(self._clock_ms())
         for ws in list(self._open):
             if not ws.closed:
-                await ws.send_json(event)
-                await ws.close()
+                with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
+                    await asyncio.wait_for(ws.send_json(frame), 1.0)
+                await _close(ws)

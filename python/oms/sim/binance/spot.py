@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from oms.errors import InvalidInput
 from oms.matching import MatchingEngine, MatchResult
 from oms.model import OrderType, Side
 from oms.sim.binance import errors
@@ -28,8 +29,9 @@ from oms.sim.binance.spot_symbols import SpotSymbol, fmt
 D = Decimal
 ZERO = D(0)
 DEFAULT_FEE = D("0.001")  # 10 bps, Binance's base tier
-_CLIENT_ID = re.compile(r"^[a-zA-Z0-9-_]{1,36}$")
-_NUMBER = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
+_CLIENT_ID = re.compile(r"[a-zA-Z0-9-_]{1,36}")  # used with fullmatch: no trailing newline slips by
+_NUMBER = re.compile(r"([0-9]{1,20})(\.[0-9]{1,20})?")
+_ORDER_ID = re.compile(r"[0-9]{1,20}")
 _TIF = {"GTC", "IOC", "FOK"}
 _RESP_TYPES = {"ACK", "RESULT", "FULL"}
 _STP = {"NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"}
@@ -153,7 +155,7 @@ def number_param(params: Mapping[str, str], name: str, required: bool) -> Decima
         if required:
             raise errors.mandatory(name)
         return None
-    if not _NUMBER.match(raw):
+    if not _NUMBER.fullmatch(raw):
         raise errors.illegal_chars(name, "^([0-9]{1,20})(\\.[0-9]{1,20})?$")
     try:
         return D(raw)
@@ -262,7 +264,12 @@ class SpotExchange:
         top_before = (book.best_bid(), book.best_ask())
         reference = self._reference_price(symbol.symbol, book)
         symbol.check_filters(side, OrderType(order_type), qty, price, None, reference)
-        lock_asset, lock_amount = self._required_funds(symbol, side, order_type, qty, price, book)
+        own_asks = (
+            self._own_levels(account, symbol.symbol, Side.SELL)
+            if stp in ("EXPIRE_MAKER", "EXPIRE_BOTH")
+            else {}
+        )
+        lock_asset, lock_amount = self._required_funds(symbol, side, order_type, qty, price, book, own_asks)
         if account.free.get(lock_asset, ZERO) < lock_amount:
             raise _reject("Account has insufficient balance for requested action.")
         if order_type == "LIMIT_MAKER" and self._would_take(book, side, price):
@@ -283,18 +290,21 @@ class SpotExchange:
             locked_asset=lock_asset,
             locked_left=lock_amount,
         )
+        engine_id = next(self._engine_ids)
+        try:
+            result = book.submit(
+                engine_id,
+                account.owner_id,
+                side.value,
+                qty,
+                price,
+                time_in_force="POST_ONLY" if order_type == "LIMIT_MAKER" else tif,  # type: ignore[arg-type]
+                stp=stp,  # type: ignore[arg-type]
+            )
+        except InvalidInput as err:  # nothing was locked or reported yet
+            raise BinanceApiError(-1013, f"Filter failure: {err.message}") from None
         account.move(lock_asset, free=-lock_amount, locked=lock_amount)
         self._execution_report(order, "NEW", now)
-        engine_id = next(self._engine_ids)
-        result = book.submit(
-            engine_id,
-            account.owner_id,
-            side.value,
-            qty,
-            price,
-            time_in_force="POST_ONLY" if order_type == "LIMIT_MAKER" else tif,  # type: ignore[arg-type]
-            stp=stp,  # type: ignore[arg-type]
-        )
         fills = self._settle(order, result, now)
         if order.is_open and result.status in ("NEW", "PARTIALLY_FILLED"):
             order.engine_id = engine_id
@@ -348,7 +358,7 @@ class SpotExchange:
         if stp not in _STP:
             raise errors.illegal_chars("selfTradePreventionMode", "|".join(sorted(_STP)))
         client_id = params.get("newClientOrderId") or f"sim{next(self._engine_ids):x}{self._clock_ms():x}"
-        if not _CLIENT_ID.match(client_id):
+        if not _CLIENT_ID.fullmatch(client_id):
             raise errors.illegal_chars("newClientOrderId", "^[a-zA-Z0-9-_]{1,36}$")
         default_resp = "FULL" if order_type in ("MARKET", "LIMIT") else "ACK"
         resp_type = params.get("newOrderRespType") or default_resp
@@ -380,21 +390,30 @@ class SpotExchange:
         qty: Decimal,
         price: Decimal | None,
         book: MatchingEngine,
+        skip: Mapping[Decimal, Decimal],
     ) -> tuple[str, Decimal]:
         """Asset and amount an order needs now: base for sells; for buys the limit
-        cost, or for market buys the cost of walking the book."""
+        cost, or for market buys the cost of walking the book (without the quantity in
+        `skip`: the taker's own asks that self-trade prevention will remove)."""
         if side is Side.SELL:
             return symbol.base, qty
         if price is not None:
             return symbol.quote, qty * price
         cost, left = ZERO, qty
         for level_price, level_qty in book.depth(1_000_000)[1]:
-            take = min(left, level_qty)
+            take = min(left, level_qty - skip.get(level_price, ZERO))
             cost += take * level_price
             left -= take
             if not left:
                 break
         return symbol.quote, cost
+
+    def _own_levels(self, account: SpotAccount, symbol: str, side: Side) -> dict[Decimal, Decimal]:
+        levels: dict[Decimal, Decimal] = {}
+        for o in self._by_engine_id.values():
+            if o.account is account and o.symbol.symbol == symbol and o.side is side:
+                levels[o.price] = levels.get(o.price, ZERO) + o.orig_qty - o.executed_qty
+        return levels
 
     # ---- settlement ----
 
@@ -436,9 +455,13 @@ class SpotExchange:
         else:
             spent, spent_asset, received, received_asset = qty, symbol.base, notional, symbol.quote
         fee = (received * rate).quantize(D(1).scaleb(-8))
-        from_locked = min(spent, order.locked_left)
-        order.locked_left -= from_locked
-        account.move(spent_asset, free=-(spent - from_locked), locked=-from_locked)
+        # What was locked for this quantity: a limit buy locked qty x its limit, so a fill
+        # at a better price frees the difference now.
+        reserved = qty * order.price if order.side is Side.BUY and order.price else spent
+        released = min(reserved, order.locked_left)
+        order.locked_left -= released
+        from_locked = min(spent, released)
+        account.move(spent_asset, free=released - from_locked - (spent - from_locked), locked=-released)
         account.move(received_asset, free=received - fee)
         order.executed_qty += qty
         order.quote_qty += notional
@@ -471,7 +494,7 @@ class SpotExchange:
         self._by_engine_id.pop(engine_id, None)
         self._finish(order, status if status != "FILLED" else None, now)
 
-    def _finish(self, order: SpotOrder, status: str | None, now: int) -> None:
+    def _finish(self, order: SpotOrder, status: str | None, now: int, cancel_id: str = "") -> None:
         """The order is done: release what it still locks; report the final status."""
         if order.locked_left:
             order.account.move(order.locked_asset, free=order.locked_left, locked=-order.locked_left)
@@ -483,7 +506,8 @@ class SpotExchange:
             status = "EXPIRED" if order.executed_qty < order.orig_qty else "FILLED"
         order.status = status
         order.update_time = now
-        self._execution_report(order, "TRADE_PREVENTION" if status == "EXPIRED_IN_MATCH" else status, now)
+        execution = "TRADE_PREVENTION" if status == "EXPIRED_IN_MATCH" else status
+        self._execution_report(order, execution, now, cancel_id=cancel_id)
 
     # ---- cancel and queries ----
 
@@ -496,7 +520,7 @@ class SpotExchange:
             )
         order = None
         if order_id:
-            if not order_id.isdigit():
+            if not _ORDER_ID.fullmatch(order_id):
                 raise errors.illegal_chars(id_field, "^[0-9]{1,20}$")
             order = self.orders.get((symbol.symbol, int(order_id)))
         else:
@@ -530,7 +554,8 @@ class SpotExchange:
         top_before = (book.best_bid(), book.best_ask())
         book.cancel(order.engine_id)
         self._by_engine_id.pop(order.engine_id)
-        self._finish(order, "CANCELED", now)
+        cancel_id = params.get("newClientOrderId") or f"cancel{order.order_id}"
+        self._finish(order, "CANCELED", now, cancel_id)
         self._report_balances(now)
         self._publish_market(
             order.symbol.symbol, {(order.side, order.price)}, top_before, None, order.side, now
@@ -541,7 +566,7 @@ class SpotExchange:
             "origClientOrderId": order.client_order_id,
             "orderId": order.order_id,
             "orderListId": -1,
-            "clientOrderId": params.get("newClientOrderId") or f"cancel{order.order_id}",
+            "clientOrderId": cancel_id,
             "transactTime": now,
         }
         response.update(_result_fields(view))
@@ -651,6 +676,7 @@ class SpotExchange:
         execution: str,
         now: int,
         last: tuple[Decimal, Decimal, Decimal, str, int, bool] | None = None,
+        cancel_id: str = "",
     ) -> None:
         """An ``executionReport`` on the order's account stream (Binance's field letters)."""
         price, qty, fee, fee_asset, trade_id, is_maker = last or (ZERO, ZERO, ZERO, None, -1, False)
@@ -659,7 +685,7 @@ class SpotExchange:
                 "e": "executionReport",
                 "E": now,
                 "s": order.symbol.symbol,
-                "c": order.client_order_id,
+                "c": cancel_id or order.client_order_id,  # a cancel reports its own id here
                 "S": order.side.value,
                 "o": order.type,
                 "f": order.time_in_force,
@@ -668,7 +694,7 @@ class SpotExchange:
                 "P": fmt(ZERO),
                 "F": fmt(ZERO),
                 "g": -1,
-                "C": "",
+                "C": order.client_order_id if cancel_id else "",  # ... and the original here
                 "x": execution,
                 "X": order.status,
                 "r": "NONE",

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from oms.sim.binance import auth
-from oms.sim.binance.rest_base import RestServer, depth_weight
+from oms.sim.binance.rest_base import RestServer, depth_limit, depth_weight
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_ws_api import SpotWsApi
 from oms.sim.binance.streams import MarketStreams
@@ -48,8 +48,7 @@ class SpotRestServer(RestServer):
         self.streams.routes(self.app)
 
     def _depth(self, request: web.Request, params: dict[str, str], _: str) -> dict[str, Any]:
-        limit = int(params.get("limit") or 100)
-        return self.venue.depth(params.get("symbol", ""), min(limit, 5000))
+        return self.venue.depth(params.get("symbol", ""), depth_limit(params))
 
     async def disconnect_sockets(self) -> int:
         return await self.ws_api.disconnect() + await self.streams.disconnect()

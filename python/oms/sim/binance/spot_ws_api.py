@@ -13,7 +13,6 @@ processed precede its reply.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from aiohttp import web
 from oms.sim.binance import auth
 from oms.sim.binance.errors import BinanceApiError, mandatory
 from oms.sim.binance.limits import RequestLimits, Usage
-from oms.sim.binance.sockets import SocketSet
+from oms.sim.binance.sockets import Outbox, SocketSet
 from oms.sim.binance.spot import SpotExchange, parse_params
 
 _AUTH_PARAMS = {"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"}
@@ -35,7 +34,7 @@ _AUTH_PARAMS = {"apiKey", "signature", "timestamp", "recvWindow", "returnRateLim
 class Connection:
     ip: str
     connected_ms: int
-    outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    outbox: Outbox = field(default_factory=Outbox)
     key: auth.ApiKey | None = None  # set by session.logon
     authorized_ms: int | None = None
     subscriptions: dict[int, tuple[str, Callable[[dict[str, Any]], None]]] = field(default_factory=dict)
@@ -186,7 +185,7 @@ class SpotWsApi:
         conn.next_subscription += 1
 
         def deliver(event: dict[str, Any]) -> None:
-            conn.outbox.put_nowait({"subscriptionId": subscription, "event": event})
+            conn.outbox.put({"subscriptionId": subscription, "event": event})
 
         self.venue.accounts[account].listeners.append(deliver)
         conn.subscriptions[subscription] = (account, deliver)

@@ -10,7 +10,6 @@ connect. On either, ``{"method": "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST_SUBSCRIPTIO
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from oms.sim.binance.faults import Faults
-from oms.sim.binance.sockets import SocketSet
+from oms.sim.binance.sockets import Outbox, SocketSet
 from oms.sim.binance.spot import SpotExchange
 
 _ALIASES = {"@depth@100ms": "@depth", "@depth@1000ms": "@depth"}
@@ -36,7 +35,7 @@ class MarketStreams:
     def __init__(self, venue: SpotExchange, faults: Faults | None = None) -> None:
         self.venue = venue
         self.faults = faults or Faults()
-        self.sockets = SocketSet(lambda: int(time.time() * 1000))
+        self.sockets = SocketSet(lambda: int(time.time() * 1000), _stream_shutdown_frame)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/stream", self.combined)
@@ -52,13 +51,13 @@ class MarketStreams:
 
     async def _serve(self, request: web.Request, initial: list[str], combined: bool) -> web.WebSocketResponse:
         wanted: dict[str, str] = {canonical(n): n for n in initial}  # canonical -> name as asked
-        outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        outbox = Outbox()
 
         def listener(stream: str, event: dict[str, Any]) -> None:
             if stream.endswith("@depth") and self.faults.chance(self.faults.drop_depth_updates):
                 return  # injected gap: this subscriber never sees this diff
             if stream in wanted:
-                outbox.put_nowait({"stream": wanted[stream], "data": event} if combined else event)
+                outbox.put({"stream": wanted[stream], "data": event} if combined else event)
 
         self.venue.market_listeners.append(listener)
         try:
@@ -71,6 +70,11 @@ class MarketStreams:
 
     async def shutdown(self) -> None:
         await self.sockets.shutdown()
+
+
+def _stream_shutdown_frame(now: int) -> dict[str, Any]:
+    """Combined streams wrap it like any stream (raw ones would send the bare event)."""
+    return {"stream": "!serverShutdown", "data": {"e": "serverShutdown", "E": now}}
 
 
 def _control(raw: str, wanted: dict[str, str]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ A key not kept alive expires: its subscribers get ``listenKeyExpired`` and nothi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections.abc import Callable
@@ -22,8 +21,8 @@ from aiohttp import web
 
 from oms.sim.binance import auth
 from oms.sim.binance.errors import BinanceApiError
-from oms.sim.binance.rest_base import RestServer, depth_weight
-from oms.sim.binance.sockets import SocketSet
+from oms.sim.binance.rest_base import RestServer, depth_limit, depth_weight
+from oms.sim.binance.sockets import Outbox, SocketSet
 from oms.sim.binance.usdm import FuturesExchange
 
 LISTEN_KEY_TTL_MS = 60 * 60 * 1000
@@ -46,7 +45,9 @@ class FuturesRestServer(RestServer):
         self.venue = venue
         self.listen_keys: dict[str, ListenKey] = {}
         super().__init__(keys, clock_ms)
-        self.sockets = SocketSet(self.server_time_ms)
+        self.sockets = SocketSet(
+            self.server_time_ms, shutdown_frame=lambda now: {"e": "serverShutdown", "E": now}
+        )
 
     def routes(self) -> None:
         public, signed, keyed, v = self.public, self.signed, self.keyed, self.venue
@@ -96,7 +97,7 @@ class FuturesRestServer(RestServer):
         symbol = params.get("symbol", "")
         if symbol not in self.venue.books:
             raise BinanceApiError(-1121, "Invalid symbol.")
-        bids, asks = self.venue.books[symbol].depth(min(int(params.get("limit") or 500), 1000))
+        bids, asks = self.venue.books[symbol].depth(depth_limit(params, default=500, maximum=1000))
         now = self.server_time_ms()
         return {
             "lastUpdateId": len(self.venue.trades),
@@ -174,7 +175,7 @@ class FuturesRestServer(RestServer):
     # ---- the private (user data) stream ----
 
     async def _private_stream(self, request: web.Request) -> web.WebSocketResponse:
-        outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        outbox = Outbox()
         attached: list[tuple[ListenKey, Callable[[dict[str, Any]], None]]] = []
         raw = "key" in request.match_info
 
@@ -184,7 +185,7 @@ class FuturesRestServer(RestServer):
                 return False
 
             def deliver(event: dict[str, Any]) -> None:
-                outbox.put_nowait(event if raw else {"stream": name, "data": event})
+                outbox.put(event if raw else {"stream": name, "data": event})
 
             key.subscribers.append(deliver)
             self.venue.accounts[key.account].listeners.append(deliver)
