@@ -148,3 +148,40 @@ def test_events_carry_cumulative_figures_and_positions(venue: FuturesExchange) -
     with pytest.raises(BinanceApiError) as gone:
         venue.cancel_order("alice", {"symbol": "BTCUSDT", "orderId": str(cancelled["orderId"])})
     assert gone.value.code == -2011
+
+
+def test_reducing_orders_count_what_open_orders_already_close(venue: FuturesExchange) -> None:
+    venue.new_order("mm", order(side="SELL", quantity="0.1"))
+    venue.new_order("alice", order(quantity="0.1"))  # long 0.1
+    venue.new_order("alice", order(side="SELL", quantity="0.1", price="51000", reduceOnly="true"))
+    assert code(venue, "alice", order(side="SELL", quantity="0.1", price="51000", reduceOnly="true")) == (
+        -2022,
+        "ReduceOnly Order is rejected.",
+    )
+    # Without reduceOnly, a second closing order is not margin-free any more.
+    available_before = venue.available(venue.accounts["alice"])
+    venue.new_order("alice", order(side="SELL", quantity="0.1", price="51000"))
+    assert venue.available(venue.accounts["alice"]) < available_before
+
+
+def test_hedge_mode_cannot_close_more_than_the_leg_and_ids_are_found_newest_first(
+    venue: FuturesExchange,
+) -> None:
+    venue.change_position_mode("alice", True)
+    assert code(venue, "alice", order(side="SELL", positionSide="LONG"))[0] == -2022
+    venue.new_order("alice", order(price="49000", positionSide="LONG", newClientOrderId="x"))
+    assert code(venue, "alice", order(price="49100", positionSide="LONG", newClientOrderId="x")) == (
+        -4116,
+        "clientOrderId is duplicated",
+    )
+    venue.cancel_order("alice", {"symbol": "BTCUSDT", "origClientOrderId": "x"})
+    venue.new_order("alice", order(price="49000", positionSide="LONG", newClientOrderId="x"))
+    assert (
+        venue.cancel_order("alice", {"symbol": "BTCUSDT", "origClientOrderId": "x"})["status"] == "CANCELED"
+    )
+
+
+def test_an_order_with_nothing_to_value_it_by_is_refused() -> None:
+    venue = FuturesExchange([FuturesSymbol(symbol="BTCUSDT", base="BTC")])
+    venue.add_account("alice", "10")
+    assert code(venue, "alice", order(type="MARKET", timeInForce="", price="", quantity="5"))[0] == -2019

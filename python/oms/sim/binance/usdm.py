@@ -224,10 +224,20 @@ class FuturesExchange:
         mark = self._mark(symbol.symbol)
         symbol.check_filters(side, qty, price, mark, reduce_only)
         position = account.position(symbol.symbol, position_side)
-        reduces = self._reduces(position, side, qty)
-        if reduce_only and not reduces:
+        closing = self._open_closing_qty(account, symbol.symbol, position_side, side)
+        reduces = self._reduces(position, side, qty, closing)
+        closes_hedge_leg = (position_side, side) in (("LONG", Side.SELL), ("SHORT", Side.BUY))
+        if (reduce_only or closes_hedge_leg) and not reduces:
             raise BinanceApiError(-2022, "ReduceOnly Order is rejected.")
-        valuation = price if price is not None else mark
+        client_id = params.get("newClientOrderId")
+        if client_id and any(
+            o.client_order_id == client_id and o.account is account and o.symbol is symbol
+            for o in self._resting.values()
+        ):
+            raise BinanceApiError(-4116, "clientOrderId is duplicated")
+        valuation = price if price is not None else (mark or self._best_opposite(symbol.symbol, side))
+        if valuation is None and not reduces:
+            raise BinanceApiError(-2019, "Margin is insufficient.")  # nothing to value it by
         margin = (
             ZERO if reduces or valuation is None else qty * valuation / self._leverage(account, symbol.symbol)
         )
@@ -236,7 +246,7 @@ class FuturesExchange:
         now = self._clock_ms()
         order = FuturesOrder(
             order_id=next(self._order_ids),
-            client_order_id=params.get("newClientOrderId") or f"sim{now:x}{next(self._engine_ids)}",
+            client_order_id=client_id or f"sim{now:x}{next(self._engine_ids)}",
             account=account,
             symbol=symbol,
             side=side,
@@ -275,13 +285,35 @@ class FuturesExchange:
         return order.view()
 
     @staticmethod
-    def _reduces(position: FuturesPosition, side: Side, qty: Decimal) -> bool:
+    def _reduces(position: FuturesPosition, side: Side, qty: Decimal, closing: Decimal) -> bool:
+        """Whether the order only shrinks the position, even after every open order on
+        its side that closes the same position has filled (`closing`)."""
+        needed = qty + closing
         if position.side == "LONG":
-            return side is Side.SELL and qty <= position.qty
+            return side is Side.SELL and needed <= position.qty
         if position.side == "SHORT":
-            return side is Side.BUY and qty <= -position.qty
+            return side is Side.BUY and needed <= -position.qty
         signed = qty if side is Side.BUY else -qty
-        return position.qty != 0 and (position.qty > 0) != (signed > 0) and qty <= abs(position.qty)
+        return position.qty != 0 and (position.qty > 0) != (signed > 0) and needed <= abs(position.qty)
+
+    def _open_closing_qty(
+        self, account: FuturesAccount, symbol: str, position_side: str, side: Side
+    ) -> Decimal:
+        return sum(
+            (
+                o.orig_qty - o.executed_qty
+                for o in self._resting.values()
+                if o.account is account
+                and o.symbol.symbol == symbol
+                and o.position_side == position_side
+                and o.side is side
+            ),
+            ZERO,
+        )
+
+    def _best_opposite(self, symbol: str, side: Side) -> Decimal | None:
+        best = self.books[symbol].best_ask() if side is Side.BUY else self.books[symbol].best_bid()
+        return best[0] if best else None
 
     def _trade(
         self, order: FuturesOrder, price: Decimal, qty: Decimal, *, is_maker: bool, trade_id: int, now: int
@@ -414,7 +446,7 @@ class FuturesExchange:
     def _find(self, account_name: str, params: Mapping[str, str]) -> FuturesOrder:
         symbol = self._symbol(params)
         order_id, client_id = params.get("orderId"), params.get("origClientOrderId")
-        for (sym, oid), order in self.orders.items():
+        for (sym, oid), order in reversed(self.orders.items()):  # newest first: client ids get reused
             mine = sym == symbol.symbol and order.account.name == account_name
             if mine and (
                 (order_id and str(oid) == order_id) or (client_id and order.client_order_id == client_id)
