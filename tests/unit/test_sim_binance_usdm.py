@@ -185,3 +185,11 @@ def test_an_order_with_nothing_to_value_it_by_is_refused() -> None:
     venue = FuturesExchange([FuturesSymbol(symbol="BTCUSDT", base="BTC")])
     venue.add_account("alice", "10")
     assert code(venue, "alice", order(type="MARKET", timeInForce="", price="", quantity="5"))[0] == -2019
+
+
+def test_entry_prices_are_plain_decimals() -> None:
+    from oms.sim.binance.usdm import num
+
+    assert num(Decimal("1000.166666666666666666666667")) == "1000.16666667"
+    assert num(Decimal("1E-9")) == "0"
+    assert num(Decimal("50000")) == "50000"

@@ -27,6 +27,15 @@ from oms.sim.binance.usdm_symbols import FuturesSymbol
 
 D = Decimal
 ZERO = D(0)
+EIGHT = D("1e-8")
+
+
+def num(value: Decimal) -> str:
+    """Binance-style decimal text: at most 8 places, no exponent, no trailing zeros."""
+    text = f"{value.quantize(EIGHT):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 MAKER_FEE = D("0.0002")
 TAKER_FEE = D("0.0005")
 DEFAULT_LEVERAGE = 20
@@ -279,7 +288,8 @@ class FuturesExchange:
             order.engine_id = engine_id
             self._resting[engine_id] = order
         elif order.status != "FILLED":
-            order.status, order.margin = "EXPIRED", ZERO
+            stp = result.status == "EXPIRED_IN_MATCH"
+            order.status, order.margin = ("EXPIRED_IN_MATCH" if stp else "EXPIRED"), ZERO
             self._report(order, "EXPIRED", now)
         self.orders[(symbol.symbol, order.order_id)] = order
         return order.view()
@@ -322,7 +332,7 @@ class FuturesExchange:
         position = account.position(order.symbol.symbol, order.position_side)
         signed = qty if order.side is Side.BUY else -qty
         realized = position.fill(signed, price)
-        fee = price * qty * (MAKER_FEE if is_maker else TAKER_FEE)
+        fee = (price * qty * (MAKER_FEE if is_maker else TAKER_FEE)).quantize(EIGHT)  # as reported in `n`
         account.wallet += realized - fee
         if order.orig_qty:
             order.margin -= order.margin * qty / (order.orig_qty - order.executed_qty)
@@ -511,8 +521,8 @@ class FuturesExchange:
                     "symbol": p.symbol,
                     "positionSide": p.side,
                     "positionAmt": str(p.qty),
-                    "entryPrice": str(p.entry),
-                    "breakEvenPrice": str(p.entry),
+                    "entryPrice": num(p.entry),
+                    "breakEvenPrice": num(p.entry),
                     "markPrice": str(mark),
                     "unRealizedProfit": f"{self.unrealized(account, p):.8f}",
                     "liquidationPrice": "0",
