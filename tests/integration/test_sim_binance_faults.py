@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +25,7 @@ from oms.sim.binance import auth
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_rest import SpotRestServer
 from oms.sim.binance.spot_symbols import SpotSymbol
+from tests.integration.server_thread import ServerThread
 
 
 class Sim:
@@ -36,10 +36,8 @@ class Sim:
         self.key, self.secret = auth.generate_key(auth.KeyType.HMAC, "alice", ["SPOT"])
         self.bob_key, self.bob_secret = auth.generate_key(auth.KeyType.HMAC, "bob", ["SPOT"])
         self.server = SpotRestServer(self.venue, auth.KeyStore([self.key, self.bob_key]))
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.url = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+        self.running = ServerThread(self.server)
+        self.url = self.running.url
 
     def faults(self, **settings: Any) -> dict[str, Any]:
         request = urllib.request.Request(
@@ -60,9 +58,7 @@ class Sim:
         return Spot(config_rest_api=config).rest_api
 
     def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+        self.running.close()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ and the usage headers it parses."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ from oms.sim.binance import auth
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_rest import SpotRestServer
 from oms.sim.binance.spot_symbols import SpotSymbol
+from tests.integration.server_thread import ServerThread
 
 
 @dataclass
@@ -36,16 +35,11 @@ def sim() -> Iterator[Sim]:
     keys = {kind.value: auth.generate_key(kind, "alice", ["SPOT"]) for kind in auth.KeyType}
     keys["mm"] = auth.generate_key(auth.KeyType.HMAC, "mm", ["SPOT"])
     server = SpotRestServer(venue, auth.KeyStore(k for k, _ in keys.values()))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    url = asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
+    running = ServerThread(server)
     try:
-        yield Sim(url, venue, server, keys)
+        yield Sim(running.url, venue, server, keys)
     finally:
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+        running.close()
 
 
 def client(sim: Sim, who: str) -> Spot:

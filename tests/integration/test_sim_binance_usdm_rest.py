@@ -5,7 +5,6 @@ listenKey on the private stream (with expiry)."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from oms.sim.binance import auth
 from oms.sim.binance.usdm import FuturesExchange
 from oms.sim.binance.usdm_rest import FuturesRestServer
 from oms.sim.binance.usdm_symbols import FuturesSymbol
+from tests.integration.server_thread import ServerThread
 
 
 class Sim:
@@ -31,10 +31,8 @@ class Sim:
         self.venue.set_mark_price("BTCUSDT", "50000")
         self.keys = {n: auth.generate_key(auth.KeyType.HMAC, n, ["FUTURES"]) for n in ("mm", "alice")}
         self.server = FuturesRestServer(self.venue, auth.KeyStore(k for k, _ in self.keys.values()))
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.url = asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+        self.running = ServerThread(self.server)
+        self.url = self.running.url
 
     def client(self, who: str) -> Any:
         key, secret = self.keys[who]
@@ -44,9 +42,7 @@ class Sim:
         return DerivativesTradingUsdsFutures(config_rest_api=config).rest_api
 
     def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+        self.running.close()
 
 
 @pytest.fixture
