@@ -257,3 +257,26 @@ def test_ids_and_numbers_are_ascii_digits_only(venue: SpotExchange, bad: str) ->
         venue.get_order("taker", {"symbol": "BTCUSDT", "orderId": bad})
     assert caught.value.code == -1100
     assert error(venue, "taker", order(quantity=bad))[0] == -1100
+
+
+def test_history_is_bounded_but_live_orders_are_never_forgotten(
+    venue: SpotExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oms.sim.binance import spot
+
+    monkeypatch.setattr(spot, "HISTORY", 5)
+    resting = [
+        venue.new_order("maker", order(side="SELL", price=str(60000 + i), quantity="0.01"))["orderId"]
+        for i in range(8)
+    ]
+    for i in range(10):
+        venue.new_order("maker", order(side="SELL", price="61000", quantity="0.01", newClientOrderId=f"c{i}"))
+        venue.cancel_order("maker", {"symbol": "BTCUSDT", "origClientOrderId": f"c{i}"})
+    assert all(
+        venue.get_order("maker", {"symbol": "BTCUSDT", "orderId": str(i)})["status"] == "NEW" for i in resting
+    )
+    # The bound is applied as orders are added: the 8 live ones stay, plus the last one.
+    assert len(venue.orders) == 9
+    assert venue.get_order("maker", {"symbol": "BTCUSDT", "origClientOrderId": "c9"})["status"] == "CANCELED"
+    with pytest.raises(BinanceApiError):
+        venue.get_order("maker", {"symbol": "BTCUSDT", "origClientOrderId": "c0"})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -28,7 +29,9 @@ from oms.sim.binance.spot_symbols import SpotSymbol, fmt
 
 D = Decimal
 ZERO = D(0)
-DEFAULT_FEE = D("0.001")  # 10 bps, Binance's base tier
+DEFAULT_FEE = D("0.001")
+#: Orders, trades and per-account events kept for queries (older ones are forgotten).
+HISTORY = 100_000  # 10 bps, Binance's base tier
 _CLIENT_ID = re.compile(r"[a-zA-Z0-9-_]{1,36}")  # used with fullmatch: no trailing newline slips by
 _NUMBER = re.compile(r"([0-9]{1,20})(\.[0-9]{1,20})?")
 _ORDER_ID = re.compile(r"[0-9]{1,20}")
@@ -65,7 +68,9 @@ class SpotAccount:
     taker_fee: Decimal = DEFAULT_FEE
     free: dict[str, Decimal] = field(default_factory=dict)
     locked: dict[str, Decimal] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)  # user-data stream, oldest first
+    # The user-data stream, oldest first; bounded: live subscribers get every event, this
+    # is only the recent history (for tests and late readers).
+    events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY))
     listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)  # live subscribers
     changed: set[str] = field(default_factory=set)  # assets whose balance moved since the last report
 
@@ -175,7 +180,9 @@ class SpotExchange:
         self._open_client_ids: dict[tuple[str, str, str], SpotOrder] = {}  # (account, symbol, clientOrderId)
         self._order_ids = {s.symbol: itertools.count(1) for s in symbols}
         self._engine_ids = itertools.count(1)
-        self.trades: list[dict[str, Any]] = []  # myTrades rows, all accounts
+        self.trades: deque[dict[str, Any]] = deque(maxlen=HISTORY)  # myTrades rows, all accounts
+        # Latest order per (account, symbol, clientOrderId), for lookups by client id.
+        self._by_client_id: dict[tuple[str, str, str], SpotOrder] = {}
         self.last_price: dict[str, Decimal] = {}
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._owner_ids = itertools.count(1)
@@ -312,7 +319,7 @@ class SpotExchange:
             self._open_client_ids[key] = order
         else:
             self._finish(order, "EXPIRED_IN_MATCH" if result.status == "EXPIRED_IN_MATCH" else None, now)
-        self.orders[(symbol.symbol, order.order_id)] = order
+        self._remember(order)
         self._report_balances(now)
         changed = {(side.opposite, f.price) for f in result.fills}
         changed |= {(side.opposite, self._expired_prices.pop(i)) for i, _ in result.expired_makers}
@@ -524,17 +531,26 @@ class SpotExchange:
                 raise errors.illegal_chars(id_field, "^[0-9]{1,20}$")
             order = self.orders.get((symbol.symbol, int(order_id)))
         else:
-            order = next(
-                (
-                    o
-                    for o in reversed(list(self.orders.values()))
-                    if o.symbol is symbol and o.client_order_id == client_id and o.account.name == account
-                ),
-                None,
-            )
+            order = self._by_client_id.get((account, symbol.symbol, client_id or ""))
         if order is None or order.account.name != account:
             raise BinanceApiError(-2013, "Order does not exist.")
         return order
+
+    def _remember(self, order: SpotOrder) -> None:
+        """Keep the order for queries; forget the oldest closed ones past HISTORY."""
+        self.orders[(order.symbol.symbol, order.order_id)] = order
+        self._by_client_id[(order.account.name, order.symbol.symbol, order.client_order_id)] = order
+        if len(self.orders) <= HISTORY:
+            return
+        for key, old in list(self.orders.items()):  # oldest first; live orders are kept
+            if len(self.orders) <= HISTORY:
+                break
+            if old.is_open:
+                continue
+            del self.orders[key]
+            client_key = (old.account.name, old.symbol.symbol, old.client_order_id)
+            if self._by_client_id.get(client_key) is old:
+                del self._by_client_id[client_key]
 
     def get_order(self, account: str, params: Mapping[str, str]) -> dict[str, Any]:
         return self._find(account, params, "orderId", "origClientOrderId").view()
