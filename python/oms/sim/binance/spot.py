@@ -25,6 +25,7 @@ from oms.matching import MatchingEngine, MatchResult
 from oms.model import OrderType, Side
 from oms.sim.binance import errors
 from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.market_data import MarketPublisher
 from oms.sim.binance.spot_symbols import SpotSymbol, fmt
 
 D = Decimal
@@ -186,11 +187,9 @@ class SpotExchange:
         self.last_price: dict[str, Decimal] = {}
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._owner_ids = itertools.count(1)
-        # Market data: one update id per book change (depth snapshots and diffs agree on
-        # it), and listeners called with (stream name, event).
-        self.update_ids = {s.symbol: 1000 for s in symbols}
         self._expired_prices: dict[int, Decimal] = {}
-        self.market_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        # Market data: trades, depth diffs and top of book after every book change.
+        self.market = MarketPublisher((s.symbol for s in symbols), futures=False, text=fmt)
 
     # ---- accounts ----
 
@@ -613,6 +612,14 @@ class SpotExchange:
 
     # ---- market data ----
 
+    @property
+    def market_listeners(self) -> list[Callable[[str, dict[str, Any]], None]]:
+        return self.market.listeners
+
+    @property
+    def update_ids(self) -> dict[str, int]:
+        return self.market.update_ids
+
     def _publish_market(
         self,
         symbol: str,
@@ -622,49 +629,8 @@ class SpotExchange:
         taker_side: Side,
         now: int,
     ) -> None:
-        """Trades, one depth diff for the changed levels, and the top of book if it moved."""
-        if not changed:
-            return
-        stream = symbol.lower()
-        for fill in result.fills if result else []:
-            price, qty = fmt(fill.price), fmt(fill.qty)
-            buyer_is_maker = taker_side is Side.SELL
-            trade = {"e": "trade", "E": now, "s": symbol, "t": fill.trade_id, "p": price, "q": qty, "T": now}
-            self._emit_market(f"{stream}@trade", {**trade, "m": buyer_is_maker, "M": True})
-            agg = {"e": "aggTrade", "E": now, "s": symbol, "a": fill.trade_id, "p": price, "q": qty}
-            agg |= {"f": fill.trade_id, "l": fill.trade_id, "T": now, "m": buyer_is_maker, "M": True}
-            self._emit_market(f"{stream}@aggTrade", agg)
-        book = self.books[symbol]
-        bids, asks = (dict(side) for side in book.depth(1_000_000))
-        self.update_ids[symbol] += 1
-        update_id = self.update_ids[symbol]
-        levels = {Side.BUY: bids, Side.SELL: asks}
-        diff = {
-            key: sorted(
-                ([fmt(p), fmt(levels[side].get(p, ZERO))] for side, p in changed if side is level_side),
-                key=lambda lv: D(lv[0]),
-                reverse=level_side is Side.BUY,
-            )
-            for key, level_side in (("b", Side.BUY), ("a", Side.SELL))
-        }
-        depth = {"e": "depthUpdate", "E": now, "s": symbol, "U": update_id, "u": update_id, **diff}
-        self._emit_market(f"{stream}@depth", depth)
-        top = (book.best_bid(), book.best_ask())
-        if top != top_before:
-            (bid, bid_qty), (ask, ask_qty) = top[0] or (ZERO, ZERO), top[1] or (ZERO, ZERO)
-            ticker = {
-                "u": update_id,
-                "s": symbol,
-                "b": fmt(bid),
-                "B": fmt(bid_qty),
-                "a": fmt(ask),
-                "A": fmt(ask_qty),
-            }
-            self._emit_market(f"{stream}@bookTicker", ticker)
-
-    def _emit_market(self, stream: str, event: dict[str, Any]) -> None:
-        for listener in list(self.market_listeners):
-            listener(stream, event)
+        fills = list(result.fills) if result else []
+        self.market.publish(symbol, self.books[symbol], changed, top_before, fills, taker_side, now)
 
     # ---- responses and events ----
 
