@@ -5,22 +5,31 @@
 connect. On either, ``{"method": "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST_SUBSCRIPTIONS",
 "params": [...], "id": ...}`` answers ``{"result": null | [...], "id": ...}``. Streams:
 ``<symbol>@depth`` (and ``@depth@100ms``: one diff per book change, consecutive
-``U``/``u`` matching REST ``lastUpdateId``), ``@trade``, ``@aggTrade``, ``@bookTicker``.
+``U``/``u`` matching REST ``lastUpdateId``), ``@trade``, ``@aggTrade``, ``@bookTicker``;
+on futures also ``@markPrice`` (``@markPrice@1s`` alike) and no ``@trade``. Futures
+serves the same streams under ``/market/...`` and ``/public/...``, where the official
+SDK looks for them.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from oms.sim.binance.faults import Faults
 from oms.sim.binance.sockets import Outbox, SocketSet
-from oms.sim.binance.spot import SpotExchange
 
-_ALIASES = {"@depth@100ms": "@depth", "@depth@1000ms": "@depth"}
+_ALIASES = {
+    "@depth@100ms": "@depth",
+    "@depth@250ms": "@depth",
+    "@depth@500ms": "@depth",
+    "@depth@1000ms": "@depth",
+    "@markPrice@1s": "@markPrice",
+}
 
 
 def canonical(name: str) -> str:
@@ -31,15 +40,22 @@ def canonical(name: str) -> str:
     return name
 
 
+class MarketVenue(Protocol):
+    """Any simulated venue that publishes market data (spot or futures)."""
+
+    @property
+    def market_listeners(self) -> list[Callable[[str, dict[str, Any]], None]]: ...
+
+
 class MarketStreams:
-    def __init__(self, venue: SpotExchange, faults: Faults | None = None) -> None:
+    def __init__(self, venue: MarketVenue, faults: Faults | None = None) -> None:
         self.venue = venue
         self.faults = faults or Faults()
         self.sockets = SocketSet(lambda: int(time.time() * 1000), _stream_shutdown_frame)
 
-    def routes(self, app: web.Application) -> None:
-        app.router.add_get("/stream", self.combined)
-        app.router.add_get("/ws/{names:.*}", self.raw)
+    def routes(self, app: web.Application, prefix: str = "") -> None:
+        app.router.add_get(f"{prefix}/stream", self.combined)
+        app.router.add_get(f"{prefix}/ws/{{names:.*}}", self.raw)
 
     async def combined(self, request: web.Request) -> web.WebSocketResponse:
         initial = [n for n in request.query.get("streams", "").split("/") if n]

@@ -22,6 +22,7 @@ from oms.matching import MatchingEngine
 from oms.model import Side
 from oms.sim.binance import errors
 from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.market_data import MarketPublisher
 from oms.sim.binance.spot import number_param
 from oms.sim.binance.usdm_symbols import FuturesSymbol
 
@@ -36,6 +37,7 @@ def num(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+FUNDING_INTERVAL_MS = 8 * 60 * 60 * 1000  # next funding time is the next 8-hour boundary
 MAKER_FEE = D("0.0002")
 TAKER_FEE = D("0.0005")
 DEFAULT_LEVERAGE = 20
@@ -164,6 +166,12 @@ class FuturesExchange:
         self._owner_ids = itertools.count(1)
         self.trades: list[dict[str, Any]] = []
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+        # Market data: trades, depth diffs and top of book after every book change.
+        self.market = MarketPublisher(self.symbols, futures=True, text=num)
+
+    @property
+    def market_listeners(self) -> list[Callable[[str, dict[str, Any]], None]]:
+        return self.market.listeners
 
     def add_account(self, name: str, usdt: Decimal | str) -> FuturesAccount:
         account = FuturesAccount(name, next(self._owner_ids), D(usdt))
@@ -269,7 +277,9 @@ class FuturesExchange:
             margin=margin,
         )
         engine_id = next(self._engine_ids)
-        result = self.books[symbol.symbol].submit(
+        book = self.books[symbol.symbol]
+        top_before = (book.best_bid(), book.best_ask())
+        result = book.submit(
             engine_id, account.owner_id, side.value, qty, price, time_in_force=_TIF[tif], stp="EXPIRE_TAKER"
         )
         if result.status == "REJECTED":
@@ -292,6 +302,10 @@ class FuturesExchange:
             order.status, order.margin = ("EXPIRED_IN_MATCH" if stp else "EXPIRED"), ZERO
             self._report(order, "EXPIRED", now)
         self.orders[(symbol.symbol, order.order_id)] = order
+        changed = {(side.opposite, f.price) for f in result.fills}
+        if order.engine_id == engine_id and price is not None:
+            changed.add((side, price))
+        self.market.publish(symbol.symbol, book, changed, top_before, result.fills, side, now)
         return order.view()
 
     @staticmethod
@@ -447,10 +461,14 @@ class FuturesExchange:
         order = self._find(account_name, params)
         if not order.is_open:
             raise BinanceApiError(-2011, "Unknown order sent.")
-        self.books[order.symbol.symbol].cancel(order.engine_id)
+        book = self.books[order.symbol.symbol]
+        top_before = (book.best_bid(), book.best_ask())
+        book.cancel(order.engine_id)
         self._resting.pop(order.engine_id, None)
         order.status, order.margin, order.update_time = "CANCELED", ZERO, self._clock_ms()
         self._report(order, "CANCELED", order.update_time)
+        changed = {(order.side, order.price)}
+        self.market.publish(order.symbol.symbol, book, changed, top_before, [], order.side, order.update_time)
         return order.view()
 
     def _find(self, account_name: str, params: Mapping[str, str]) -> FuturesOrder:
@@ -504,7 +522,14 @@ class FuturesExchange:
         return {"code": 200, "msg": "success"}
 
     def set_mark_price(self, symbol: str, price: Decimal | str) -> None:
-        self.mark_price[symbol] = D(price)
+        """Set the mark price (what margin and unrealized P&L use) and publish it on
+        ``<symbol>@markPrice``, as the venue does every second."""
+        self.mark_price[symbol] = mark = D(price)
+        now = self._clock_ms()
+        event = {"e": "markPriceUpdate", "E": now, "s": symbol, "p": num(mark), "ap": num(mark)}
+        next_funding = now + FUNDING_INTERVAL_MS - now % FUNDING_INTERVAL_MS
+        event |= {"i": num(mark), "P": num(mark), "r": "0", "T": next_funding}
+        self.market.emit(f"{symbol.lower()}@markPrice", event)
 
     def position_risk(self, account_name: str) -> list[dict[str, Any]]:
         """``GET /fapi/v3/positionRisk`` (positions that are open)."""

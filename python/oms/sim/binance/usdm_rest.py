@@ -23,6 +23,7 @@ from oms.sim.binance import auth
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.rest_base import RestServer, depth_limit, depth_weight
 from oms.sim.binance.sockets import Outbox, SocketSet
+from oms.sim.binance.streams import MarketStreams
 from oms.sim.binance.usdm import FuturesExchange
 
 LISTEN_KEY_TTL_MS = 60 * 60 * 1000
@@ -78,6 +79,9 @@ class FuturesRestServer(RestServer):
         add_get("/private/stream", self._private_stream)
         add_get("/private/ws/{key}", self._private_stream)
         self.app.router.add_post("/admin/expire-listen-keys", self._admin_expire)
+        self.streams = MarketStreams(self.venue, self.faults)
+        for prefix in ("", "/market", "/public"):  # the SDK opens /market and /public
+            self.streams.routes(self.app, prefix)
 
     def _exchange_info(self) -> dict[str, Any]:
         return {
@@ -100,7 +104,7 @@ class FuturesRestServer(RestServer):
         bids, asks = self.venue.books[symbol].depth(depth_limit(params, default=500, maximum=1000))
         now = self.server_time_ms()
         return {
-            "lastUpdateId": len(self.venue.trades),
+            "lastUpdateId": self.venue.market.update_ids[symbol],
             "E": now,
             "T": now,
             "bids": [[str(p), str(q)] for p, q in bids],
@@ -220,7 +224,8 @@ class FuturesRestServer(RestServer):
                     listeners.remove(deliver)
 
     async def disconnect_sockets(self) -> int:
-        return await self.sockets.disconnect()
+        return await self.sockets.disconnect() + await self.streams.disconnect()
 
     async def shutdown_sockets(self) -> None:
         await self.sockets.shutdown()
+        await self.streams.shutdown()
