@@ -7,6 +7,8 @@ from decimal import Decimal
 from oms.sim.binance.market_model import MarketModel, SymbolModel
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_symbols import SpotSymbol
+from oms.sim.binance.usdm import FuturesExchange
+from oms.sim.binance.usdm_symbols import FuturesSymbol
 
 
 def run(seed: int, steps: int) -> SpotExchange:
@@ -32,3 +34,17 @@ def test_the_same_seed_gives_the_same_market() -> None:
     assert first.books["BTCUSDT"].depth(10) == second.books["BTCUSDT"].depth(10)
     assert [t["price"] for t in first.trades] == [t["price"] for t in second.trades]
     assert [t["price"] for t in first.trades] != [t["price"] for t in other.trades]
+
+
+def test_a_futures_market_with_quotes_trades_and_a_mark_price() -> None:
+    venue = FuturesExchange([FuturesSymbol(symbol="BTCUSDT", base="BTC")], clock_ms=lambda: 1)
+    marks: list[dict[str, object]] = []
+    venue.market_listeners.append(lambda stream, event: stream.endswith("@markPrice") and marks.append(event))
+    model = MarketModel(venue, [SymbolModel("BTCUSDT", 50_000.0)], seed=5)
+    for _ in range(30):
+        model.step()
+    bids, asks = venue.books["BTCUSDT"].depth(100)
+    assert len(bids) == len(asks) == 10 and bids[0][0] < asks[0][0]
+    assert len(venue.trades) > 10
+    assert len(marks) == 30 and Decimal(str(marks[-1]["p"])) == venue.mark_price["BTCUSDT"]
+    assert bids[0][0] < venue.mark_price["BTCUSDT"] < asks[0][0]

@@ -4,7 +4,8 @@ A market-maker account keeps ``levels`` quotes on each side of a mid price that 
 as a geometric random walk; a noise trader sends small market orders against them, so
 books, trades, depth diffs and ticker streams look alive. Everything goes through the
 venue's ordinary order entry (the same filters, balances and events as any client), and
-the same seed gives the same market.
+the same seed gives the same market. On a futures venue the maker posts GTX limits
+instead of LIMIT_MAKER and the model also sets (and so publishes) the mark price.
 """
 
 from __future__ import annotations
@@ -18,11 +19,18 @@ from decimal import ROUND_DOWN, Decimal
 
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.spot import SpotExchange
+from oms.sim.binance.usdm import FuturesExchange
 
 D = Decimal
 DEFAULT_SIZE = D("0.05")  # base units per quote level
 MAKER = "market-maker"
 TAKER = "noise-trader"
+
+
+def floor_to(value: Decimal, step: Decimal) -> Decimal:
+    """The largest multiple of `step` not above `value` (``quantize`` would round to the
+    step's exponent instead: 0.10 allows 0.01 increments)."""
+    return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
 
 
 @dataclass
@@ -37,7 +45,9 @@ class SymbolModel:
 
 
 class MarketModel:
-    def __init__(self, venue: SpotExchange, models: list[SymbolModel], seed: int = 20240601) -> None:
+    def __init__(
+        self, venue: SpotExchange | FuturesExchange, models: list[SymbolModel], seed: int = 20240601
+    ) -> None:
         self.venue = venue
         self.models = models
         self.rng = random.Random(seed)
@@ -49,7 +59,13 @@ class MarketModel:
             funding[spec.base] = funding.get(spec.base, D(0)) + m.size * m.levels * 1000
             funding[spec.quote] = funding.get(spec.quote, D(0)) + D(str(m.mid)) * m.size * m.levels * 1000
         for name in (MAKER, TAKER):
-            venue.add_account(name, funding)
+            if isinstance(venue, FuturesExchange):
+                venue.add_account(name, sum(funding.values(), D(0)))
+            else:
+                venue.add_account(name, funding)
+        # What a post-only quote is called on this venue.
+        futures = isinstance(venue, FuturesExchange)
+        self._post_only = {"type": "LIMIT", "timeInForce": "GTX"} if futures else {"type": "LIMIT_MAKER"}
 
     def _client_id(self) -> str:
         self._ids += 1
@@ -59,6 +75,9 @@ class MarketModel:
         """Move every mid one step, re-quote around it, and let the noise trader trade."""
         for m in self.models:
             m.mid *= math.exp(self.rng.gauss(0, m.sigma))
+            if isinstance(self.venue, FuturesExchange):
+                tick = self.venue.symbols[m.symbol].tick_size
+                self.venue.set_mark_price(m.symbol, floor_to(D(str(m.mid)), tick))
             self._requote(m)
             if self.rng.random() < 0.5:
                 self._noise_trade(m)
@@ -70,19 +89,19 @@ class MarketModel:
                 self.venue.cancel_order(MAKER, {"symbol": m.symbol, "orderId": str(order_id)})
         self._quotes[m.symbol] = []
         tick = spec.tick_size
-        mid = D(str(m.mid)).quantize(tick, rounding=ROUND_DOWN)
+        mid = floor_to(D(str(m.mid)), tick)
         for level in range(m.levels):
             offset = tick * (m.spread_ticks + level * m.level_ticks)
             for side, price in (("BUY", mid - offset), ("SELL", mid + offset)):
-                qty = (m.size * D(str(1 + self.rng.random()))).quantize(spec.step_size, rounding=ROUND_DOWN)
-                params = {"symbol": m.symbol, "side": side, "type": "LIMIT_MAKER", "quantity": str(qty)}
-                params |= {"price": str(price), "newClientOrderId": self._client_id()}
+                qty = floor_to(m.size * D(str(1 + self.rng.random())), spec.step_size)
+                params = {"symbol": m.symbol, "side": side, "quantity": str(qty), "price": str(price)}
+                params |= self._post_only | {"newClientOrderId": self._client_id()}
                 with contextlib.suppress(BinanceApiError):  # post-only may be refused at the edge
                     self._quotes[m.symbol].append(self.venue.new_order(MAKER, params)["orderId"])
 
     def _noise_trade(self, m: SymbolModel) -> None:
         spec = self.venue.symbols[m.symbol]
-        qty = (m.size * D(str(self.rng.random()))).quantize(spec.step_size, rounding=ROUND_DOWN)
+        qty = floor_to(m.size * D(str(self.rng.random())), spec.step_size)
         if qty <= 0:
             return
         side = self.rng.choice(["BUY", "SELL"])
