@@ -1,0 +1,39 @@
+"""The ``oms`` command. Today: ``oms sim binance`` (paper-trading Binance Spot and USD-M
+Futures simulators). The engine, gRPC server and replay commands join it as they land.
+
+argparse (standard library) is enough for a handful of subcommands and adds no
+dependency."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+from oms.sim.binance import paper
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="oms", description="Multi-exchange crypto order management system.")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sim = commands.add_parser("sim", help="run exchange simulators").add_subparsers(
+        dest="venue", required=True, metavar="VENUE"
+    )
+    binance = sim.add_parser("binance", help="Binance Spot and USD-M Futures in paper mode on 127.0.0.1")
+    binance.add_argument("--spot-port", type=int, default=0, help="spot port (default: any free one)")
+    binance.add_argument("--futures-port", type=int, default=0, help="futures port (default: any free one)")
+    binance.add_argument("--seed", type=int, default=20240601, help="seed of the market model")
+    binance.add_argument("--interval", type=float, default=0.5, help="seconds between market-model steps")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.command == "sim" and args.venue == "binance":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(paper.serve(args.spot_port, args.futures_port, args.seed, args.interval))
+
+
+if __name__ == "__main__":
+    main()
