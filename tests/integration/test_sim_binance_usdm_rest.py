@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,9 @@ from binance_common.configuration import ConfigurationRestAPI
 from binance_common.errors import BadRequestError
 from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (
     DerivativesTradingUsdsFutures,
+)
+from binance_sdk_derivatives_trading_usds_futures.rest_api.models import (
+    PlaceMultipleOrdersBatchOrdersParameterInner,
 )
 
 from oms.sim.binance import auth
@@ -115,3 +119,38 @@ def test_user_data_through_a_listen_key_until_it_expires(sim: Sim) -> None:
     assert kinds == [("ORDER_TRADE_UPDATE", "NEW"), ("ORDER_TRADE_UPDATE", "TRADE"), ("ACCOUNT_UPDATE", None)]
     assert events[1]["o"]["z"] == "0.1" and events[2]["a"]["P"][0]["pa"] == "0.1"
     assert expired["e"] == "listenKeyExpired"
+
+
+def test_batch_orders_answer_each_item_and_account_views_follow(sim: Sim) -> None:
+    """A batch with a good and a bad order: HTTP 200, the order and the error in request
+    order; then open orders, cancel-all, balance and account agree with what happened."""
+    alice = sim.client("alice")
+    good = PlaceMultipleOrdersBatchOrdersParameterInner(
+        symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity=0.01, price=49000
+    )
+    tiny = PlaceMultipleOrdersBatchOrdersParameterInner(
+        symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity=0.001, price=49000
+    )
+    response = alice.place_multiple_orders(batch_orders=[good, tiny])
+    assert response.status == 200
+    placed, refused = response.data()  # one model with both order and {code, msg} fields
+    assert (placed.code, placed.status, placed.orig_qty, placed.price) == (None, "NEW", "0.01", "49000")
+    assert (refused.code, refused.msg) == (
+        -4164,
+        "Order's notional must be no smaller than 100 (unless you choose reduce only)",
+    )
+    [open_order] = alice.current_all_open_orders(symbol="BTCUSDT").data()
+    assert open_order.order_id == placed.order_id
+    [usdt] = alice.futures_account_balance_v3().data()
+    assert (usdt.asset, usdt.balance) == ("USDT", "10000.00000000")
+    margin = Decimal("0.01") * 49000 / 20  # default leverage 20
+    assert Decimal(usdt.available_balance) == 10000 - margin
+    account = alice.account_information_v3().data()
+    assert Decimal(account.total_open_order_initial_margin) == margin
+    done = alice.cancel_all_open_orders(symbol="BTCUSDT").data()
+    assert (done.code, done.msg) == (200, "The operation of cancel all open order is done.")
+    assert alice.current_all_open_orders(symbol="BTCUSDT").data() == []
+    assert Decimal(alice.account_information_v3().data().available_balance) == 10000
+    with pytest.raises(BadRequestError) as too_many:
+        alice.place_multiple_orders(batch_orders=[good] * 6)
+    assert too_many.value.status_code == -4082

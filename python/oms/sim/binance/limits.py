@@ -75,8 +75,9 @@ class RequestLimits:
             )
         return self._orders[account]
 
-    def charge(self, ip: str, weight: int, account: str | None = None, new_order: bool = False) -> Usage:
-        """Count one request; raise Binance's 429/418 when a limit is passed."""
+    def charge(self, ip: str, weight: int, account: str | None = None, new_orders: int = 0) -> Usage:
+        """Count one request carrying `new_orders` orders; raise Binance's 429/418 when a
+        limit is passed."""
         now = time.time()
         if self._banned_until.get(ip, 0) > now:
             until = int(self._banned_until[ip] * 1000)
@@ -102,11 +103,11 @@ class RequestLimits:
                 err.retry_after,
             ) from None
         self._strikes[ip] = 0
-        if not new_order or account is None:
+        if not new_orders or account is None:
             return Usage(weights.used("1m"))
         counts = self._order_counts(account)
         try:
-            counts.acquire_or_raise(1)
+            counts.acquire_or_raise(new_orders)
         except RateLimited as err:
             raise limit_error(
                 429,

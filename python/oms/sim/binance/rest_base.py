@@ -125,7 +125,10 @@ class RestServer:
 
         return endpoint
 
-    def signed(self, weight: int, handler: Handler, orders: bool = False) -> Endpoint:
+    def signed(self, weight: int, handler: Handler, orders: int = 0) -> Endpoint:
+        """A signed endpoint; `orders` is how many new orders it counts against the
+        order-rate limit (and whether accept faults apply)."""
+
         async def endpoint(request: web.Request) -> web.Response:
             headers: dict[str, str] = {}
             try:

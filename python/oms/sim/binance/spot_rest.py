@@ -36,7 +36,7 @@ class SpotRestServer(RestServer):
         add_get("/api/v3/time", public(1, lambda r, p, a: {"serverTime": self.server_time_ms()}))
         add_get("/api/v3/exchangeInfo", public(20, lambda r, p, a: v.exchange_info()))
         add_get("/api/v3/depth", public(depth_weight, self._depth))
-        add_post("/api/v3/order", signed(1, lambda r, p, a: v.new_order(a, p), orders=True))
+        add_post("/api/v3/order", signed(1, lambda r, p, a: v.new_order(a, p), orders=1))
         add_delete("/api/v3/order", signed(1, lambda r, p, a: v.cancel_order(a, p)))
         add_get("/api/v3/order", signed(4, lambda r, p, a: v.get_order(a, p)))
         add_get("/api/v3/openOrders", signed(6, lambda r, p, a: v.open_orders(a, p.get("symbol") or None)))

@@ -122,7 +122,9 @@ class SpotWsApi:
             if method is None:
                 raise BinanceApiError(-1020, "This operation is not supported.")
             key = self._authenticate(conn, params) if method.signed else None
-            usage = self.limits.charge(conn.ip, method.weight, key.account if key else None, method.new_order)
+            usage = self.limits.charge(
+                conn.ip, method.weight, key.account if key else None, int(method.new_order)
+            )
             clean = parse_params({k: v for k, v in params.items() if k not in _AUTH_PARAMS})
             result = method.run(conn, clean, key)
             body: dict[str, Any] = {"id": request_id, "status": 200, "result": result}

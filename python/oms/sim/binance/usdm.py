@@ -38,6 +38,7 @@ def num(value: Decimal) -> str:
 
 
 FUNDING_INTERVAL_MS = 8 * 60 * 60 * 1000  # next funding time is the next 8-hour boundary
+MAINT_RATE = D("0.004")  # maintenance margin rate of the first notional bracket
 MAKER_FEE = D("0.0002")
 TAKER_FEE = D("0.0005")
 DEFAULT_LEVERAGE = 20
@@ -489,6 +490,24 @@ class FuturesExchange:
     def get_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
         return self._find(account_name, params).view()
 
+    def open_orders(self, account_name: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``GET /fapi/v1/openOrders`` (all symbols when ``symbol`` is absent)."""
+        symbol = self._symbol(params).symbol if params.get("symbol") else None
+        return [
+            o.view()
+            for o in self._resting.values()
+            if o.account.name == account_name and (symbol is None or o.symbol.symbol == symbol)
+        ]
+
+    def cancel_all(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """``DELETE /fapi/v1/allOpenOrders``: each open order of the symbol is canceled
+        (with its own ORDER_TRADE_UPDATE), and the answer is futures' ``code: 200``."""
+        symbol = self._symbol(params).symbol
+        for order in [o for o in self._resting.values() if o.account.name == account_name]:
+            if order.symbol.symbol == symbol:
+                self.cancel_order(account_name, {"symbol": symbol, "orderId": str(order.order_id)})
+        return {"code": 200, "msg": "The operation of cancel all open order is done."}
+
     # ---- account settings and views ----
 
     def change_leverage(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
@@ -531,6 +550,90 @@ class FuturesExchange:
         event |= {"i": num(mark), "P": num(mark), "r": "0", "T": next_funding}
         self.market.emit(f"{symbol.lower()}@markPrice", event)
 
+    def _margins(self, account: FuturesAccount) -> tuple[Decimal, Decimal, Decimal]:
+        """(unrealized P&L, position initial margin, open-order initial margin)."""
+        upnl = position_margin = ZERO
+        for p in account.positions.values():
+            if p.qty:
+                upnl += self.unrealized(account, p)
+                position_margin += (
+                    abs(p.qty) * (self._mark(p.symbol) or p.entry) / self._leverage(account, p.symbol)
+                )
+        orders = sum((o.margin for o in self._resting.values() if o.account is account), ZERO)
+        return upnl, position_margin, orders
+
+    def balance(self, account_name: str) -> list[dict[str, Any]]:
+        """``GET /fapi/v3/balance`` (v2 alike): the USDT margin asset."""
+        account = self.accounts[account_name]
+        upnl, _, _ = self._margins(account)
+        available = self.available(account)
+        return [
+            {
+                "accountAlias": "SgsR",
+                "asset": "USDT",
+                "balance": f"{account.wallet:.8f}",
+                "crossWalletBalance": f"{account.wallet:.8f}",
+                "crossUnPnl": f"{upnl:.8f}",
+                "availableBalance": f"{available:.8f}",
+                "maxWithdrawAmount": f"{max(available, ZERO):.8f}",
+                "marginAvailable": True,
+                "updateTime": self._clock_ms(),
+            }
+        ]
+
+    def account_info(self, account_name: str) -> dict[str, Any]:
+        """``GET /fapi/v3/account`` (v2 alike): totals, the USDT asset and open positions."""
+        account = self.accounts[account_name]
+        upnl, position_margin, order_margin = self._margins(account)
+        available = self.available(account)
+        totals = {
+            "totalInitialMargin": position_margin + order_margin,
+            "totalMaintMargin": sum(
+                (
+                    abs(p.qty) * (self._mark(p.symbol) or p.entry) * MAINT_RATE
+                    for p in account.positions.values()
+                ),
+                ZERO,
+            ),
+            "totalWalletBalance": account.wallet,
+            "totalUnrealizedProfit": upnl,
+            "totalMarginBalance": account.wallet + upnl,
+            "totalPositionInitialMargin": position_margin,
+            "totalOpenOrderInitialMargin": order_margin,
+            "totalCrossWalletBalance": account.wallet,
+            "totalCrossUnPnl": upnl,
+            "availableBalance": available,
+            "maxWithdrawAmount": max(available, ZERO),
+        }
+        asset = {
+            "asset": "USDT",
+            "walletBalance": account.wallet,
+            "unrealizedProfit": upnl,
+            "marginBalance": account.wallet + upnl,
+            "maintMargin": totals["totalMaintMargin"],
+            "initialMargin": position_margin + order_margin,
+            "positionInitialMargin": position_margin,
+            "openOrderInitialMargin": order_margin,
+            "crossWalletBalance": account.wallet,
+            "crossUnPnl": upnl,
+            "availableBalance": available,
+            "maxWithdrawAmount": max(available, ZERO),
+        }
+        positions = [
+            {k: p[k] for k in ("symbol", "positionSide", "positionAmt", "unRealizedProfit", "notional")}
+            | {"isolatedMargin": "0", "isolatedWallet": "0", "initialMargin": p["initialMargin"]}
+            | {"maintMargin": p["maintMargin"], "updateTime": p["updateTime"]}
+            for p in self.position_risk(account_name)
+        ]
+        text = {k: f"{v:.8f}" for k, v in totals.items()}
+        return text | {
+            "assets": [
+                {k: v if isinstance(v, str) else f"{v:.8f}" for k, v in asset.items()}
+                | {"marginAvailable": True, "updateTime": self._clock_ms()}
+            ],
+            "positions": positions,
+        }
+
     def position_risk(self, account_name: str) -> list[dict[str, Any]]:
         """``GET /fapi/v3/positionRisk`` (positions that are open)."""
         account = self.accounts[account_name]
@@ -556,7 +659,7 @@ class FuturesExchange:
                     "marginAsset": "USDT",
                     "isolatedWallet": "0",
                     "initialMargin": f"{abs(notional) / lev:.8f}",
-                    "maintMargin": f"{abs(notional) * D('0.004'):.8f}",
+                    "maintMargin": f"{abs(notional) * MAINT_RATE:.8f}",
                     "positionInitialMargin": f"{abs(notional) / lev:.8f}",
                     "openOrderInitialMargin": "0",
                     "adl": 0,

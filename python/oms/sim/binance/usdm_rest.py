@@ -19,14 +19,31 @@ from typing import Any
 
 from aiohttp import web
 
-from oms.sim.binance import auth
+from oms.sim.binance import auth, errors
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.rest_base import RestServer, depth_limit, depth_weight
 from oms.sim.binance.sockets import Outbox, SocketSet
+from oms.sim.binance.spot import parse_params
 from oms.sim.binance.streams import MarketStreams
 from oms.sim.binance.usdm import FuturesExchange
 
 LISTEN_KEY_TTL_MS = 60 * 60 * 1000
+MAX_BATCH = 5  # orders per batchOrders call; each counts against the order-rate limit
+
+
+def _batch(text: str | None) -> list[dict[str, Any]]:
+    """The ``batchOrders`` parameter: a JSON list of 1..5 order objects."""
+    if not text:
+        raise errors.mandatory("batchOrders")
+    try:
+        items = json.loads(text)
+    except ValueError:
+        raise BinanceApiError(-1130, "Data sent for parameter 'batchOrders' is not valid.") from None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise BinanceApiError(-1130, "Data sent for parameter 'batchOrders' is not valid.")
+    if not 1 <= len(items) <= MAX_BATCH:
+        raise BinanceApiError(-4082, f"Invalid number of batch place orders: {len(items)}")
+    return items
 
 
 @dataclass
@@ -62,9 +79,15 @@ class FuturesRestServer(RestServer):
         add_get("/fapi/v1/time", public(1, lambda r, p, a: {"serverTime": self.server_time_ms()}))
         add_get("/fapi/v1/exchangeInfo", public(1, lambda r, p, a: self._exchange_info()))
         add_get("/fapi/v1/depth", public(depth_weight, self._depth))
-        add_post("/fapi/v1/order", signed(0, lambda r, p, a: v.new_order(a, p), orders=True))
+        add_post("/fapi/v1/order", signed(0, lambda r, p, a: v.new_order(a, p), orders=1))
         add_delete("/fapi/v1/order", signed(1, lambda r, p, a: v.cancel_order(a, p)))
         add_get("/fapi/v1/order", signed(1, lambda r, p, a: v.get_order(a, p)))
+        add_post("/fapi/v1/batchOrders", signed(5, self._batch_orders, orders=MAX_BATCH))
+        add_get("/fapi/v1/openOrders", signed(1, lambda r, p, a: v.open_orders(a, p)))
+        add_delete("/fapi/v1/allOpenOrders", signed(1, lambda r, p, a: v.cancel_all(a, p)))
+        for version in ("v2", "v3"):
+            add_get(f"/fapi/{version}/balance", signed(5, lambda r, p, a: v.balance(a)))
+            add_get(f"/fapi/{version}/account", signed(5, lambda r, p, a: v.account_info(a)))
         add_post("/fapi/v1/leverage", signed(1, lambda r, p, a: v.change_leverage(a, p)))
         add_post("/fapi/v1/marginType", signed(1, lambda r, p, a: v.change_margin_type(a, p)))
         add_post("/fapi/v1/positionSide/dual", signed(1, self._position_mode))
@@ -110,6 +133,20 @@ class FuturesRestServer(RestServer):
             "bids": [[str(p), str(q)] for p, q in bids],
             "asks": [[str(p), str(q)] for p, q in asks],
         }
+
+    def _batch_orders(
+        self, request: web.Request, params: dict[str, str], account: str
+    ) -> list[dict[str, Any]]:
+        """``POST /fapi/v1/batchOrders``: up to five orders, each placed on its own; the
+        answer is HTTP 200 with, in request order, the order or its ``{code, msg}``."""
+        items = _batch(params.get("batchOrders"))
+        results: list[dict[str, Any]] = []
+        for item in items:
+            try:
+                results.append(self.venue.new_order(account, parse_params(item)))
+            except BinanceApiError as err:
+                results.append(err.to_json())
+        return results
 
     def _position_mode(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
         wanted = (params.get("dualSidePosition") or "").lower()
