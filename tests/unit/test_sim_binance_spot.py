@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from oms.sim.binance.errors import BinanceApiError
-from oms.sim.binance.spot import SpotExchange, parse_params
+from oms.sim.binance.spot import SpotExchange
+from oms.sim.binance.spot_orders import parse_params
 from oms.sim.binance.spot_symbols import SpotSymbol
 
 D = Decimal

@@ -25,7 +25,8 @@ from oms.sim.binance import auth
 from oms.sim.binance.errors import BinanceApiError, mandatory
 from oms.sim.binance.limits import RequestLimits, Usage
 from oms.sim.binance.sockets import Outbox, SocketSet
-from oms.sim.binance.spot import SpotExchange, parse_params
+from oms.sim.binance.spot import SpotExchange
+from oms.sim.binance.spot_orders import parse_params
 
 _AUTH_PARAMS = {"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"}
 

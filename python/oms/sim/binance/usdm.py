@@ -23,7 +23,7 @@ from oms.model import Side
 from oms.sim.binance import errors
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.market_data import MarketPublisher
-from oms.sim.binance.spot import number_param
+from oms.sim.binance.spot_orders import number_param
 from oms.sim.binance.usdm_symbols import FuturesSymbol
 
 D = Decimal

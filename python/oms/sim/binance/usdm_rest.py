@@ -23,7 +23,7 @@ from oms.sim.binance import auth, errors
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.rest_base import RestServer, depth_limit, depth_weight
 from oms.sim.binance.sockets import Outbox, SocketSet
-from oms.sim.binance.spot import parse_params
+from oms.sim.binance.spot_orders import parse_params
 from oms.sim.binance.streams import MarketStreams
 from oms.sim.binance.usdm import FuturesExchange
 

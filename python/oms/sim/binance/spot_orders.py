@@ -1,0 +1,139 @@
+"""A simulated spot account (balances, user-data events) and order (its Binance views),
+and the parsing of parameters as Binance sends them. The venue (``spot.py``) moves
+them; this module only holds and shows them."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from oms.model import Side
+from oms.sim.binance import errors
+from oms.sim.binance.spot_symbols import SpotSymbol, fmt
+
+D = Decimal
+ZERO = D(0)
+DEFAULT_FEE = D("0.001")  # 10 bps, Binance's base tier
+#: Orders, trades and per-account events kept for queries (older ones are forgotten).
+HISTORY = 100_000
+_NUMBER = re.compile(r"([0-9]{1,20})(\.[0-9]{1,20})?")
+
+
+@dataclass
+class SpotAccount:
+    name: str
+    owner_id: int  # matching-engine owner, for self-trade prevention
+    maker_fee: Decimal = DEFAULT_FEE
+    taker_fee: Decimal = DEFAULT_FEE
+    free: dict[str, Decimal] = field(default_factory=dict)
+    locked: dict[str, Decimal] = field(default_factory=dict)
+    # The user-data stream, oldest first; bounded: live subscribers get every event, this
+    # is only the recent history (for tests and late readers).
+    events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)  # live subscribers
+    changed: set[str] = field(default_factory=set)  # assets whose balance moved since the last report
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        for listener in list(self.listeners):
+            listener(event)
+
+    def move(self, asset: str, free: Decimal = ZERO, locked: Decimal = ZERO) -> None:
+        self.free[asset] = self.free.get(asset, ZERO) + free
+        self.locked[asset] = self.locked.get(asset, ZERO) + locked
+        self.changed.add(asset)
+
+    def report_balances(self, now: int) -> None:
+        """``outboundAccountPosition`` for the assets that moved (after the order events)."""
+        if not self.changed:
+            return
+        assets = sorted(self.changed)
+        self.changed.clear()
+        self.emit(
+            {
+                "e": "outboundAccountPosition",
+                "E": now,
+                "u": now,
+                "B": [
+                    {"a": a, "f": fmt(self.free.get(a, ZERO)), "l": fmt(self.locked.get(a, ZERO))}
+                    for a in assets
+                ],
+            }
+        )
+
+
+@dataclass
+class SpotOrder:
+    order_id: int
+    client_order_id: str
+    account: SpotAccount
+    symbol: SpotSymbol
+    side: Side
+    type: str
+    time_in_force: str
+    price: Decimal
+    orig_qty: Decimal
+    stp: str
+    time: int
+    executed_qty: Decimal = ZERO
+    quote_qty: Decimal = ZERO  # cummulativeQuoteQty
+    status: str = "NEW"
+    update_time: int = 0
+    engine_id: int = 0  # the matching engine's id while it rests
+    locked_asset: str = ""
+    locked_left: Decimal = ZERO  # funds still locked for the unfilled part
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("NEW", "PARTIALLY_FILLED")
+
+    def view(self) -> dict[str, Any]:
+        """``GET /api/v3/order`` shape."""
+        return {
+            "symbol": self.symbol.symbol,
+            "orderId": self.order_id,
+            "orderListId": -1,
+            "clientOrderId": self.client_order_id,
+            "price": fmt(self.price),
+            "origQty": fmt(self.orig_qty),
+            "executedQty": fmt(self.executed_qty),
+            "cummulativeQuoteQty": fmt(self.quote_qty),
+            "status": self.status,
+            "timeInForce": self.time_in_force,
+            "type": self.type,
+            "side": self.side.value,
+            "stopPrice": fmt(ZERO),
+            "icebergQty": fmt(ZERO),
+            "time": self.time,
+            "updateTime": self.update_time or self.time,
+            "isWorking": self.type != "LIMIT_MAKER" or self.is_open,
+            "workingTime": self.time,
+            "origQuoteOrderQty": fmt(ZERO, 6),
+            "selfTradePreventionMode": self.stp,
+        }
+
+
+def number_param(params: Mapping[str, str], name: str, required: bool) -> Decimal | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise errors.mandatory(name)
+        return None
+    if not _NUMBER.fullmatch(raw):
+        raise errors.illegal_chars(name, "^([0-9]{1,20})(\\.[0-9]{1,20})?$")
+    try:
+        return D(raw)
+    except InvalidOperation:
+        raise errors.illegal_chars(name, "^([0-9]{1,20})(\\.[0-9]{1,20})?$") from None
+
+
+def parse_params(params: Mapping[str, Any]) -> dict[str, str]:
+    """WebSocket API params (JSON values) as the string params REST would carry."""
+    return {
+        key: ("true" if value else "false") if isinstance(value, bool) else str(value)
+        for key, value in params.items()
+    }
