@@ -134,3 +134,39 @@ def test_public_endpoints_and_the_weight_limit(sim: Sim, monkeypatch: pytest.Mon
         public.exchange_info()
     assert caught.value.status_code == -1003
     assert "request weight" in caught.value.error_message
+
+
+def test_test_orders_order_history_and_cancel_all(sim: Sim) -> None:
+    """order/test validates without placing; allOrders pages through history; DELETE
+    openOrders cancels every open order of the symbol and releases the funds."""
+    alice = client(sim, "HMAC").rest_api
+    test = alice.order_test(
+        symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity=0.1, price=40000
+    )
+    assert test.data().to_dict() == {}
+    rates = alice.order_test(
+        symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.1, compute_commission_rates=True
+    ).data()
+    assert rates.standard_commission_for_order.taker == "0.00100000"
+    with pytest.raises(BadRequestError) as bad:
+        alice.order_test(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity=0.1, price=0.001
+        )
+    assert bad.value.status_code == -1013  # the filters still apply
+    assert alice.get_open_orders(symbol="BTCUSDT").data() == []  # nothing was placed
+    for price in (40000, 41000, 42000):
+        alice.new_order(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity=0.1, price=price
+        )
+    history = alice.all_orders(symbol="BTCUSDT").data()
+    assert [o.price for o in history] == ["40000.00000000", "41000.00000000", "42000.00000000"]
+    later = alice.all_orders(symbol="BTCUSDT", order_id=history[1].order_id, limit=1).data()
+    assert [o.order_id for o in later] == [history[1].order_id]
+    canceled = alice.delete_open_orders(symbol="BTCUSDT").data()
+    assert sorted(o.status for o in canceled) == ["CANCELED"] * 3
+    assert alice.get_open_orders(symbol="BTCUSDT").data() == []
+    usdt = next(b for b in alice.get_account().data().balances if b.asset == "USDT")
+    assert (usdt.free, usdt.locked) == ("200000.00000000", "0.00000000")
+    with pytest.raises(BadRequestError) as none_left:
+        alice.delete_open_orders(symbol="BTCUSDT")
+    assert none_left.value.status_code == -2011

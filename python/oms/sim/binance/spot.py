@@ -144,8 +144,9 @@ class SpotExchange:
             raise BinanceApiError(-1121, "Invalid symbol.")
         return symbol
 
-    def new_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
-        """``POST /api/v3/order``: validate, lock funds, match, answer (ACK/RESULT/FULL)."""
+    def new_order(self, account_name: str, params: Mapping[str, str], test: bool = False) -> dict[str, Any]:
+        """``POST /api/v3/order``: validate, lock funds, match, answer (ACK/RESULT/FULL).
+        With `test` (``order/test``) stop after validation: nothing is placed."""
         account = self.accounts[account_name]
         symbol = self._symbol(params)
         side, order_type, tif, qty, price, stp, client_id, resp_type = self._parse_new(params, symbol)
@@ -158,6 +159,8 @@ class SpotExchange:
         top_before = (book.best_bid(), book.best_ask())
         reference = self._reference_price(symbol.symbol, book)
         symbol.check_filters(side, OrderType(order_type), qty, price, None, reference)
+        if test:
+            return self._test_answer(account, params)
         own_asks = (
             self._own_levels(account, symbol.symbol, Side.SELL)
             if stp in ("EXPIRE_MAKER", "EXPIRE_BOTH")
@@ -403,6 +406,26 @@ class SpotExchange:
         execution = "TRADE_PREVENTION" if status == "EXPIRED_IN_MATCH" else status
         self._execution_report(order, execution, now, cancel_id=cancel_id)
 
+    @staticmethod
+    def _test_answer(account: SpotAccount, params: Mapping[str, str]) -> dict[str, Any]:
+        """``order/test``: ``{}``, or the commission rates when asked for them."""
+        if params.get("computeCommissionRates", "false").lower() != "true":
+            return {}
+        return {
+            "standardCommissionForOrder": {
+                "maker": f"{account.maker_fee:.8f}",
+                "taker": f"{account.taker_fee:.8f}",
+            },
+            "specialCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
+            "taxCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
+            "discount": {
+                "enabledForAccount": False,
+                "enabledForSymbol": False,
+                "discountAsset": "BNB",
+                "discount": "0.00000000",
+            },
+        }
+
     # ---- cancel and queries ----
 
     def _find(self, account: str, params: Mapping[str, str], id_field: str, client_field: str) -> SpotOrder:
@@ -481,6 +504,35 @@ class SpotExchange:
             for o in self.orders.values()
             if o.account.name == account and o.is_open and (symbol is None or o.symbol.symbol == symbol)
         ]
+
+    def cancel_all(self, account: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``DELETE /api/v3/openOrders``: cancel every open order of the symbol (-2011 when
+        there is none), answering each cancel as ``DELETE /api/v3/order`` would."""
+        symbol = self._symbol(params).symbol
+        mine = [
+            o
+            for o in self.orders.values()
+            if o.account.name == account and o.is_open and o.symbol.symbol == symbol
+        ]
+        if not mine:
+            raise BinanceApiError(-2011, "Unknown order sent.")
+        return [self.cancel_order(account, {"symbol": symbol, "orderId": str(o.order_id)}) for o in mine]
+
+    def all_orders(self, account: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``GET /api/v3/allOrders``: the account's orders of a symbol, oldest first, from
+        ``orderId`` (or within ``startTime``..``endTime``), at most ``limit`` (500, max 1000)."""
+        symbol = self._symbol(params).symbol
+        first = _int_param(params, "orderId", 0)
+        start, end = _int_param(params, "startTime", 0), _int_param(params, "endTime", 2**63)
+        limit = _int_param(params, "limit", 500)
+        if not 1 <= limit <= 1000:
+            raise errors.illegal_chars("limit", "1-1000")
+        mine = (
+            o
+            for (sym, oid), o in sorted(self.orders.items(), key=lambda item: item[0][1])
+            if sym == symbol and o.account.name == account and oid >= first and start <= o.time <= end
+        )
+        return [o.view() for _, o in zip(range(limit), mine, strict=False)]
 
     def my_trades(self, account: str, symbol: str) -> list[dict[str, Any]]:
         return [
@@ -613,3 +665,13 @@ def _result_fields(view: dict[str, Any]) -> dict[str, Any]:
 def book_symbol(venue: SpotExchange, symbol: str) -> str:
     """The listed symbol, or -1121."""
     return venue._symbol({"symbol": symbol}).symbol
+
+
+def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
+    """An optional integer parameter, or Binance's -1100."""
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    if not _ORDER_ID.fullmatch(text):
+        raise errors.illegal_chars(name, "^[0-9]{1,20}$")
+    return int(text)
