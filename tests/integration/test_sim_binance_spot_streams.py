@@ -102,3 +102,36 @@ async def _follow_the_documented_procedure() -> None:
 
 def test_a_local_book_built_by_the_documented_procedure_matches_the_venue() -> None:
     asyncio.run(asyncio.wait_for(_follow_the_documented_procedure(), 60))
+
+
+async def _watch_partial_depth() -> None:
+    venue = SpotExchange([SpotSymbol(symbol="BTCUSDT", base="BTC", quote="USDT", min_notional=D(0))])
+    for name in ("a", "b"):
+        venue.add_account(name, {"BTC": "1000", "USDT": "100000000"})
+    server = SpotRestServer(venue, auth.KeyStore())
+    url = await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            streams = "btcusdt@depth5/btcusdt@depth20@100ms"
+            ws = await http.ws_connect(url.replace("http", "ws") + f"/stream?streams={streams}")
+            trade_randomly(venue, random.Random(5), 200, "p")
+            last: dict[str, dict[str, Any]] = {}
+            while (
+                len(last) < 2 or min(p["lastUpdateId"] for p in last.values()) < venue.update_ids["BTCUSDT"]
+            ):
+                frame = await ws.receive_json(timeout=5)
+                last[frame["stream"]] = frame["data"]
+            await ws.close()
+    finally:
+        await server.stop()
+    for levels, name in ((5, "btcusdt@depth5"), (20, "btcusdt@depth20@100ms")):
+        bids, asks = venue.books["BTCUSDT"].depth(levels)
+        event = last[name]
+        assert levels == 5 or len(bids) > 5  # deep enough for the 20-level check to mean something
+        assert set(event) == {"lastUpdateId", "bids", "asks"}
+        assert [(D(p), D(q)) for p, q in event["bids"]] == bids
+        assert [(D(p), D(q)) for p, q in event["asks"]] == asks
+
+
+def test_partial_depth_streams_carry_the_top_levels() -> None:
+    asyncio.run(asyncio.wait_for(_watch_partial_depth(), 60))

@@ -65,12 +65,14 @@ async def _keep_a_local_book() -> None:
     depth: list[dict[str, Any]] = []
     trades: list[dict[str, Any]] = []
     marks: list[dict[str, Any]] = []
+    partial: list[dict[str, Any]] = []
     rng = random.Random(7)
     try:
         for handle, sink in (
             (await connection.diff_book_depth_streams(symbol="btcusdt"), depth),
             (await connection.aggregate_trade_streams(symbol="btcusdt"), trades),
             (await connection.mark_price_stream(symbol="btcusdt"), marks),
+            (await connection.partial_book_depth_streams(symbol="btcusdt", levels=5), partial),
         ):
             handle.on("message", lambda event, sink=sink: sink.append(event.model_dump(by_alias=True)))
         await asyncio.sleep(0.3)  # the SDK subscribes asynchronously
@@ -82,7 +84,7 @@ async def _keep_a_local_book() -> None:
         venue.set_mark_price("BTCUSDT", "50012.5")
         await asyncio.wait_for(_received(marks, 1), 10)
         await asyncio.wait_for(_received(depth, 1), 10)
-        while depth[-1]["u"] != venue.market.update_ids["BTCUSDT"]:
+        while depth[-1]["u"] != venue.market.update_ids["BTCUSDT"] or partial[-1]["u"] != depth[-1]["u"]:
             await asyncio.sleep(0.01)
     finally:
         await connection.close_connection(close_session=True)
@@ -110,6 +112,9 @@ async def _keep_a_local_book() -> None:
         previous = diff["u"]
     bids, asks = venue.books["BTCUSDT"].depth(1_000_000)
     assert book["b"] == dict(bids) and book["a"] == dict(asks)
+    top = partial[-1]
+    assert (top["e"], top["pu"]) == ("depthUpdate", depth[-1]["pu"])
+    assert [(D(p), D(q)) for p, q in top["b"]] == bids[:5] and [(D(p), D(q)) for p, q in top["a"]] == asks[:5]
 
 
 def test_a_futures_local_book_kept_through_the_sdk_matches_the_venue() -> None:

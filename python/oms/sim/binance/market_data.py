@@ -101,3 +101,14 @@ class MarketPublisher:
         else:
             ticker = {"u": update_id, "s": symbol} | quote
         self.emit(f"{stream}@bookTicker", ticker)
+
+    def partial_depth(self, book: MatchingEngine, levels: int, diff: dict[str, Any]) -> dict[str, Any]:
+        """``<symbol>@depth<levels>``: the top `levels` of the book as of `diff` (spot: a
+        snapshot with ``lastUpdateId``; futures: a ``depthUpdate`` carrying the levels)."""
+        bids, asks = book.depth(levels)
+        top_bids = [[self.text(p), self.text(q)] for p, q in bids]
+        top_asks = [[self.text(p), self.text(q)] for p, q in asks]
+        if not self.futures:
+            return {"lastUpdateId": diff["u"], "bids": top_bids, "asks": top_asks}
+        header = {k: diff[k] for k in ("e", "E", "T", "s", "U", "u", "pu")}
+        return header | {"b": top_bids, "a": top_asks}

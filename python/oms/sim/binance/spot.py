@@ -556,6 +556,9 @@ class SpotExchange:
     def market_listeners(self) -> list[Callable[[str, dict[str, Any]], None]]:
         return self.market.listeners
 
+    def partial_depth(self, symbol: str, levels: int, diff: dict[str, Any]) -> dict[str, Any]:
+        return self.market.partial_depth(self.books[symbol], levels, diff)
+
     @property
     def update_ids(self) -> dict[str, int]:
         return self.market.update_ids

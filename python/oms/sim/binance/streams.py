@@ -5,7 +5,8 @@
 connect. On either, ``{"method": "SUBSCRIBE" | "UNSUBSCRIBE" | "LIST_SUBSCRIPTIONS",
 "params": [...], "id": ...}`` answers ``{"result": null | [...], "id": ...}``. Streams:
 ``<symbol>@depth`` (and ``@depth@100ms``: one diff per book change, consecutive
-``U``/``u`` matching REST ``lastUpdateId``), ``@trade``, ``@aggTrade``, ``@bookTicker``;
+``U``/``u`` matching REST ``lastUpdateId``), ``@depth5/10/20`` (partial: the top levels
+after each change), ``@trade``, ``@aggTrade``, ``@bookTicker``;
 on futures also ``@markPrice`` (``@markPrice@1s`` alike) and no ``@trade``. Futures
 serves the same streams under ``/market/...`` and ``/public/...``, where the official
 SDK looks for them.
@@ -14,6 +15,7 @@ SDK looks for them.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -23,21 +25,14 @@ from aiohttp import web
 from oms.sim.binance.faults import Faults
 from oms.sim.binance.sockets import Outbox, SocketSet
 
-_ALIASES = {
-    "@depth@100ms": "@depth",
-    "@depth@250ms": "@depth",
-    "@depth@500ms": "@depth",
-    "@depth@1000ms": "@depth",
-    "@markPrice@1s": "@markPrice",
-}
+_SPEED = re.compile(r"@(?:[0-9]+ms|1s)$")
+PARTIAL_LEVELS = (5, 10, 20)
 
 
 def canonical(name: str) -> str:
-    """``btcusdt@depth@100ms`` -> ``btcusdt@depth`` (the venue publishes one diff stream)."""
-    for alias, target in _ALIASES.items():
-        if name.endswith(alias):
-            return name[: -len(alias)] + target
-    return name
+    """``btcusdt@depth@100ms`` -> ``btcusdt@depth``, ``btcusdt@markPrice@1s`` ->
+    ``btcusdt@markPrice``: the venue publishes at one speed (on every change)."""
+    return _SPEED.sub("", name)
 
 
 class MarketVenue(Protocol):
@@ -45,6 +40,8 @@ class MarketVenue(Protocol):
 
     @property
     def market_listeners(self) -> list[Callable[[str, dict[str, Any]], None]]: ...
+
+    def partial_depth(self, symbol: str, levels: int, diff: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class MarketStreams:
@@ -74,6 +71,12 @@ class MarketStreams:
                 return  # injected gap: this subscriber never sees this diff
             if stream in wanted:
                 outbox.put({"stream": wanted[stream], "data": event} if combined else event)
+            if stream.endswith("@depth"):  # partial depth: the top levels after this change
+                for levels in PARTIAL_LEVELS:
+                    if f"{stream}{levels}" in wanted:
+                        top = self.venue.partial_depth(event["s"], levels, event)
+                        name = wanted[f"{stream}{levels}"]
+                        outbox.put({"stream": name, "data": top} if combined else top)
 
         self.venue.market_listeners.append(listener)
         try:

@@ -174,6 +174,9 @@ class FuturesExchange:
     def market_listeners(self) -> list[Callable[[str, dict[str, Any]], None]]:
         return self.market.listeners
 
+    def partial_depth(self, symbol: str, levels: int, diff: dict[str, Any]) -> dict[str, Any]:
+        return self.market.partial_depth(self.books[symbol], levels, diff)
+
     def add_account(self, name: str, usdt: Decimal | str) -> FuturesAccount:
         account = FuturesAccount(name, next(self._owner_ids), D(usdt))
         self.accounts[name] = account
