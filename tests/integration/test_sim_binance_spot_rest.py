@@ -4,8 +4,10 @@ and the usage headers it parses."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from binance_common.configuration import ConfigurationRestAPI
@@ -170,3 +172,34 @@ def test_test_orders_order_history_and_cancel_all(sim: Sim) -> None:
     with pytest.raises(BadRequestError) as none_left:
         alice.delete_open_orders(symbol="BTCUSDT")
     assert none_left.value.status_code == -2011
+
+
+def test_amend_keep_priority_lowers_quantity_without_losing_the_queue(sim: Sim, shared_dir: Path) -> None:
+    """Two asks at one price; amending the first keeps it first in line, frees its funds,
+    reports REPLACED, and answers in the published shape (``cumulativeQuoteQty`` sic)."""
+    mm, alice = client(sim, "mm").rest_api, client(sim, "HMAC").rest_api
+    first, _ = (
+        mm.new_order(
+            symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", quantity=1, price=50000
+        ).data()
+        for _ in range(2)
+    )
+    raw = mm.order_amend_keep_priority(symbol="BTCUSDT", order_id=first.order_id, new_qty=0.4)
+    amended = raw.data().amended_order
+    assert (amended.order_id, amended.qty, amended.status) == (first.order_id, "0.40000000", "NEW")
+    samples = json.loads((shared_dir / "reference/binance/spot_order_responses.json").read_text())
+    [sample] = [s["json"] for s in samples["samples"] if s["id"] == "rest.amend_keepPriority.single"]
+    answer = raw.data().to_dict()
+    assert set(answer) == set(sample) and set(answer["amendedOrder"]) == set(sample["amendedOrder"])
+    replaced = [e for e in sim.venue.accounts["mm"].events if e.get("x") == "REPLACED"]
+    assert [(e["i"], e["q"]) for e in replaced] == [(first.order_id, "0.40000000")]
+    btc = next(b for b in mm.get_account().data().balances if b.asset == "BTC")
+    assert (btc.free, btc.locked) == ("8.60000000", "1.40000000")
+    alice.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.5)
+    assert mm.get_order(symbol="BTCUSDT", order_id=first.order_id).data().status == "FILLED"  # still first
+    with pytest.raises(BadRequestError) as increase:
+        mm.order_amend_keep_priority(symbol="BTCUSDT", order_id=first.order_id + 1, new_qty=2)
+    assert (increase.value.status_code, increase.value.error_message) == (
+        -2038,
+        "Order amend (quantity increase) is not supported.",
+    )

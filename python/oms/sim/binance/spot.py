@@ -75,6 +75,7 @@ class SpotExchange:
         self.last_price: dict[str, Decimal] = {}
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._owner_ids = itertools.count(1)
+        self._execution_ids = itertools.count(1)  # executionReport "I" and amend's executionId
         self._expired_prices: dict[int, Decimal] = {}
         # Market data: trades, depth diffs and top of book after every book change.
         self.market = MarketPublisher((s.symbol for s in symbols), futures=False, text=fmt)
@@ -505,6 +506,73 @@ class SpotExchange:
             if o.account.name == account and o.is_open and (symbol is None or o.symbol.symbol == symbol)
         ]
 
+    def amend_keep_priority(self, account: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """``PUT /api/v3/order/amend/keepPriority``: lower an open order's quantity in
+        place (same id, same queue position) and release the funds it no longer needs.
+        A new quantity at or below what already executed leaves the order FILLED."""
+        new_qty = number_param(params, "newQty", required=True)
+        assert new_qty is not None
+        try:
+            order = self._find(account, params, "orderId", "origClientOrderId")
+        except BinanceApiError as err:
+            if err.code != -2013:
+                raise
+            order = None
+        if order is None or not order.is_open:
+            raise BinanceApiError(-2038, "Unknown order sent.")
+        if new_qty <= 0 or new_qty >= order.orig_qty:
+            raise BinanceApiError(-2038, "Order amend (quantity increase) is not supported.")
+        now = self._clock_ms()
+        book = self.books[order.symbol.symbol]
+        top_before = (book.best_bid(), book.best_ask())
+        released = order.orig_qty - max(new_qty, order.executed_qty)
+        release = released * order.price if order.side is Side.BUY else released
+        order.account.move(order.locked_asset, free=release, locked=-release)
+        order.locked_left -= release
+        orig_client_id = order.client_order_id
+        self._open_client_ids.pop((account, order.symbol.symbol, orig_client_id), None)
+        order.client_order_id = params.get("newClientOrderId") or f"amend{order.order_id}x{now}"
+        order.orig_qty, order.update_time = new_qty, now
+        if new_qty > order.executed_qty:
+            book.reduce(order.engine_id, new_qty - order.executed_qty)
+            self._open_client_ids[(account, order.symbol.symbol, order.client_order_id)] = order
+        else:  # nothing left to execute: the order is done, without a trade
+            book.cancel(order.engine_id)
+            self._by_engine_id.pop(order.engine_id, None)
+            order.account.move(order.locked_asset, free=order.locked_left, locked=-order.locked_left)
+            order.locked_left, order.status = ZERO, "FILLED"
+        self._by_client_id[(account, order.symbol.symbol, order.client_order_id)] = order
+        execution_id = next(self._execution_ids)
+        self._execution_report(order, "REPLACED", now)
+        self._report_balances(now)
+        self._publish_market(
+            order.symbol.symbol, {(order.side, order.price)}, top_before, None, order.side, now
+        )
+        view = order.view()
+        return {
+            "transactTime": now,
+            "executionId": execution_id,
+            "amendedOrder": {
+                "symbol": view["symbol"],
+                "orderId": order.order_id,
+                "orderListId": -1,
+                "origClientOrderId": orig_client_id,
+                "clientOrderId": order.client_order_id,
+                "price": view["price"],
+                "qty": view["origQty"],
+                "executedQty": view["executedQty"],
+                "preventedQty": fmt(ZERO),
+                "quoteOrderQty": fmt(ZERO),
+                "cumulativeQuoteQty": view["cummulativeQuoteQty"],  # sic: one "m" here only
+                "status": order.status,
+                "timeInForce": order.time_in_force,
+                "type": order.type,
+                "side": view["side"],
+                "workingTime": order.time,
+                "selfTradePreventionMode": order.stp,
+            },
+        }
+
     def cancel_all(self, account: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
         """``DELETE /api/v3/openOrders``: cancel every open order of the symbol (-2011 when
         there is none), answering each cancel as ``DELETE /api/v3/order`` would."""
@@ -632,7 +700,7 @@ class SpotExchange:
                 "T": now,
                 "t": trade_id,
                 "v": 0,
-                "I": len(order.account.events) + 1,
+                "I": next(self._execution_ids),
                 "w": order.is_open,
                 "m": is_maker,
                 "M": False,

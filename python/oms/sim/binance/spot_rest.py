@@ -39,6 +39,9 @@ class SpotRestServer(RestServer):
         add_post("/api/v3/order", signed(1, lambda r, p, a: v.new_order(a, p), orders=1))
         add_post("/api/v3/order/test", signed(1, lambda r, p, a: v.new_order(a, p, test=True)))
         add_delete("/api/v3/order", signed(1, lambda r, p, a: v.cancel_order(a, p)))
+        self.app.router.add_put(
+            "/api/v3/order/amend/keepPriority", signed(4, lambda r, p, a: v.amend_keep_priority(a, p))
+        )
         add_delete("/api/v3/openOrders", signed(1, lambda r, p, a: v.cancel_all(a, p)))
         add_get("/api/v3/allOrders", signed(20, lambda r, p, a: v.all_orders(a, p)))
         add_get("/api/v3/order", signed(4, lambda r, p, a: v.get_order(a, p)))

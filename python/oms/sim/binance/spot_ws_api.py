@@ -74,6 +74,9 @@ class SpotWsApi:
             "order.place": Method(1, True, lambda c, p, k: v.new_order(_account(k), p), new_order=True),
             "order.test": Method(1, True, lambda c, p, k: v.new_order(_account(k), p, test=True)),
             "order.cancel": Method(1, True, lambda c, p, k: v.cancel_order(_account(k), p)),
+            "order.amend.keepPriority": Method(
+                4, True, lambda c, p, k: v.amend_keep_priority(_account(k), p)
+            ),
             "openOrders.cancelAll": Method(1, True, lambda c, p, k: v.cancel_all(_account(k), p)),
             "allOrders": Method(20, True, lambda c, p, k: v.all_orders(_account(k), p)),
             "order.status": Method(4, True, lambda c, p, k: v.get_order(_account(k), p)),
