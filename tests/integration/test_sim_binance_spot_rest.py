@@ -4,10 +4,17 @@ and the usage headers it parses."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from binance_common.configuration import ConfigurationRestAPI
@@ -203,3 +210,70 @@ def test_amend_keep_priority_lowers_quantity_without_losing_the_queue(sim: Sim, 
         -2038,
         "Order amend (quantity increase) is not supported.",
     )
+
+
+def signed_request(sim: Sim, who: str, method: str, path: str, params: dict[str, str]) -> tuple[int, Any]:
+    """A raw HMAC-signed request, for answers the SDK turns into bare exceptions."""
+    key, secret = sim.keys[who]
+    query = urllib.parse.urlencode(params | {"timestamp": str(int(time.time() * 1000))})
+    query += "&signature=" + hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"{sim.url}{path}?{query}", method=method)
+    request.add_header("X-MBX-APIKEY", key.api_key)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_cancel_replace_outcomes_match_binance(sim: Sim, shared_dir: Path) -> None:
+    """Both halves succeed (200), the new half fails after a cancel (409 -2021), the
+    cancel fails and stops (400 -2022, new NOT_ATTEMPTED) or both fail (400 -2022); the
+    bodies have the published shapes."""
+    samples = json.loads((shared_dir / "reference/binance/spot_order_responses.json").read_text())
+    sample = {s["id"]: s["json"] for s in samples["samples"]}
+    mm = client(sim, "mm").rest_api
+    mm.new_order(symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity=0.1, price=49000)
+    resting = mm.new_order(
+        symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", quantity=0.1, price=51000
+    ).data()
+    base = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.1"}
+    status, body = signed_request(
+        sim,
+        "mm",
+        "POST",
+        "/api/v3/order/cancelReplace",
+        base
+        | {"price": "52000", "cancelReplaceMode": "STOP_ON_FAILURE", "cancelOrderId": str(resting.order_id)},
+    )
+    assert status == 200 and (body["cancelResult"], body["newOrderResult"]) == ("SUCCESS", "SUCCESS")
+    assert set(body) == set(sample["rest.cancelReplace.success"])
+    assert set(body["cancelResponse"]) == set(sample["rest.cancelReplace.success"]["cancelResponse"])
+    replacement = body["newOrderResponse"]["orderId"]
+    assert [o.order_id for o in mm.get_open_orders(symbol="BTCUSDT").data() if o.side == "SELL"] == [
+        replacement
+    ]
+
+    taking = base | {"type": "LIMIT_MAKER", "price": "48000", "cancelReplaceMode": "STOP_ON_FAILURE"}
+    del taking["timeInForce"]
+    status, body = signed_request(
+        sim, "mm", "POST", "/api/v3/order/cancelReplace", taking | {"cancelOrderId": str(replacement)}
+    )
+    expected = sample["rest.cancelReplace.cancel_ok_new_failed"]
+    assert status == 409 and (body["code"], body["msg"]) == (expected["code"], expected["msg"])
+    assert body["data"]["newOrderResponse"] == expected["data"]["newOrderResponse"]  # -2010 would take
+    assert body["data"]["cancelResponse"]["status"] == "CANCELED"
+
+    status, body = signed_request(
+        sim, "mm", "POST", "/api/v3/order/cancelReplace", taking | {"cancelOrderId": str(replacement)}
+    )
+    assert (status, body) == (400, sample["rest.cancelReplace.stop_on_failure.cancel_failed"])
+
+    status, body = signed_request(
+        sim,
+        "mm",
+        "POST",
+        "/api/v3/order/cancelReplace",
+        taking | {"cancelOrderId": str(replacement), "cancelReplaceMode": "ALLOW_FAILURE"},
+    )
+    assert (status, body) == (400, sample["rest.cancelReplace.allow_failure.both_failed"])

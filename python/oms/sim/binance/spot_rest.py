@@ -12,6 +12,7 @@ from aiohttp import web
 from oms.sim.binance import auth
 from oms.sim.binance.rest_base import RestServer, depth_limit, depth_weight
 from oms.sim.binance.spot import SpotExchange
+from oms.sim.binance.spot_cancel_replace import cancel_replace
 from oms.sim.binance.spot_ws_api import SpotWsApi
 from oms.sim.binance.streams import MarketStreams
 
@@ -42,6 +43,7 @@ class SpotRestServer(RestServer):
         self.app.router.add_put(
             "/api/v3/order/amend/keepPriority", signed(4, lambda r, p, a: v.amend_keep_priority(a, p))
         )
+        add_post("/api/v3/order/cancelReplace", signed(1, lambda r, p, a: cancel_replace(v, a, p), orders=1))
         add_delete("/api/v3/openOrders", signed(1, lambda r, p, a: v.cancel_all(a, p)))
         add_get("/api/v3/allOrders", signed(20, lambda r, p, a: v.all_orders(a, p)))
         add_get("/api/v3/order", signed(4, lambda r, p, a: v.get_order(a, p)))

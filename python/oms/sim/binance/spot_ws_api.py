@@ -26,6 +26,7 @@ from oms.sim.binance.errors import BinanceApiError, mandatory
 from oms.sim.binance.limits import RequestLimits, Usage
 from oms.sim.binance.sockets import Outbox, SocketSet
 from oms.sim.binance.spot import SpotExchange
+from oms.sim.binance.spot_cancel_replace import cancel_replace
 from oms.sim.binance.spot_orders import parse_params
 
 _AUTH_PARAMS = {"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"}
@@ -74,6 +75,9 @@ class SpotWsApi:
             "order.place": Method(1, True, lambda c, p, k: v.new_order(_account(k), p), new_order=True),
             "order.test": Method(1, True, lambda c, p, k: v.new_order(_account(k), p, test=True)),
             "order.cancel": Method(1, True, lambda c, p, k: v.cancel_order(_account(k), p)),
+            "order.cancelReplace": Method(
+                1, True, lambda c, p, k: cancel_replace(v, _account(k), p), new_order=True
+            ),
             "order.amend.keepPriority": Method(
                 4, True, lambda c, p, k: v.amend_keep_priority(_account(k), p)
             ),
