@@ -154,3 +154,37 @@ def test_batch_orders_answer_each_item_and_account_views_follow(sim: Sim) -> Non
     with pytest.raises(BadRequestError) as too_many:
         alice.place_multiple_orders(batch_orders=[good] * 6)
     assert too_many.value.status_code == -4082
+
+
+def test_modify_order_moves_it_to_the_back_and_can_trade(sim: Sim) -> None:
+    """PUT /fapi/v1/order: same id, new price and quantity, margin re-reserved, an
+    AMENDMENT update; repriced through the spread it trades at once; same values -5027."""
+    mm, alice = sim.client("mm"), sim.client("alice")
+    mm.new_order(
+        symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", quantity="0.05", price="50100"
+    )
+    bid = alice.new_order(
+        symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity="0.01", price="49000"
+    ).data()
+    moved = alice.modify_order(
+        symbol="BTCUSDT", side="BUY", order_id=bid.order_id, quantity=0.02, price=49500
+    ).data()
+    assert (moved.order_id, moved.orig_qty, moved.price, moved.status) == (
+        bid.order_id,
+        "0.02",
+        "49500",
+        "NEW",
+    )
+    margin = Decimal("0.02") * 49500 / 20
+    assert Decimal(alice.futures_account_balance_v3().data()[0].available_balance) == 10000 - margin
+    with pytest.raises(BadRequestError) as same:
+        alice.modify_order(symbol="BTCUSDT", side="BUY", order_id=bid.order_id, quantity=0.02, price=49500)
+    assert (same.value.status_code, same.value.error_message) == (-5027, "No need to modify the order.")
+    taken = alice.modify_order(
+        symbol="BTCUSDT", side="BUY", order_id=bid.order_id, quantity=0.02, price=50100
+    ).data()
+    assert (taken.status, taken.executed_qty) == ("FILLED", "0.02")
+    queried = alice.query_order(symbol="BTCUSDT", order_id=bid.order_id).data()
+    assert queried.avg_price == "50100.00000"  # traded at the resting ask
+    updates = [e["o"]["x"] for e in sim.venue.accounts["alice"].events if e["e"] == "ORDER_TRADE_UPDATE"]
+    assert updates == ["NEW", "AMENDMENT", "AMENDMENT", "TRADE"]

@@ -280,18 +280,34 @@ class FuturesExchange:
             time=now,
             margin=margin,
         )
+        self._match(order, qty, price, "NEW", now)
+        self.orders[(symbol.symbol, order.order_id)] = order
+        return order.view()
+
+    def _match(
+        self, order: FuturesOrder, qty: Decimal, price: Decimal | None, execution: str, now: int
+    ) -> None:
+        """Send `qty` of the order to the book, report it (NEW or AMENDMENT), settle the
+        fills, rest or expire what is left, and publish the market-data change."""
+        symbol, side, account = order.symbol, order.side, order.account
         engine_id = next(self._engine_ids)
         book = self.books[symbol.symbol]
         top_before = (book.best_bid(), book.best_ask())
         result = book.submit(
-            engine_id, account.owner_id, side.value, qty, price, time_in_force=_TIF[tif], stp="EXPIRE_TAKER"
+            engine_id,
+            account.owner_id,
+            side.value,
+            qty,
+            price,
+            time_in_force=_TIF[order.time_in_force],
+            stp="EXPIRE_TAKER",
         )
         if result.status == "REJECTED":
             raise BinanceApiError(
                 -5022,
                 "Due to the order could not be executed as maker, the Post Only order will be rejected.",
             )
-        self._report(order, "NEW", now)
+        self._report(order, execution, now)
         for fill in result.fills:
             maker = self._resting[fill.maker_id]
             self._trade(order, fill.price, fill.qty, is_maker=False, trade_id=fill.trade_id, now=now)
@@ -305,12 +321,10 @@ class FuturesExchange:
             stp = result.status == "EXPIRED_IN_MATCH"
             order.status, order.margin = ("EXPIRED_IN_MATCH" if stp else "EXPIRED"), ZERO
             self._report(order, "EXPIRED", now)
-        self.orders[(symbol.symbol, order.order_id)] = order
         changed = {(side.opposite, f.price) for f in result.fills}
         if order.engine_id == engine_id and price is not None:
             changed.add((side, price))
         self.market.publish(symbol.symbol, book, changed, top_before, result.fills, side, now)
-        return order.view()
 
     @staticmethod
     def _reduces(position: FuturesPosition, side: Side, qty: Decimal, closing: Decimal) -> bool:
@@ -474,6 +488,56 @@ class FuturesExchange:
         changed = {(order.side, order.price)}
         self.market.publish(order.symbol.symbol, book, changed, top_before, [], order.side, order.update_time)
         return order.view()
+
+    def modify_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """``PUT /fapi/v1/order``: new price and quantity for an open LIMIT order. It keeps
+        its id but leaves the queue (re-entered at the back, and may trade at once);
+        margin is re-reserved for what is left. A GTX order that would now take is
+        refused before anything changes."""
+        order = self._find(account_name, params)
+        if not order.is_open:
+            raise BinanceApiError(-2013, "Order does not exist.")
+        if order.type != "LIMIT":
+            raise BinanceApiError(-5025, "Only limit order is supported.")
+        if (params.get("side") or "") != order.side.value:
+            raise errors.mandatory("side")
+        qty, price = (
+            number_param(params, "quantity", required=True),
+            number_param(params, "price", required=True),
+        )
+        assert qty is not None and price is not None
+        if (qty, price) == (order.orig_qty, order.price):
+            raise BinanceApiError(-5027, "No need to modify the order.")
+        if qty <= order.executed_qty:
+            raise BinanceApiError(-4003, "Quantity less than or equal to zero.")
+        symbol, account = order.symbol, order.account
+        symbol.check_filters(order.side, qty, price, self._mark(symbol.symbol), order.reduce_only)
+        margin = (
+            ZERO
+            if order.margin == 0
+            else (qty - order.executed_qty) * price / self._leverage(account, symbol.symbol)
+        )
+        if margin - order.margin > self.available(account):
+            raise BinanceApiError(-2019, "Margin is insufficient.")
+        book = self.books[symbol.symbol]
+        if order.time_in_force == "GTX" and self._crosses(book, order.side, price):
+            raise BinanceApiError(
+                -5022,
+                "Due to the order could not be executed as maker, the Post Only order will be rejected.",
+            )
+        top_before = (book.best_bid(), book.best_ask())
+        book.cancel(order.engine_id)
+        self._resting.pop(order.engine_id, None)
+        now = self._clock_ms()
+        self.market.publish(symbol.symbol, book, {(order.side, order.price)}, top_before, [], order.side, now)
+        order.orig_qty, order.price, order.margin, order.update_time = qty, price, margin, now
+        self._match(order, qty - order.executed_qty, price, "AMENDMENT", now)
+        return order.view()
+
+    @staticmethod
+    def _crosses(book: MatchingEngine, side: Side, price: Decimal) -> bool:
+        best = book.best_ask() if side is Side.BUY else book.best_bid()
+        return best is not None and (price >= best[0] if side is Side.BUY else price <= best[0])
 
     def _find(self, account_name: str, params: Mapping[str, str]) -> FuturesOrder:
         symbol = self._symbol(params)

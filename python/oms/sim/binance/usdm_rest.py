@@ -80,6 +80,7 @@ class FuturesRestServer(RestServer):
         add_get("/fapi/v1/exchangeInfo", public(1, lambda r, p, a: self._exchange_info()))
         add_get("/fapi/v1/depth", public(depth_weight, self._depth))
         add_post("/fapi/v1/order", signed(0, lambda r, p, a: v.new_order(a, p), orders=1))
+        add_put("/fapi/v1/order", signed(0, lambda r, p, a: v.modify_order(a, p), orders=1))
         add_delete("/fapi/v1/order", signed(1, lambda r, p, a: v.cancel_order(a, p)))
         add_get("/fapi/v1/order", signed(1, lambda r, p, a: v.get_order(a, p)))
         add_post("/fapi/v1/batchOrders", signed(5, self._batch_orders, orders=MAX_BATCH))
