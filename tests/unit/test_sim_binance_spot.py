@@ -281,3 +281,13 @@ def test_history_is_bounded_but_live_orders_are_never_forgotten(
     assert venue.get_order("maker", {"symbol": "BTCUSDT", "origClientOrderId": "c9"})["status"] == "CANCELED"
     with pytest.raises(BinanceApiError):
         venue.get_order("maker", {"symbol": "BTCUSDT", "origClientOrderId": "c0"})
+
+
+def test_max_open_orders_per_symbol() -> None:
+    venue = SpotExchange([SpotSymbol(symbol="BTCUSDT", base="BTC", quote="USDT", max_num_orders=2)])
+    venue.add_account("maker", {"BTC": "10", "USDT": "1000000"})
+    first = venue.new_order("maker", order(price="49000"))
+    venue.new_order("maker", order(price="49001"))
+    assert error(venue, "maker", order(price="49002")) == (-1013, "Filter failure: MAX_NUM_ORDERS")
+    venue.cancel_order("maker", {"symbol": "BTCUSDT", "orderId": str(first["orderId"])})
+    assert venue.new_order("maker", order(price="49002"))["status"] == "NEW"  # room again

@@ -193,3 +193,13 @@ def test_entry_prices_are_plain_decimals() -> None:
     assert num(Decimal("1000.166666666666666666666667")) == "1000.16666667"
     assert num(Decimal("1E-9")) == "0"
     assert num(Decimal("50000")) == "50000"
+
+
+def test_max_open_orders_per_symbol() -> None:
+    venue = FuturesExchange([FuturesSymbol(symbol="BTCUSDT", base="BTC", max_num_orders=3)])
+    venue.add_account("mm", "10000000")
+    venue.set_mark_price("BTCUSDT", "50000")
+    ids = [venue.new_order("mm", order(price=str(49000 + i)))["orderId"] for i in range(3)]
+    assert code(venue, "mm", order(price="48000")) == (-2025, "Reach max open order limit.")
+    venue.cancel_order("mm", {"symbol": "BTCUSDT", "orderId": str(ids[0])})
+    assert venue.new_order("mm", order(price="48000"))["status"] == "NEW"  # room again

@@ -160,6 +160,11 @@ class SpotExchange:
         top_before = (book.best_bid(), book.best_ask())
         reference = self._reference_price(symbol.symbol, book)
         symbol.check_filters(side, OrderType(order_type), qty, price, None, reference)
+        open_here = sum(
+            1 for a, sym, _ in self._open_client_ids if a == account.name and sym == symbol.symbol
+        )
+        if open_here >= symbol.max_num_orders:
+            raise BinanceApiError(-1013, "Filter failure: MAX_NUM_ORDERS")
         if test:
             return self._test_answer(account, params)
         own_asks = (

@@ -244,6 +244,11 @@ class FuturesExchange:
             raise BinanceApiError(-1106, "Parameter 'reduceonly' sent when not required.")
         mark = self._mark(symbol.symbol)
         symbol.check_filters(side, qty, price, mark, reduce_only)
+        if (
+            sum(1 for o in self._resting.values() if o.account is account and o.symbol is symbol)
+            >= symbol.max_num_orders
+        ):
+            raise BinanceApiError(-2025, "Reach max open order limit.")
         position = account.position(symbol.symbol, position_side)
         closing = self._open_closing_qty(account, symbol.symbol, position_side, side)
         reduces = self._reduces(position, side, qty, closing)
