@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -277,3 +278,25 @@ def test_cancel_replace_outcomes_match_binance(sim: Sim, shared_dir: Path) -> No
         taking | {"cancelOrderId": str(replacement), "cancelReplaceMode": "ALLOW_FAILURE"},
     )
     assert (status, body) == (400, sample["rest.cancelReplace.allow_failure.both_failed"])
+
+
+def test_market_orders_sized_in_quote(sim: Sim) -> None:
+    """quoteOrderQty spends (or raises) that much quote across the book, in whole steps."""
+    mm, alice = client(sim, "mm").rest_api, client(sim, "HMAC").rest_api
+    for price in (50000, 50010):
+        mm.new_order(
+            symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", quantity=0.01, price=price
+        )
+    bought = alice.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quote_order_qty=700).data()
+    # 0.01 at 50000 (500 USDT), then 200 / 50010 = 0.0039992 -> floored to 0.00399
+    assert (bought.executed_qty, bought.orig_quote_order_qty) == ("0.01399000", "700.000000")
+    assert Decimal(bought.cummulative_quote_qty) == Decimal("500") + Decimal("0.00399") * 50010
+    with pytest.raises(BadRequestError) as both:
+        alice.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.1, quote_order_qty=700)
+    assert both.value.status_code == -1106
+    with pytest.raises(BadRequestError) as neither:
+        alice.new_order(symbol="BTCUSDT", side="BUY", type="MARKET")
+    assert (neither.value.status_code, neither.value.error_message) == (
+        -1102,
+        "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
+    )

@@ -16,7 +16,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from oms.errors import InvalidInput
@@ -192,6 +192,7 @@ class SpotExchange:
             time=now,
             locked_asset=lock_asset,
             locked_left=lock_amount,
+            orig_quote_qty=number_param(params, "quoteOrderQty", required=False) or ZERO,
         )
         engine_id = next(self._engine_ids)
         try:
@@ -251,7 +252,7 @@ class SpotExchange:
             raise BinanceApiError(-1115, "Invalid timeInForce.")
         if tif and order_type != "LIMIT":
             raise BinanceApiError(-1106, "Parameter 'timeInForce' sent when not required.")
-        qty = number_param(params, "quantity", required=True)
+        qty = self._quantity(params, symbol, Side(side_text), order_type)
         price = number_param(params, "price", required=limit_priced)
         if price is not None and not limit_priced:
             raise BinanceApiError(-1106, "Parameter 'price' sent when not required.")
@@ -268,6 +269,34 @@ class SpotExchange:
         if resp_type not in _RESP_TYPES:
             raise errors.illegal_chars("newOrderRespType", "ACK|RESULT|FULL")
         return Side(side_text), order_type, tif or "GTC", qty, price, stp, client_id, resp_type
+
+    def _quantity(
+        self, params: Mapping[str, str], symbol: SpotSymbol, side: Side, order_type: str
+    ) -> Decimal:
+        """``quantity``, or for MARKET orders the base quantity ``quoteOrderQty`` buys (or
+        sells for) against the book now, floored to the market step size."""
+        if not params.get("quoteOrderQty"):
+            if order_type == "MARKET" and not params.get("quantity"):
+                raise BinanceApiError(
+                    -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!"
+                )
+            qty = number_param(params, "quantity", required=True)
+            assert qty is not None
+            return qty
+        if order_type != "MARKET" or params.get("quantity"):
+            raise BinanceApiError(-1106, "Parameter 'quoteOrderQty' sent when not required.")
+        quote = number_param(params, "quoteOrderQty", required=True)
+        assert quote is not None
+        book = self.books[symbol.symbol]
+        levels = book.depth(1_000_000)[1 if side is Side.BUY else 0]
+        qty, left = ZERO, quote
+        for price, level_qty in levels:
+            take = min(level_qty, left / price)
+            qty, left = qty + take, left - take * price
+            if not left:
+                break
+        step = symbol.market_step_size if symbol.market_step_size else symbol.step_size
+        return (qty / step).to_integral_value(rounding=ROUND_DOWN) * step
 
     def _reference_price(self, symbol: str, book: MatchingEngine) -> Decimal | None:
         """Last trade, else the mid of the book: Binance's average price stands in."""
@@ -712,7 +741,7 @@ class SpotExchange:
                 "O": order.time,
                 "Z": fmt(order.quote_qty),
                 "Y": fmt(price * qty),
-                "Q": fmt(ZERO),
+                "Q": fmt(order.orig_quote_qty),
                 "W": order.time,
                 "V": order.stp,
             }

@@ -86,6 +86,7 @@ class SpotOrder:
     engine_id: int = 0  # the matching engine's id while it rests
     locked_asset: str = ""
     locked_left: Decimal = ZERO  # funds still locked for the unfilled part
+    orig_quote_qty: Decimal = ZERO  # quoteOrderQty of a MARKET order sized in quote
 
     @property
     def is_open(self) -> bool:
@@ -112,7 +113,7 @@ class SpotOrder:
             "updateTime": self.update_time or self.time,
             "isWorking": self.type != "LIMIT_MAKER" or self.is_open,
             "workingTime": self.time,
-            "origQuoteOrderQty": fmt(ZERO, 6),
+            "origQuoteOrderQty": fmt(self.orig_quote_qty, 6),
             "selfTradePreventionMode": self.stp,
         }
 
