@@ -156,3 +156,20 @@ def test_dropped_depth_updates_leave_a_gap_and_disconnect_drops_sockets(sim: Sim
     streams, closed, was_closed = asyncio.run(asyncio.wait_for(scenario(), 30))
     assert streams == ["btcusdt@trade"], "the depth diffs were dropped, trades still flow"
     assert closed == 1 and was_closed
+
+
+def test_reordered_depth_updates_arrive_out_of_order(sim: Sim) -> None:
+    """With the reorder fault on, each held diff arrives right after the one that follows
+    it: a client sees ``u`` go backwards and must resynchronise."""
+    sim.faults(reorder_depth_updates=1.0)
+
+    async def scenario() -> list[int]:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(sim.url.replace("http", "ws") + "/stream?streams=btcusdt@depth")
+            client = sim.client()
+            for i in range(4):
+                await asyncio.to_thread(place, client, f"r-{i}")
+            return [(await ws.receive_json(timeout=5))["data"]["u"] for _ in range(4)]
+
+    ids = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert ids == [ids[1] + 1, ids[1], ids[1] + 3, ids[1] + 2]

@@ -14,6 +14,8 @@ binds 127.0.0.1.
 * ``fail_before_accept``: probability of HTTP 500 -1001 with nothing done.
 * ``rate_limit_storm``: answer every request 429 -1003 (then 418 if the client persists).
 * ``drop_depth_updates``: probability that a depth diff is not sent (a gap in ``U``/``u``).
+* ``reorder_depth_updates``: probability that a depth diff is held back and sent just
+  after the next diff of the same stream (out of order; held until that next diff).
 * ``clock_skew_ms``: added to the server clock (timestamps drift against ``recvWindow``).
 """
 
@@ -35,6 +37,7 @@ class Faults:
     fail_before_accept: float = 0.0
     rate_limit_storm: bool = False
     drop_depth_updates: float = 0.0
+    reorder_depth_updates: float = 0.0
     clock_skew_ms: int = 0
     seed: int = 1
     rng: random.Random = field(default_factory=lambda: random.Random(1), repr=False)

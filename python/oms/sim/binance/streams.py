@@ -65,12 +65,20 @@ class MarketStreams:
     async def _serve(self, request: web.Request, initial: list[str], combined: bool) -> web.WebSocketResponse:
         wanted: dict[str, str] = {canonical(n): n for n in initial}  # canonical -> name as asked
         outbox = Outbox()
+        held: dict[str, Any] = {}  # stream -> a diff held back by the reorder fault
 
         def listener(stream: str, event: dict[str, Any]) -> None:
             if stream.endswith("@depth") and self.faults.chance(self.faults.drop_depth_updates):
                 return  # injected gap: this subscriber never sees this diff
             if stream in wanted:
-                outbox.put({"stream": wanted[stream], "data": event} if combined else event)
+                frame = {"stream": wanted[stream], "data": event} if combined else event
+                if stream in held:  # injected reordering: this diff overtakes the held one
+                    outbox.put(frame)
+                    outbox.put(held.pop(stream))
+                elif stream.endswith("@depth") and self.faults.chance(self.faults.reorder_depth_updates):
+                    held[stream] = frame
+                else:
+                    outbox.put(frame)
             if stream.endswith("@depth"):  # partial depth: the top levels after this change
                 for levels in PARTIAL_LEVELS:
                     if f"{stream}{levels}" in wanted:
