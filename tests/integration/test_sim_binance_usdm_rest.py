@@ -188,3 +188,30 @@ def test_modify_order_moves_it_to_the_back_and_can_trade(sim: Sim) -> None:
     assert queried.avg_price == "50100.00000"  # traded at the resting ask
     updates = [e["o"]["x"] for e in sim.venue.accounts["alice"].events if e["e"] == "ORDER_TRADE_UPDATE"]
     assert updates == ["NEW", "AMENDMENT", "AMENDMENT", "TRADE"]
+
+
+def test_income_history_records_transfers_pnl_and_commissions(sim: Sim) -> None:
+    """A round trip with a profit: the ledger has the deposit, two commissions and the
+    realized P&L, and they add up to the wallet balance."""
+    mm, alice = sim.client("mm"), sim.client("alice")
+    mm.new_order(
+        symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", quantity="0.1", price="50000"
+    )
+    alice.new_order(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.1")
+    mm.new_order(
+        symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity="0.1", price="50100"
+    )
+    alice.new_order(symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.1")
+    rows = alice.get_income_history().data()
+    kinds = [(r.income_type, r.income) for r in rows]
+    fee_in, fee_out = Decimal("5000") * Decimal("0.0005"), Decimal("5010") * Decimal("0.0005")
+    assert kinds == [
+        ("TRANSFER", "10000.00000000"),
+        ("COMMISSION", f"{-fee_in:.8f}"),
+        ("REALIZED_PNL", "10.00000000"),
+        ("COMMISSION", f"{-fee_out:.8f}"),
+    ]
+    wallet = alice.futures_account_balance_v3().data()[0].balance
+    assert sum(Decimal(r.income) for r in rows) == Decimal(wallet)
+    pnl_only = alice.get_income_history(income_type="REALIZED_PNL", symbol="BTCUSDT").data()
+    assert [r.income for r in pnl_only] == ["10.00000000"]

@@ -25,7 +25,7 @@ from oms.model import OrderType, Side
 from oms.sim.binance import errors
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.market_data import MarketPublisher
-from oms.sim.binance.spot_orders import HISTORY, SpotAccount, SpotOrder, number_param
+from oms.sim.binance.spot_orders import HISTORY, SpotAccount, SpotOrder, int_param, number_param
 from oms.sim.binance.spot_symbols import SpotSymbol, fmt
 
 D = Decimal
@@ -624,9 +624,9 @@ class SpotExchange:
         """``GET /api/v3/allOrders``: the account's orders of a symbol, oldest first, from
         ``orderId`` (or within ``startTime``..``endTime``), at most ``limit`` (500, max 1000)."""
         symbol = self._symbol(params).symbol
-        first = _int_param(params, "orderId", 0)
-        start, end = _int_param(params, "startTime", 0), _int_param(params, "endTime", 2**63)
-        limit = _int_param(params, "limit", 500)
+        first = int_param(params, "orderId", 0)
+        start, end = int_param(params, "startTime", 0), int_param(params, "endTime", 2**63)
+        limit = int_param(params, "limit", 500)
         if not 1 <= limit <= 1000:
             raise errors.illegal_chars("limit", "1-1000")
         mine = (
@@ -770,13 +770,3 @@ def _result_fields(view: dict[str, Any]) -> dict[str, Any]:
 def book_symbol(venue: SpotExchange, symbol: str) -> str:
     """The listed symbol, or -1121."""
     return venue._symbol({"symbol": symbol}).symbol
-
-
-def _int_param(params: Mapping[str, str], name: str, default: int) -> int:
-    """An optional integer parameter, or Binance's -1100."""
-    text = params.get(name)
-    if text is None or text == "":
-        return default
-    if not _ORDER_ID.fullmatch(text):
-        raise errors.illegal_chars(name, "^[0-9]{1,20}$")
-    return int(text)

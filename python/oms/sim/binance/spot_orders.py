@@ -21,6 +21,7 @@ DEFAULT_FEE = D("0.001")  # 10 bps, Binance's base tier
 #: Orders, trades and per-account events kept for queries (older ones are forgotten).
 HISTORY = 100_000
 _NUMBER = re.compile(r"([0-9]{1,20})(\.[0-9]{1,20})?")
+_INTEGER = re.compile(r"[0-9]{1,20}")
 
 
 @dataclass
@@ -138,3 +139,13 @@ def parse_params(params: Mapping[str, Any]) -> dict[str, str]:
         key: ("true" if value else "false") if isinstance(value, bool) else str(value)
         for key, value in params.items()
     }
+
+
+def int_param(params: Mapping[str, str], name: str, default: int) -> int:
+    """An optional integer parameter, or Binance's -1100."""
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    if not _INTEGER.fullmatch(text):
+        raise errors.illegal_chars(name, "^[0-9]{1,20}$")
+    return int(text)

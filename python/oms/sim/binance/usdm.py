@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,7 +24,7 @@ from oms.model import Side
 from oms.sim.binance import errors
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.market_data import MarketPublisher
-from oms.sim.binance.spot_orders import number_param
+from oms.sim.binance.spot_orders import HISTORY, int_param, number_param
 from oms.sim.binance.usdm_symbols import FuturesSymbol
 
 D = Decimal
@@ -86,7 +87,10 @@ class FuturesAccount:
     positions: dict[tuple[str, str], FuturesPosition] = field(default_factory=dict)
     leverage: dict[str, int] = field(default_factory=dict)
     margin_type: dict[str, str] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    # The user-data stream's recent history (live subscribers get every event) and the
+    # income ledger (GET /fapi/v1/income), both bounded like the spot venue's.
+    events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    income: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY))
     listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
 
     def emit(self, event: dict[str, Any]) -> None:
@@ -165,7 +169,8 @@ class FuturesExchange:
         self._order_ids = itertools.count(1)
         self._engine_ids = itertools.count(1)
         self._owner_ids = itertools.count(1)
-        self.trades: list[dict[str, Any]] = []
+        self.trades: deque[dict[str, Any]] = deque(maxlen=HISTORY)
+        self._income_ids = itertools.count(1)
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         # Market data: trades, depth diffs and top of book after every book change.
         self.market = MarketPublisher(self.symbols, futures=True, text=num)
@@ -180,6 +185,7 @@ class FuturesExchange:
     def add_account(self, name: str, usdt: Decimal | str) -> FuturesAccount:
         account = FuturesAccount(name, next(self._owner_ids), D(usdt))
         self.accounts[name] = account
+        self._income(account, "", "TRANSFER", D(usdt), self._clock_ms())
         return account
 
     def _symbol(self, params: Mapping[str, str]) -> FuturesSymbol:
@@ -396,6 +402,9 @@ class FuturesExchange:
                 "_account": account.name,
             }
         )
+        if realized:
+            self._income(account, order.symbol.symbol, "REALIZED_PNL", realized, now, trade_id)
+        self._income(account, order.symbol.symbol, "COMMISSION", -fee, now, trade_id)
         self._report(order, "TRADE", now, last=(price, qty, fee, trade_id, is_maker, realized))
         account.emit(
             {
@@ -411,6 +420,46 @@ class FuturesExchange:
                 },
             }
         )
+
+    def _income(
+        self,
+        account: FuturesAccount,
+        symbol: str,
+        kind: str,
+        amount: Decimal,
+        now: int,
+        trade_id: int | None = None,
+    ) -> None:
+        account.income.append(
+            {
+                "symbol": symbol,
+                "incomeType": kind,
+                "income": f"{amount:.8f}",
+                "asset": "USDT",
+                "info": kind,
+                "time": now,
+                "tranId": next(self._income_ids),
+                "tradeId": "" if trade_id is None else str(trade_id),
+            }
+        )
+
+    def income_history(self, account_name: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        """``GET /fapi/v1/income``: transfers, realized P&L and commissions, oldest first,
+        filtered by ``symbol``/``incomeType``/``startTime``/``endTime``, at most ``limit``
+        (100 by default, 1000 at most)."""
+        symbol, kind = params.get("symbol"), params.get("incomeType")
+        start, end = int_param(params, "startTime", 0), int_param(params, "endTime", 2**63)
+        limit = int_param(params, "limit", 100)
+        if not 1 <= limit <= 1000:
+            raise errors.illegal_chars("limit", "1-1000")
+        rows = (
+            row
+            for row in self.accounts[account_name].income
+            if (not symbol or row["symbol"] == symbol)
+            and (not kind or row["incomeType"] == kind)
+            and start <= row["time"] <= end
+        )
+        return [row for _, row in zip(range(limit), rows, strict=False)]
 
     def _position_event(self, account: FuturesAccount, p: FuturesPosition) -> dict[str, Any]:
         return {

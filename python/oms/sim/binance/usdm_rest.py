@@ -97,6 +97,7 @@ class FuturesRestServer(RestServer):
         )
         add_get("/fapi/v3/positionRisk", signed(5, lambda r, p, a: v.position_risk(a)))
         add_get("/fapi/v1/userTrades", signed(5, self._user_trades))
+        add_get("/fapi/v1/income", signed(30, lambda r, p, a: v.income_history(a, p)))
         add_post("/fapi/v1/listenKey", keyed(1, self._open_listen_key))
         add_put("/fapi/v1/listenKey", keyed(1, self._keep_alive))
         add_delete("/fapi/v1/listenKey", keyed(1, self._close_listen_key))
