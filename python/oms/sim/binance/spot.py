@@ -705,47 +705,9 @@ class SpotExchange:
         last: tuple[Decimal, Decimal, Decimal, str, int, bool] | None = None,
         cancel_id: str = "",
     ) -> None:
-        """An ``executionReport`` on the order's account stream (Binance's field letters)."""
-        price, qty, fee, fee_asset, trade_id, is_maker = last or (ZERO, ZERO, ZERO, None, -1, False)
-        order.account.emit(
-            {
-                "e": "executionReport",
-                "E": now,
-                "s": order.symbol.symbol,
-                "c": cancel_id or order.client_order_id,  # a cancel reports its own id here
-                "S": order.side.value,
-                "o": order.type,
-                "f": order.time_in_force,
-                "q": fmt(order.orig_qty),
-                "p": fmt(order.price),
-                "P": fmt(ZERO),
-                "F": fmt(ZERO),
-                "g": -1,
-                "C": order.client_order_id if cancel_id else "",  # ... and the original here
-                "x": execution,
-                "X": order.status,
-                "r": "NONE",
-                "i": order.order_id,
-                "l": fmt(qty),
-                "z": fmt(order.executed_qty),
-                "L": fmt(price),
-                "n": fmt(fee),
-                "N": fee_asset,
-                "T": now,
-                "t": trade_id,
-                "v": 0,
-                "I": next(self._execution_ids),
-                "w": order.is_open,
-                "m": is_maker,
-                "M": False,
-                "O": order.time,
-                "Z": fmt(order.quote_qty),
-                "Y": fmt(price * qty),
-                "Q": fmt(order.orig_quote_qty),
-                "W": order.time,
-                "V": order.stp,
-            }
-        )
+        """Emit the order's ``executionReport`` on its account stream."""
+        report = order.execution_report(execution, now, next(self._execution_ids), last, cancel_id)
+        order.account.emit(report)
 
 
 _RESULT_FIELDS = (

@@ -118,6 +118,55 @@ class SpotOrder:
             "selfTradePreventionMode": self.stp,
         }
 
+    def execution_report(
+        self,
+        execution: str,
+        now: int,
+        event_id: int,
+        last: tuple[Decimal, Decimal, Decimal, str, int, bool] | None = None,
+        cancel_id: str = "",
+    ) -> dict[str, Any]:
+        """The ``executionReport`` for this order (Binance's field letters); `last` is the
+        fill being reported (price, qty, fee, fee asset, trade id, maker?)."""
+        price, qty, fee, fee_asset, trade_id, is_maker = last or (ZERO, ZERO, ZERO, None, -1, False)
+        return {
+            "e": "executionReport",
+            "E": now,
+            "s": self.symbol.symbol,
+            "c": cancel_id or self.client_order_id,  # a cancel reports its own id here
+            "S": self.side.value,
+            "o": self.type,
+            "f": self.time_in_force,
+            "q": fmt(self.orig_qty),
+            "p": fmt(self.price),
+            "P": fmt(ZERO),
+            "F": fmt(ZERO),
+            "g": -1,
+            "C": self.client_order_id if cancel_id else "",  # ... and the original here
+            "x": execution,
+            "X": self.status,
+            "r": "NONE",
+            "i": self.order_id,
+            "l": fmt(qty),
+            "z": fmt(self.executed_qty),
+            "L": fmt(price),
+            "n": fmt(fee),
+            "N": fee_asset,
+            "T": now,
+            "t": trade_id,
+            "v": 0,
+            "I": event_id,
+            "w": self.is_open,
+            "m": is_maker,
+            "M": False,
+            "O": self.time,
+            "Z": fmt(self.quote_qty),
+            "Y": fmt(price * qty),
+            "Q": fmt(self.orig_quote_qty),
+            "W": self.time,
+            "V": self.stp,
+        }
+
 
 def number_param(params: Mapping[str, str], name: str, required: bool) -> Decimal | None:
     raw = params.get(name)
