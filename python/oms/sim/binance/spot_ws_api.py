@@ -28,6 +28,7 @@ from oms.sim.binance.sockets import Outbox, SocketSet
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_cancel_replace import cancel_replace
 from oms.sim.binance.spot_orders import parse_params
+from oms.sim.binance.usdm import FuturesExchange
 
 _AUTH_PARAMS = {"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"}
 
@@ -49,12 +50,18 @@ class Method:
     signed: bool
     run: Callable[[Connection, dict[str, str], auth.ApiKey | None], Any]
     new_order: bool = False
+    key_only: bool = False  # USER_STREAM security: an API key, no signature
 
 
 class SpotWsApi:
+    """The spot WebSocket API; the futures one (``usdm_ws_api.py``) reuses its envelope,
+    authentication, limits and sessions with its own methods and key permission."""
+
+    permission = "SPOT"
+
     def __init__(
         self,
-        venue: SpotExchange,
+        venue: SpotExchange | FuturesExchange,
         keys: auth.KeyStore,
         limits: RequestLimits,
         clock_ms: Callable[[], int] | None = None,
@@ -64,8 +71,12 @@ class SpotWsApi:
         self.limits = limits
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self.sockets = SocketSet(self._clock_ms)
-        v = venue
-        self.methods: dict[str, Method] = {
+        self.methods = self._methods()
+
+    def _methods(self) -> dict[str, Method]:
+        v = self.venue
+        assert isinstance(v, SpotExchange)
+        return {
             "ping": Method(1, False, lambda c, p, k: {}),
             "time": Method(1, False, lambda c, p, k: {"serverTime": self._clock_ms()}),
             "exchangeInfo": Method(20, False, lambda c, p, k: v.exchange_info()),
@@ -133,6 +144,8 @@ class SpotWsApi:
             if method is None:
                 raise BinanceApiError(-1020, "This operation is not supported.")
             key = self._authenticate(conn, params) if method.signed else None
+            if method.key_only:
+                key = conn.key or self.keys.lookup(params.get("apiKey"), self.permission)
             usage = self.limits.charge(
                 conn.ip, method.weight, key.account if key else None, int(method.new_order)
             )
@@ -156,7 +169,7 @@ class SpotWsApi:
         if conn.key is not None and "signature" not in params:
             auth.check_timestamp(params.get("timestamp"), params.get("recvWindow"), now)
             return conn.key
-        key = self.keys.lookup(params.get("apiKey"), "SPOT")
+        key = self.keys.lookup(params.get("apiKey"), self.permission)
         auth.check_timestamp(params.get("timestamp"), params.get("recvWindow"), now)
         signature = params.get("signature")
         if not signature:

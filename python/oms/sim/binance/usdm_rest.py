@@ -26,6 +26,7 @@ from oms.sim.binance.sockets import Outbox, SocketSet
 from oms.sim.binance.spot_orders import parse_params
 from oms.sim.binance.streams import MarketStreams
 from oms.sim.binance.usdm import FuturesExchange
+from oms.sim.binance.usdm_ws_api import FuturesWsApi
 
 LISTEN_KEY_TTL_MS = 60 * 60 * 1000
 MAX_BATCH = 5  # orders per batchOrders call; each counts against the order-rate limit
@@ -98,12 +99,14 @@ class FuturesRestServer(RestServer):
         add_get("/fapi/v3/positionRisk", signed(5, lambda r, p, a: v.position_risk(a)))
         add_get("/fapi/v1/userTrades", signed(5, self._user_trades))
         add_get("/fapi/v1/income", signed(30, lambda r, p, a: v.income_history(a, p)))
-        add_post("/fapi/v1/listenKey", keyed(1, self._open_listen_key))
-        add_put("/fapi/v1/listenKey", keyed(1, self._keep_alive))
-        add_delete("/fapi/v1/listenKey", keyed(1, self._close_listen_key))
+        add_post("/fapi/v1/listenKey", keyed(1, self.open_listen_key))
+        add_put("/fapi/v1/listenKey", keyed(1, self.keep_alive))
+        add_delete("/fapi/v1/listenKey", keyed(1, self.close_listen_key))
         add_get("/private/stream", self._private_stream)
         add_get("/private/ws/{key}", self._private_stream)
         self.app.router.add_post("/admin/expire-listen-keys", self._admin_expire)
+        self.ws_api = FuturesWsApi(self)
+        self.app.router.add_get("/ws-fapi/v1", self.ws_api.handle)
         self.streams = MarketStreams(self.venue, self.faults)
         for prefix in ("", "/market", "/public"):  # the SDK opens /market and /public
             self.streams.routes(self.app, prefix)
@@ -186,7 +189,9 @@ class FuturesRestServer(RestServer):
         self.expire_listen_keys()
         return next((k for k in self.listen_keys.values() if k.account == account), None)
 
-    def _open_listen_key(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
+    def open_listen_key(
+        self, request: web.Request | None, params: dict[str, str], account: str
+    ) -> dict[str, Any]:
         key = self._live_key(account)
         if key is None:
             key = ListenKey(secrets.token_urlsafe(48)[:64], account, 0)
@@ -194,7 +199,7 @@ class FuturesRestServer(RestServer):
         key.expires_ms = self.server_time_ms() + LISTEN_KEY_TTL_MS
         return {"listenKey": key.key}
 
-    def _keep_alive(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
+    def keep_alive(self, request: web.Request | None, params: dict[str, str], account: str) -> dict[str, Any]:
         key = self._live_key(account)
         if key is None:
             raise BinanceApiError(
@@ -204,7 +209,9 @@ class FuturesRestServer(RestServer):
         key.expires_ms = self.server_time_ms() + LISTEN_KEY_TTL_MS
         return {"listenKey": key.key}
 
-    def _close_listen_key(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
+    def close_listen_key(
+        self, request: web.Request | None, params: dict[str, str], account: str
+    ) -> dict[str, Any]:
         key = self._live_key(account)
         if key is not None:
             for subscriber in key.subscribers:
@@ -263,8 +270,11 @@ class FuturesRestServer(RestServer):
                     listeners.remove(deliver)
 
     async def disconnect_sockets(self) -> int:
-        return await self.sockets.disconnect() + await self.streams.disconnect()
+        return (
+            await self.sockets.disconnect() + await self.streams.disconnect() + await self.ws_api.disconnect()
+        )
 
     async def shutdown_sockets(self) -> None:
         await self.sockets.shutdown()
         await self.streams.shutdown()
+        await self.ws_api.shutdown()
