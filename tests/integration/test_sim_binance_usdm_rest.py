@@ -17,6 +17,7 @@ from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futur
     DerivativesTradingUsdsFutures,
 )
 from binance_sdk_derivatives_trading_usds_futures.rest_api.models import (
+    ModifyMultipleOrdersBatchOrdersParameterInner,
     PlaceMultipleOrdersBatchOrdersParameterInner,
 )
 
@@ -215,3 +216,32 @@ def test_income_history_records_transfers_pnl_and_commissions(sim: Sim) -> None:
     assert sum(Decimal(r.income) for r in rows) == Decimal(wallet)
     pnl_only = alice.get_income_history(income_type="REALIZED_PNL", symbol="BTCUSDT").data()
     assert [r.income for r in pnl_only] == ["10.00000000"]
+
+
+def test_batch_modify_and_batch_cancel_answer_each_item(sim: Sim) -> None:
+    """PUT batchOrders reprices each order (or says why not); DELETE batchOrders cancels
+    each id (an unknown one gets its own -2011 inside the HTTP 200)."""
+    alice = sim.client("alice")
+    ids = [
+        alice.new_order(
+            symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity="0.01", price=str(price)
+        )
+        .data()
+        .order_id
+        for price in (48000, 48100)
+    ]
+    changes = [
+        ModifyMultipleOrdersBatchOrdersParameterInner(
+            order_id=ids[0], symbol="BTCUSDT", side="BUY", quantity=0.01, price=48500
+        ),
+        ModifyMultipleOrdersBatchOrdersParameterInner(
+            order_id=ids[1], symbol="BTCUSDT", side="BUY", quantity=0.01, price=48100
+        ),
+    ]
+    repriced, unchanged = alice.modify_multiple_orders(batch_orders=changes).data()
+    assert (repriced.order_id, repriced.price) == (ids[0], "48500")
+    assert (unchanged.code, unchanged.msg) == (-5027, "No need to modify the order.")
+    first, second, unknown = alice.cancel_multiple_orders(symbol="BTCUSDT", order_id_list=[*ids, 999]).data()
+    assert (first.status, second.status) == ("CANCELED", "CANCELED")
+    assert (unknown.code, unknown.msg) == (-2011, "Unknown order sent.")
+    assert alice.current_all_open_orders(symbol="BTCUSDT").data() == []

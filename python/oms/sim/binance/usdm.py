@@ -425,7 +425,13 @@ class FuturesExchange:
         )
 
     def cancel_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
-        order = self._find(account_name, params)
+        """``DELETE /fapi/v1/order``; an unknown or finished order is -2011, as on spot."""
+        try:
+            order = self._find(account_name, params)
+        except BinanceApiError as err:
+            if err.code != -2013:
+                raise
+            raise BinanceApiError(-2011, "Unknown order sent.") from None
         if not order.is_open:
             raise BinanceApiError(-2011, "Unknown order sent.")
         book = self.books[order.symbol.symbol]

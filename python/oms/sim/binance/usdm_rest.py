@@ -30,6 +30,7 @@ from oms.sim.binance.usdm_ws_api import FuturesWsApi
 
 LISTEN_KEY_TTL_MS = 60 * 60 * 1000
 MAX_BATCH = 5  # orders per batchOrders call; each counts against the order-rate limit
+MAX_BATCH_CANCEL = 10  # ids per DELETE batchOrders
 
 
 def _batch(text: str | None) -> list[dict[str, Any]]:
@@ -45,6 +46,31 @@ def _batch(text: str | None) -> list[dict[str, Any]]:
     if not 1 <= len(items) <= MAX_BATCH:
         raise BinanceApiError(-4082, f"Invalid number of batch place orders: {len(items)}")
     return items
+
+
+def _each(
+    items: list[dict[str, Any]], action: Callable[[dict[str, str]], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Run `action` on every item on its own: its result, or its error as ``{code, msg}``
+    (batch calls answer HTTP 200 with both mixed, in request order)."""
+    results: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            results.append(action(parse_params(item)))
+        except BinanceApiError as err:
+            results.append(err.to_json())
+    return results
+
+
+def _id_list(text: str, name: str) -> list[Any]:
+    """``orderIdList`` / ``origClientOrderIdList``: a JSON array of at most ten ids."""
+    try:
+        ids = json.loads(text)
+    except ValueError:
+        ids = None
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_BATCH_CANCEL:
+        raise BinanceApiError(-1130, f"Data sent for parameter '{name}' is not valid.")
+    return ids
 
 
 @dataclass
@@ -85,6 +111,8 @@ class FuturesRestServer(RestServer):
         add_delete("/fapi/v1/order", signed(1, lambda r, p, a: v.cancel_order(a, p)))
         add_get("/fapi/v1/order", signed(1, lambda r, p, a: v.get_order(a, p)))
         add_post("/fapi/v1/batchOrders", signed(5, self._batch_orders, orders=MAX_BATCH))
+        add_put("/fapi/v1/batchOrders", signed(5, self._batch_modify, orders=MAX_BATCH))
+        add_delete("/fapi/v1/batchOrders", signed(1, self._batch_cancel))
         add_get("/fapi/v1/openOrders", signed(1, lambda r, p, a: v.open_orders(a, p)))
         add_delete("/fapi/v1/allOpenOrders", signed(1, lambda r, p, a: v.cancel_all(a, p)))
         for version in ("v2", "v3"):
@@ -144,14 +172,35 @@ class FuturesRestServer(RestServer):
     ) -> list[dict[str, Any]]:
         """``POST /fapi/v1/batchOrders``: up to five orders, each placed on its own; the
         answer is HTTP 200 with, in request order, the order or its ``{code, msg}``."""
-        items = _batch(params.get("batchOrders"))
-        results: list[dict[str, Any]] = []
-        for item in items:
-            try:
-                results.append(self.venue.new_order(account, parse_params(item)))
-            except BinanceApiError as err:
-                results.append(err.to_json())
-        return results
+        return _each(_batch(params.get("batchOrders")), lambda item: self.venue.new_order(account, item))
+
+    def _batch_modify(
+        self, request: web.Request, params: dict[str, str], account: str
+    ) -> list[dict[str, Any]]:
+        """``PUT /fapi/v1/batchOrders``: up to five modifications, answered like a batch
+        of new orders."""
+        return _each(_batch(params.get("batchOrders")), lambda item: self.venue.modify_order(account, item))
+
+    def _batch_cancel(
+        self, request: web.Request, params: dict[str, str], account: str
+    ) -> list[dict[str, Any]]:
+        """``DELETE /fapi/v1/batchOrders``: up to ten orders named by ``orderIdList`` or
+        ``origClientOrderIdList`` (JSON arrays), each canceled or answered ``{code, msg}``."""
+        symbol = params.get("symbol", "")
+        if params.get("orderIdList"):
+            ids, field = _id_list(params["orderIdList"], "orderIdList"), "orderId"
+        elif params.get("origClientOrderIdList"):
+            ids, field = (
+                _id_list(params["origClientOrderIdList"], "origClientOrderIdList"),
+                "origClientOrderId",
+            )
+        else:
+            raise BinanceApiError(
+                -1102,
+                "Param 'orderIdList' or 'origClientOrderIdList' must be sent, but both were empty/null!",
+            )
+        items = [{"symbol": symbol, field: str(i)} for i in ids]
+        return _each(items, lambda item: self.venue.cancel_order(account, item))
 
     def _position_mode(self, request: web.Request, params: dict[str, str], account: str) -> dict[str, Any]:
         wanted = (params.get("dualSidePosition") or "").lower()
