@@ -291,3 +291,17 @@ def test_max_open_orders_per_symbol() -> None:
     assert error(venue, "maker", order(price="49002")) == (-1013, "Filter failure: MAX_NUM_ORDERS")
     venue.cancel_order("maker", {"symbol": "BTCUSDT", "orderId": str(first["orderId"])})
     assert venue.new_order("maker", order(price="49002"))["status"] == "NEW"  # room again
+
+
+def test_cancel_restrictions(venue: SpotExchange) -> None:
+    """ONLY_PARTIALLY_FILLED leaves a NEW order alone (-2011 with Binance's message);
+    ONLY_NEW cancels it; an unknown restriction is -1145."""
+    placed = venue.new_order("maker", order(price="49000"))
+    cancel = {"symbol": "BTCUSDT", "orderId": str(placed["orderId"])}
+    with pytest.raises(BinanceApiError) as kept:
+        venue.cancel_order("maker", cancel | {"cancelRestrictions": "ONLY_PARTIALLY_FILLED"})
+    assert (kept.value.code, kept.value.msg) == (-2011, "Order was not canceled due to cancel restrictions.")
+    with pytest.raises(BinanceApiError) as invalid:
+        venue.cancel_order("maker", cancel | {"cancelRestrictions": "SOMETIMES"})
+    assert (invalid.value.code, invalid.value.msg) == (-1145, "Invalid cancelRestrictions")
+    assert venue.cancel_order("maker", cancel | {"cancelRestrictions": "ONLY_NEW"})["status"] == "CANCELED"

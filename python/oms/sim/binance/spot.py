@@ -33,6 +33,7 @@ ZERO = D(0)
 _CLIENT_ID = re.compile(r"[a-zA-Z0-9-_]{1,36}")  # used with fullmatch: no trailing newline slips by
 _ORDER_ID = re.compile(r"[0-9]{1,20}")
 _TIF = {"GTC", "IOC", "FOK"}
+_CANCEL_RESTRICTIONS = {"ONLY_NEW": "NEW", "ONLY_PARTIALLY_FILLED": "PARTIALLY_FILLED"}
 _RESP_TYPES = {"ACK", "RESULT", "FULL"}
 _STP = {"NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"}
 _NOT_SUPPORTED = {
@@ -501,7 +502,11 @@ class SpotExchange:
         return self._find(account, params, "orderId", "origClientOrderId").view()
 
     def cancel_order(self, account: str, params: Mapping[str, str]) -> dict[str, Any]:
-        """``DELETE /api/v3/order``."""
+        """``DELETE /api/v3/order``; ``cancelRestrictions`` (ONLY_NEW /
+        ONLY_PARTIALLY_FILLED) cancels only an order in that status."""
+        restriction = params.get("cancelRestrictions") or ""
+        if restriction and restriction not in _CANCEL_RESTRICTIONS:
+            raise BinanceApiError(-1145, "Invalid cancelRestrictions")
         try:
             order = self._find(account, params, "orderId", "origClientOrderId")
         except BinanceApiError as err:
@@ -510,6 +515,8 @@ class SpotExchange:
             raise
         if not order.is_open:
             raise BinanceApiError(-2011, "Unknown order sent.")
+        if restriction and order.status != _CANCEL_RESTRICTIONS[restriction]:
+            raise BinanceApiError(-2011, "Order was not canceled due to cancel restrictions.")
         now = self._clock_ms()
         book = self.books[order.symbol.symbol]
         top_before = (book.best_bid(), book.best_ask())

@@ -23,8 +23,9 @@ _CANCEL_PARAMS = {
     "cancelOrderId": "orderId",
     "cancelOrigClientOrderId": "origClientOrderId",
     "cancelNewClientOrderId": "newClientOrderId",
+    "cancelRestrictions": "cancelRestrictions",
 }
-_NOT_NEW = {*_CANCEL_PARAMS, "cancelReplaceMode", "cancelRestrictions", "orderRateLimitExceededMode"}
+_NOT_NEW = {*_CANCEL_PARAMS, "cancelReplaceMode", "orderRateLimitExceededMode"}
 
 
 class CancelReplaceError(BinanceApiError):
