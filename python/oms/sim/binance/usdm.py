@@ -108,15 +108,8 @@ class FuturesExchange:
 
     def available(self, account: FuturesAccount) -> Decimal:
         """Wallet + unrealized - initial margin of positions and open orders."""
-        used = ZERO
-        upnl = ZERO
-        for p in account.positions.values():
-            if p.qty:
-                mark = self._mark(p.symbol) or p.entry
-                used += abs(p.qty) * mark / self._leverage(account, p.symbol)
-                upnl += self.unrealized(account, p)
-        used += sum((o.margin for o in self._resting.values() if o.account is account), ZERO)
-        return account.wallet + upnl - used
+        upnl, position_margin, order_margin = self._margins(account)
+        return account.wallet + upnl - position_margin - order_margin
 
     # ---- orders ----
 
