@@ -260,12 +260,8 @@ def test_ids_and_numbers_are_ascii_digits_only(venue: SpotExchange, bad: str) ->
     assert error(venue, "taker", order(quantity=bad))[0] == -1100
 
 
-def test_history_is_bounded_but_live_orders_are_never_forgotten(
-    venue: SpotExchange, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from oms.sim.binance import spot
-
-    monkeypatch.setattr(spot, "HISTORY", 5)
+def test_history_is_bounded_but_live_orders_are_never_forgotten(venue: SpotExchange) -> None:
+    venue.orders.limit = 5
     resting = [
         venue.new_order("maker", order(side="SELL", price=str(60000 + i), quantity="0.01"))["orderId"]
         for i in range(8)

@@ -203,3 +203,21 @@ def test_max_open_orders_per_symbol() -> None:
     assert code(venue, "mm", order(price="48000")) == (-2025, "Reach max open order limit.")
     venue.cancel_order("mm", {"symbol": "BTCUSDT", "orderId": str(ids[0])})
     assert venue.new_order("mm", order(price="48000"))["status"] == "NEW"  # room again
+
+
+def test_order_history_is_bounded_but_live_orders_stay_findable(venue: FuturesExchange) -> None:
+    venue.orders.limit = 3
+    live = venue.new_order("mm", order(price="49000"))["orderId"]
+    for i in range(6):
+        placed = venue.new_order("mm", order(price="48000", newClientOrderId=f"c{i}"))
+        venue.cancel_order("mm", {"symbol": "BTCUSDT", "orderId": str(placed["orderId"])})
+    assert len(venue.orders) == 3
+    assert venue.get_order("mm", {"symbol": "BTCUSDT", "orderId": str(live)})["status"] == "NEW"
+    assert venue.get_order("mm", {"symbol": "BTCUSDT", "origClientOrderId": "c5"})["status"] == "CANCELED"
+    assert code_of_query(venue, {"symbol": "BTCUSDT", "origClientOrderId": "c0"}) == -2013  # forgotten
+
+
+def code_of_query(venue: FuturesExchange, params: dict[str, str]) -> int:
+    with pytest.raises(BinanceApiError) as caught:
+        venue.get_order("mm", params)
+    return caught.value.code

@@ -25,6 +25,7 @@ from oms.model import OrderType, Side
 from oms.sim.binance import errors
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.market_data import MarketPublisher
+from oms.sim.binance.order_history import OrderHistory
 from oms.sim.binance.spot_orders import HISTORY, SpotAccount, SpotOrder, int_param, number_param
 from oms.sim.binance.spot_symbols import SpotSymbol, fmt
 
@@ -65,14 +66,12 @@ class SpotExchange:
         self.symbols = {s.symbol: s for s in symbols}
         self.books = {s.symbol: MatchingEngine() for s in symbols}
         self.accounts: dict[str, SpotAccount] = {}
-        self.orders: dict[tuple[str, int], SpotOrder] = {}
+        self.orders: OrderHistory[SpotOrder] = OrderHistory(HISTORY)
         self._by_engine_id: dict[int, SpotOrder] = {}
         self._open_client_ids: dict[tuple[str, str, str], SpotOrder] = {}  # (account, symbol, clientOrderId)
         self._order_ids = {s.symbol: itertools.count(1) for s in symbols}
         self._engine_ids = itertools.count(1)
         self.trades: deque[dict[str, Any]] = deque(maxlen=HISTORY)  # myTrades rows, all accounts
-        # Latest order per (account, symbol, clientOrderId), for lookups by client id.
-        self._by_client_id: dict[tuple[str, str, str], SpotOrder] = {}
         self.last_price: dict[str, Decimal] = {}
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._owner_ids = itertools.count(1)
@@ -217,7 +216,7 @@ class SpotExchange:
             self._open_client_ids[key] = order
         else:
             self._finish(order, "EXPIRED_IN_MATCH" if result.status == "EXPIRED_IN_MATCH" else None, now)
-        self._remember(order)
+        self.orders.remember(order)
         self._report_balances(now)
         changed = {(side.opposite, f.price) for f in result.fills}
         changed |= {(side.opposite, self._expired_prices.pop(i)) for i, _ in result.expired_makers}
@@ -475,28 +474,12 @@ class SpotExchange:
         if order_id:
             if not _ORDER_ID.fullmatch(order_id):
                 raise errors.illegal_chars(id_field, "^[0-9]{1,20}$")
-            order = self.orders.get((symbol.symbol, int(order_id)))
+            order = self.orders.get(symbol.symbol, int(order_id))
         else:
-            order = self._by_client_id.get((account, symbol.symbol, client_id or ""))
+            order = self.orders.by_client_id(account, symbol.symbol, client_id or "")
         if order is None or order.account.name != account:
             raise BinanceApiError(-2013, "Order does not exist.")
         return order
-
-    def _remember(self, order: SpotOrder) -> None:
-        """Keep the order for queries; forget the oldest closed ones past HISTORY."""
-        self.orders[(order.symbol.symbol, order.order_id)] = order
-        self._by_client_id[(order.account.name, order.symbol.symbol, order.client_order_id)] = order
-        if len(self.orders) <= HISTORY:
-            return
-        for key, old in list(self.orders.items()):  # oldest first; live orders are kept
-            if len(self.orders) <= HISTORY:
-                break
-            if old.is_open:
-                continue
-            del self.orders[key]
-            client_key = (old.account.name, old.symbol.symbol, old.client_order_id)
-            if self._by_client_id.get(client_key) is old:
-                del self._by_client_id[client_key]
 
     def get_order(self, account: str, params: Mapping[str, str]) -> dict[str, Any]:
         return self._find(account, params, "orderId", "origClientOrderId").view()
@@ -582,7 +565,7 @@ class SpotExchange:
             self._by_engine_id.pop(order.engine_id, None)
             order.account.move(order.locked_asset, free=order.locked_left, locked=-order.locked_left)
             order.locked_left, order.status = ZERO, "FILLED"
-        self._by_client_id[(account, order.symbol.symbol, order.client_order_id)] = order
+        self.orders.remember(order)  # findable by its new client id
         execution_id = next(self._execution_ids)
         self._execution_report(order, "REPLACED", now)
         self._report_balances(now)
@@ -638,8 +621,11 @@ class SpotExchange:
             raise errors.illegal_chars("limit", "1-1000")
         mine = (
             o
-            for (sym, oid), o in sorted(self.orders.items(), key=lambda item: item[0][1])
-            if sym == symbol and o.account.name == account and oid >= first and start <= o.time <= end
+            for o in sorted(self.orders.values(), key=lambda o: o.order_id)
+            if o.symbol.symbol == symbol
+            and o.account.name == account
+            and o.order_id >= first
+            and start <= o.time <= end
         )
         return [o.view() for _, o in zip(range(limit), mine, strict=False)]
 

@@ -23,6 +23,7 @@ from oms.model import Side
 from oms.sim.binance import errors
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.market_data import MarketPublisher
+from oms.sim.binance.order_history import OrderHistory
 from oms.sim.binance.spot_orders import HISTORY, int_param, number_param
 from oms.sim.binance.usdm_orders import FuturesAccount, FuturesOrder, FuturesPosition
 from oms.sim.binance.usdm_symbols import FuturesSymbol
@@ -59,7 +60,7 @@ class FuturesExchange:
         self.books = {s.symbol: MatchingEngine() for s in symbols}
         self.mark_price: dict[str, Decimal] = {}
         self.accounts: dict[str, FuturesAccount] = {}
-        self.orders: dict[tuple[str, int], FuturesOrder] = {}
+        self.orders: OrderHistory[FuturesOrder] = OrderHistory(HISTORY)
         self._resting: dict[int, FuturesOrder] = {}
         self._order_ids = itertools.count(1)
         self._engine_ids = itertools.count(1)
@@ -180,7 +181,7 @@ class FuturesExchange:
             margin=margin,
         )
         self._match(order, qty, price, "NEW", now)
-        self.orders[(symbol.symbol, order.order_id)] = order
+        self.orders.remember(order)
         return order.view()
 
     def _match(
@@ -490,12 +491,12 @@ class FuturesExchange:
     def _find(self, account_name: str, params: Mapping[str, str]) -> FuturesOrder:
         symbol = self._symbol(params)
         order_id, client_id = params.get("orderId"), params.get("origClientOrderId")
-        for (sym, oid), order in reversed(self.orders.items()):  # newest first: client ids get reused
-            mine = sym == symbol.symbol and order.account.name == account_name
-            if mine and (
-                (order_id and str(oid) == order_id) or (client_id and order.client_order_id == client_id)
-            ):
-                return order
+        if order_id:
+            order = self.orders.get(symbol.symbol, int(order_id)) if order_id.isdigit() else None
+        else:
+            order = self.orders.by_client_id(account_name, symbol.symbol, client_id or "")
+        if order is not None and order.account.name == account_name:
+            return order
         if not order_id and not client_id:
             raise BinanceApiError(
                 -1102, "Param 'orderId' or 'origClientOrderId' must be sent, but both were empty/null!"
