@@ -11,7 +11,7 @@ error half is its ``{code, msg}``; a half not attempted is ``null``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from oms.sim.binance import errors
@@ -65,7 +65,7 @@ def cancel_replace(venue: SpotExchange, account: str, params: Mapping[str, str])
     )
 
 
-def _attempt(action: Any) -> tuple[bool, dict[str, Any]]:
+def _attempt(action: Callable[[], dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
     try:
         return True, action()
     except BinanceApiError as err:

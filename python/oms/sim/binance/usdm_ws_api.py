@@ -1,7 +1,7 @@
 """Binance USD-M Futures WebSocket API (``/ws-fapi/v1``) over the simulated venue.
 
-The same envelope, signing, limits and Ed25519 sessions as the spot WebSocket API
-(``spot_ws_api.py``), with futures' methods: ``order.place`` / ``cancel`` / ``modify`` /
+The shared protocol of ``ws_api.py`` (envelope, signing, limits, Ed25519 sessions)
+with futures' methods: ``order.place`` / ``cancel`` / ``modify`` /
 ``status``, ``account.status`` / ``balance`` / ``position`` (and their ``v2/`` forms), and
 ``userDataStream.start`` / ``ping`` / ``stop``, which manage the same listenKey as
 ``POST/PUT/DELETE /fapi/v1/listenKey`` (user data still flows on the ``/private``
@@ -10,41 +10,41 @@ stream; futures has no in-session subscription).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from oms.sim.binance.spot_ws_api import Method, SpotWsApi, _account
-from oms.sim.binance.usdm import FuturesExchange
+from oms.sim.binance.auth import ApiKey
+from oms.sim.binance.ws_api import Connection, Method, WsApi, account_of
 
 if TYPE_CHECKING:
     from oms.sim.binance.usdm_rest import FuturesRestServer
 
+ListenKeyCall = Callable[[None, dict[str, str], str], dict[str, Any]]
 
-class FuturesWsApi(SpotWsApi):
+
+class FuturesWsApi(WsApi):
     permission = "FUTURES"
 
     def __init__(self, server: FuturesRestServer) -> None:
         self.server = server
+        self.futures = server.venue
         super().__init__(server.venue, server.keys, server.limits, server.server_time_ms)
 
     def _methods(self) -> dict[str, Method]:
-        v, s = self.venue, self.server
-        assert isinstance(v, FuturesExchange)
+        v, s = self.futures, self.server
 
-        def keyed(run: Any) -> Any:
-            """A listenKey call: the account behind the signed request."""
-            return lambda c, p, k: run(None, p, _account(k))
+        def keyed(run: ListenKeyCall) -> Callable[[Connection, dict[str, str], ApiKey | None], Any]:
+            """A listenKey call for the account behind the request's API key."""
+            return lambda c, p, k: run(None, p, account_of(k))
 
-        account_status = Method(5, True, lambda c, p, k: v.account_info(_account(k)))
-        balance = Method(5, True, lambda c, p, k: v.balance(_account(k)))
-        position = Method(5, True, lambda c, p, k: v.position_risk(_account(k)))
-        return {
-            "session.logon": Method(2, True, self._logon),
-            "session.status": Method(2, False, lambda c, p, k: self._session(c)),
-            "session.logout": Method(2, False, self._logout),
-            "order.place": Method(0, True, lambda c, p, k: v.new_order(_account(k), p), new_order=True),
-            "order.cancel": Method(1, True, lambda c, p, k: v.cancel_order(_account(k), p)),
-            "order.modify": Method(1, True, lambda c, p, k: v.modify_order(_account(k), p), new_order=True),
-            "order.status": Method(1, True, lambda c, p, k: v.get_order(_account(k), p)),
+        account_status = Method(5, True, lambda c, p, k: v.account_info(account_of(k)))
+        balance = Method(5, True, lambda c, p, k: v.balance(account_of(k)))
+        position = Method(5, True, lambda c, p, k: v.position_risk(account_of(k)))
+        return super()._methods() | {
+            "order.place": Method(0, True, lambda c, p, k: v.new_order(account_of(k), p), new_order=True),
+            "order.cancel": Method(1, True, lambda c, p, k: v.cancel_order(account_of(k), p)),
+            "order.modify": Method(1, True, lambda c, p, k: v.modify_order(account_of(k), p), new_order=True),
+            "order.status": Method(1, True, lambda c, p, k: v.get_order(account_of(k), p)),
             "account.status": account_status,
             "v2/account.status": account_status,
             "account.balance": balance,
