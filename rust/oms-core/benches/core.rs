@@ -71,7 +71,8 @@ fn risk(c: &mut Criterion) {
         )
     });
     // The parts, so the check's cost can be read off: release is the reservation's
-    // atomics alone; lookup is the config snapshot load plus the 3-string hash probe.
+    // atomics plus the route lookup by id; lookup is a read-only position view (intern
+    // table probe, snapshot load, index).
     c.bench_function("risk/release (atomics of one reservation)", |b| {
         b.iter_batched_ref(
             || {
@@ -83,7 +84,7 @@ fn risk(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    c.bench_function("risk/lookup (snapshot + route hash)", |b| {
+    c.bench_function("risk/lookup (position view by name)", |b| {
         b.iter(|| black_box(engine.position("main", "binance:spot", "BTC/USDT")))
     });
 }

@@ -40,15 +40,15 @@ impl RiskOrder {
 
     #[getter]
     fn account(&self) -> &str {
-        &self.ticket.account
+        self.ticket.account()
     }
     #[getter]
     fn venue(&self) -> &str {
-        &self.ticket.venue
+        self.ticket.venue()
     }
     #[getter]
     fn symbol(&self) -> &str {
-        &self.ticket.symbol
+        self.ticket.symbol()
     }
     #[getter]
     fn side(&self) -> &'static str {
@@ -61,7 +61,7 @@ impl RiskOrder {
     #[getter]
     fn price<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.ticket
-            .price
+            .price()
             .map(|p| to_decimal(py, p.raw().into(), SCALE_DIGITS))
             .transpose()
     }
@@ -86,12 +86,12 @@ impl RiskOrder {
 
     fn __repr__(&self) -> String {
         let t = &self.ticket;
-        let price = t.price.map_or("MARKET".to_string(), |p| p.to_string());
+        let price = t.price().map_or("MARKET".to_string(), |p| p.to_string());
         format!(
             "RiskOrder({} {} {} {} {} @ {}{})",
-            t.account,
-            t.venue,
-            t.symbol,
+            t.account(),
+            t.venue(),
+            t.symbol(),
             t.side.as_str(),
             t.qty,
             price,
@@ -262,9 +262,9 @@ fn context(t: &OrderTicket) -> String {
         "{} {} {} on {} for {}",
         t.side.as_str(),
         t.qty,
-        t.symbol,
-        t.venue,
-        t.account
+        t.symbol(),
+        t.venue(),
+        t.account()
     )
 }
 

@@ -11,6 +11,7 @@
 //! once an instrument has been seen; the first order for a new (account, venue,
 //! symbol) builds its state on a slow path.
 
+pub mod keys;
 pub mod limits;
 pub mod reject;
 pub mod rules;
@@ -20,6 +21,7 @@ mod tables;
 mod tests;
 pub mod ticket;
 
+pub use keys::{InstrumentId, InstrumentKey};
 pub use limits::{LevelLimits, RateParams, RiskLimits, Scope};
 pub use reject::{Level, Reject, RejectCode};
 pub use state::{StateCause, TradingState};
@@ -28,12 +30,17 @@ pub use ticket::{OrderTicket, TicketState};
 use crate::error::Result;
 use crate::fixed::{Amount, Price, Quantity};
 use arc_swap::ArcSwap;
-use state::{exposure_amount, exposure_units, InstrumentState, StateCell, MAX_EXPOSURE};
-use std::sync::atomic::{AtomicI64, Ordering};
+use state::{exposure_amount, exposure_of, InstrumentState, StateCell, MAX_EXPOSURE};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tables::{KeyRef, Route, Snapshot};
+use tables::{Route, Snapshot};
+
+/// Source of engine ids: an accepted ticket records its engine's id, so a fill or
+/// release handed to another engine is refused instead of moving the wrong counters.
+static NEXT_ENGINE_ID: AtomicU64 = AtomicU64::new(1);
 
 pub struct RiskEngine {
+    id: u64,
     snapshot: ArcSwap<Snapshot>,
     /// Serialises configuration changes (never taken by `check`).
     config: Mutex<()>,
@@ -61,6 +68,7 @@ pub fn monotonic_ns() -> i64 {
 impl RiskEngine {
     pub fn new() -> Self {
         RiskEngine {
+            id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             config: Mutex::new(()),
             state: StateCell::default(),
@@ -91,19 +99,32 @@ impl RiskEngine {
 
     /// Route for an instrument, building its state on first use.
     fn route(&self, account: &str, venue: &str, symbol: &str) -> Arc<Route> {
-        let key = KeyRef { account, venue, symbol };
-        if let Some(route) = self.snapshot.load().routes.get(&key) {
+        let (id, key) = keys::intern(account, venue, symbol);
+        self.route_of(id, key)
+    }
+
+    fn route_of(&self, id: InstrumentId, key: Arc<InstrumentKey>) -> Arc<Route> {
+        if let Some(route) = self.snapshot.load().route(id) {
             return route.clone();
         }
         let _guard = self.config.lock().unwrap_or_else(|e| e.into_inner());
         let current = self.snapshot.load();
-        if let Some(route) = current.routes.get(&key) {
+        if let Some(route) = current.route(id) {
             return route.clone();
         }
         let mut next = (**current).clone();
-        let route = next.add_instrument(account, venue, symbol);
+        let route = next.add_instrument(id, key);
         self.snapshot.store(Arc::new(next));
         route
+    }
+
+    /// Run `f` on the instrument state of an order this engine accepted (None if
+    /// it did not).
+    fn with_accepted<R>(&self, ticket: &OrderTicket, f: impl FnOnce(&InstrumentState) -> R) -> Option<R> {
+        if ticket.engine() != self.id {
+            return None;
+        }
+        self.snapshot.load().route(ticket.id).map(|r| f(&r.instrument))
     }
 
     fn instrument(&self, account: &str, venue: &str, symbol: &str) -> Arc<InstrumentState> {
@@ -135,7 +156,7 @@ impl RiskEngine {
         };
         market.reference_price.store(price.raw(), Ordering::Release);
         let snapshot = self.snapshot.load();
-        for route in snapshot.routes.values() {
+        for route in snapshot.all_routes() {
             if Arc::ptr_eq(&route.instrument.market, &market) {
                 route.instrument.refresh_position_exposure();
             }
@@ -231,20 +252,16 @@ impl RiskEngine {
     }
 
     fn check_snapshot(&self, ticket: &OrderTicket, clock: impl Fn() -> i64) -> std::result::Result<(), Reject> {
-        let key = KeyRef {
-            account: &ticket.account,
-            venue: &ticket.venue,
-            symbol: &ticket.symbol,
-        };
-        let snapshot = self.snapshot.load();
-        match snapshot.routes.get(&key) {
-            Some(route) => self.check_route(ticket, route, clock),
-            None => {
-                drop(snapshot);
-                let route = self.route(&ticket.account, &ticket.venue, &ticket.symbol);
-                self.check_route(ticket, &route, clock)
-            }
-        }
+        let known = self
+            .snapshot
+            .load()
+            .route(ticket.id)
+            .map(|route| self.check_route(ticket, route, &clock));
+        known.unwrap_or_else(|| {
+            // First order of this instrument on this engine: build its route.
+            let route = self.route(ticket.account(), ticket.venue(), ticket.symbol());
+            self.check_route(ticket, &route, &clock)
+        })
     }
 
     fn check_route(
@@ -271,8 +288,8 @@ impl RiskEngine {
         rules::reduce_only(ticket.reduce_only, reduces)?;
         rules::max_order_qty(ticket.qty, route.order.max_order_qty)?;
         let reference = inst.market.reference_price.load(Ordering::Acquire);
-        rules::price_band(ticket.price, reference, route.order.price_band_bps)?;
-        let valuation = ticket.price.map_or(reference, Price::raw);
+        rules::price_band(ticket.price(), reference, route.order.price_band_bps)?;
+        let valuation = ticket.price().map_or(reference, Price::raw);
         if valuation <= 0 && (route.order.max_order_notional.is_some() || route.has_exposure_limit()) {
             return Err(Reject::bare(RejectCode::NoReferencePrice));
         }
@@ -287,9 +304,9 @@ impl RiskEngine {
             rules::max_leverage(inst.leverage.load(Ordering::Acquire), route.order.max_leverage)?;
         }
         let now_ns = if route.has_rate_limit() { clock() } else { 0 };
-        let exposure = exposure_units(notional);
+        let exposure = exposure_of(ticket.qty, Price::from_raw(valuation.max(0)));
         let must_reduce = ticket.reduce_only || state == TradingState::Reducing;
-        Reservation::new(route, buy, qty, exposure, reduces, now_ns).commit(ticket, valuation, must_reduce)
+        Reservation::new(route, buy, qty, exposure, reduces, now_ns).commit(self.id, ticket, valuation, must_reduce)
     }
 
     /// A fill of `qty` at `price`: moves reserved quantity into the position. Fills
@@ -302,12 +319,13 @@ impl RiskEngine {
                 format!("quantity {qty} and price {price} must be positive"),
             ));
         }
-        let Some(inst) = ticket.instrument.get() else {
-            return Err(crate::error::Error::invalid(
-                "ticket",
-                "this order was never accepted by check()",
-            ));
-        };
+        self.with_accepted(ticket, |inst| Self::fill(inst, ticket, qty, price))
+            .ok_or_else(|| {
+                crate::error::Error::invalid("ticket", "this order was never accepted by this engine's check()")
+            })
+    }
+
+    fn fill(inst: &InstrumentState, ticket: &OrderTicket, qty: Quantity, price: Price) {
         let buy = ticket.is_buy();
         let signed = if buy { qty.raw() } else { -qty.raw() };
         inst.position.fetch_add(signed, Ordering::AcqRel);
@@ -315,11 +333,11 @@ impl RiskEngine {
         let taken = ticket.take_remaining(qty.raw());
         inst.open_on(buy).fetch_sub(taken, Ordering::AcqRel);
         let done = ticket.remaining.load(Ordering::Acquire) == 0;
-        let part = Amount::notional(
+        let part = exposure_of(
             Quantity::from_raw(taken),
             Price::from_raw(ticket.reserved_price.load(Ordering::Acquire)),
         );
-        let freed = ticket.take_exposure(if done { None } else { Some(exposure_units(part)) });
+        let freed = ticket.take_exposure(if done { None } else { Some(part) });
         inst.add_exposure(-freed);
         inst.refresh_position_exposure();
         if done && ticket.finish() {
@@ -327,15 +345,16 @@ impl RiskEngine {
                 level.open_orders.fetch_sub(1, Ordering::AcqRel);
             }
         }
-        Ok(())
     }
 
     /// The order ended without (fully) filling: free what it still reserves.
     /// Returns false when there was nothing to free (already done, or never open).
     pub fn release(&self, ticket: &OrderTicket) -> bool {
-        let Some(inst) = ticket.instrument.get() else {
-            return false;
-        };
+        self.with_accepted(ticket, |inst| Self::free(inst, ticket))
+            .unwrap_or(false)
+    }
+
+    fn free(inst: &InstrumentState, ticket: &OrderTicket) -> bool {
         if !ticket.finish() {
             return false;
         }
@@ -351,8 +370,10 @@ impl RiskEngine {
     // ---- read-only views ----
 
     pub fn position(&self, account: &str, venue: &str, symbol: &str) -> Quantity {
-        let key = KeyRef { account, venue, symbol };
-        self.snapshot.load().routes.get(&key).map_or(Quantity::ZERO, |r| {
+        let Some((id, _)) = keys::find(account, venue, symbol) else {
+            return Quantity::ZERO;
+        };
+        self.snapshot.load().route(id).map_or(Quantity::ZERO, |r| {
             Quantity::from_raw(r.instrument.position.load(Ordering::Acquire))
         })
     }
@@ -408,13 +429,19 @@ impl<'a> Reservation<'a> {
         }
     }
 
-    fn commit(mut self, ticket: &OrderTicket, valuation: i64, must_reduce: bool) -> std::result::Result<(), Reject> {
+    fn commit(
+        mut self,
+        engine: u64,
+        ticket: &OrderTicket,
+        valuation: i64,
+        must_reduce: bool,
+    ) -> std::result::Result<(), Reject> {
         self.reserve_side(must_reduce)?;
         self.reserve_open_orders()?;
         self.reserve_exposure()?;
         self.take_rate_slots()?;
         self.committed = true;
-        ticket.open(&self.route.instrument, self.exposure, valuation);
+        ticket.open(engine, self.exposure, valuation);
         Ok(())
     }
 

@@ -16,6 +16,26 @@ pub fn exposure_units(amount: Amount) -> i64 {
     amount.to_scaled_ceil(EXPOSURE_DIGITS).min(MAX_EXPOSURE)
 }
 
+/// `exposure_units(Amount::notional(|qty|, price))` without 128-bit division, which
+/// is a library call costing more than the rest of a check. qty and price are split
+/// at 10^6 so every partial product and quotient fits a `u64` (constant divisors
+/// compile to multiplications). Negative prices count as zero.
+pub fn exposure_of(qty: Quantity, price: Price) -> i64 {
+    const M: u64 = 1_000_000;
+    const M2: u64 = M * M; // 10^(16 - EXPOSURE_DIGITS)
+    let q = qty.raw().unsigned_abs();
+    let p = price.raw().max(0).unsigned_abs();
+    let (q1, q0, p1, p0) = (q / M, q % M, p / M, p % M);
+    let (a, b) = (q1 * p0, q0 * p1); // each < 9.3e12 * 10^6
+                                     // q*p = (q1*p1 + a/M + b/M) * M2 + low
+    let low = (a % M + b % M) * M + q0 * p0;
+    let whole = q1
+        .checked_mul(p1)
+        .and_then(|w| w.checked_add(a / M + b / M + low / M2))
+        .map_or(u64::MAX, |w| w.saturating_add(u64::from(low % M2 != 0)));
+    whole.min(MAX_EXPOSURE.unsigned_abs()) as i64
+}
+
 pub fn exposure_amount(units: i64) -> Amount {
     Amount::from_scaled(units, EXPOSURE_DIGITS)
 }
@@ -120,8 +140,8 @@ impl InstrumentState {
     pub fn refresh_position_exposure(&self) {
         loop {
             let before = self.position_exposure.load(Ordering::Acquire);
-            let qty = Quantity::from_raw(self.position.load(Ordering::Acquire).saturating_abs());
-            let value = exposure_units(Amount::notional(qty, Price::from_raw(self.valuation_price())));
+            let qty = Quantity::from_raw(self.position.load(Ordering::Acquire));
+            let value = exposure_of(qty, Price::from_raw(self.valuation_price()));
             if self
                 .position_exposure
                 .compare_exchange(before, value, Ordering::AcqRel, Ordering::Acquire)
@@ -250,6 +270,44 @@ impl StateCell {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn exposure_of_equals_the_exact_128_bit_division(q in any::<i64>(), p in 0i64..=i64::MAX) {
+            let exact = exposure_units(Amount::notional(Quantity::from_raw(q.saturating_abs()), Price::from_raw(p)));
+            prop_assert_eq!(exposure_of(Quantity::from_raw(q), Price::from_raw(p)), exact);
+        }
+
+        #[test]
+        fn exposure_of_small_values(q in 0i64..10_000_000_000, p in 0i64..10_000_000_000_000) {
+            let exact = exposure_units(Amount::notional(Quantity::from_raw(q), Price::from_raw(p)));
+            prop_assert_eq!(exposure_of(Quantity::from_raw(q), Price::from_raw(p)), exact);
+        }
+    }
+
+    #[test]
+    fn exposure_of_edges() {
+        for (q, p) in [
+            (0, 0),
+            (1, 1),
+            (i64::MAX, i64::MAX),
+            (i64::MIN, 5),
+            (999_999, 999_999),
+            (1_000_000, 1_000_000),
+        ] {
+            let exact = exposure_units(Amount::notional(
+                Quantity::from_raw(q.saturating_abs()),
+                Price::from_raw(p),
+            ));
+            assert_eq!(
+                exposure_of(Quantity::from_raw(q), Price::from_raw(p)),
+                exact,
+                "{q} x {p}"
+            );
+        }
+    }
 
     #[test]
     fn gcra_allows_the_burst_then_the_rate() {

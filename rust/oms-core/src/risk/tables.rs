@@ -2,34 +2,13 @@
 //! instrument a `Route` with its live state and its resolved limits. Replaced
 //! whole on change (copy-on-write), read lock-free by every check.
 
+use super::keys::{InstrumentId, InstrumentKey};
 use super::limits::{LevelLimits, RiskLimits, Scope};
 use super::reject::Level;
 use super::state::{Counters, InstrumentState, MarketState};
 use crate::fixed::{Amount, Quantity};
 use hashbrown::{Equivalent, HashMap};
 use std::sync::Arc;
-
-/// Owned key of an instrument: (account, venue, unified symbol).
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub struct InstrumentKey {
-    account: Box<str>,
-    venue: Box<str>,
-    symbol: Box<str>,
-}
-
-/// Borrowed form for lookups without allocating (hashes exactly like the owned key).
-#[derive(Hash)]
-pub struct KeyRef<'a> {
-    pub account: &'a str,
-    pub venue: &'a str,
-    pub symbol: &'a str,
-}
-
-impl Equivalent<InstrumentKey> for KeyRef<'_> {
-    fn equivalent(&self, key: &InstrumentKey) -> bool {
-        *key.account == *self.account && *key.venue == *self.venue && *key.symbol == *self.symbol
-    }
-}
 
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct MarketKey {
@@ -52,6 +31,7 @@ impl Equivalent<MarketKey> for MarketRef<'_> {
 /// Everything a check needs about one instrument.
 #[derive(Debug)]
 pub struct Route {
+    pub key: Arc<InstrumentKey>,
     pub instrument: Arc<InstrumentState>,
     /// Per-order limits: the strictest over every scope that applies, with its level.
     pub order: OrderLimits,
@@ -63,9 +43,10 @@ pub struct Route {
 }
 
 impl Route {
-    fn new(instrument: Arc<InstrumentState>, levels: &[RiskLimits; 4]) -> Route {
+    fn new(key: Arc<InstrumentKey>, instrument: Arc<InstrumentState>, levels: &[RiskLimits; 4]) -> Route {
         let level_limits = levels.each_ref().map(LevelLimits::of);
         Route {
+            key,
             instrument,
             order: OrderLimits::of(levels),
             has_exposure_limit: level_limits.iter().any(|l| l.max_gross_exposure.is_some()),
@@ -162,14 +143,16 @@ impl LimitsTable {
         ]
     }
 
-    pub fn route(&self, account: &str, venue: &str, symbol: &str, instrument: Arc<InstrumentState>) -> Route {
-        Route::new(instrument, &self.levels(account, venue, symbol))
+    pub fn route(&self, key: Arc<InstrumentKey>, instrument: Arc<InstrumentState>) -> Route {
+        let levels = self.levels(&key.account, &key.venue, &key.symbol);
+        Route::new(key, instrument, &levels)
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct Snapshot {
-    pub routes: HashMap<InstrumentKey, Arc<Route>>,
+    /// Indexed by `InstrumentId` (ids are process-wide, so some slots stay empty).
+    pub routes: Vec<Option<Arc<Route>>>,
     pub markets: HashMap<MarketKey, Arc<MarketState>>,
     pub venues: HashMap<String, Arc<Counters>>,
     pub accounts: HashMap<String, Arc<Counters>>,
@@ -180,7 +163,7 @@ pub struct Snapshot {
 impl Default for Snapshot {
     fn default() -> Self {
         Snapshot {
-            routes: HashMap::new(),
+            routes: Vec::new(),
             markets: HashMap::new(),
             venues: HashMap::new(),
             accounts: HashMap::new(),
@@ -200,31 +183,39 @@ impl Snapshot {
         self.markets.entry(key).or_default().clone()
     }
 
-    pub fn add_instrument(&mut self, account: &str, venue: &str, symbol: &str) -> Arc<Route> {
-        let market = self.market(venue, symbol);
-        let venue_counters = self.venues.entry(venue.to_owned()).or_default().clone();
-        let account_counters = self.accounts.entry(account.to_owned()).or_default().clone();
+    /// The route of an instrument this engine has seen.
+    pub fn route(&self, id: InstrumentId) -> Option<&Arc<Route>> {
+        self.routes.get(id.index()).and_then(Option::as_ref)
+    }
+
+    /// Every route this engine has seen.
+    pub fn all_routes(&self) -> impl Iterator<Item = &Arc<Route>> {
+        self.routes.iter().flatten()
+    }
+
+    pub fn add_instrument(&mut self, id: InstrumentId, key: Arc<InstrumentKey>) -> Arc<Route> {
+        let market = self.market(&key.venue, &key.symbol);
+        let venue_counters = self.venues.entry(key.venue.to_string()).or_default().clone();
+        let account_counters = self.accounts.entry(key.account.to_string()).or_default().clone();
         let state = Arc::new(InstrumentState::new(
             market,
             venue_counters,
             account_counters,
             self.global.clone(),
         ));
-        let route = Arc::new(self.limits.route(account, venue, symbol, state));
-        let key = InstrumentKey {
-            account: account.into(),
-            venue: venue.into(),
-            symbol: symbol.into(),
-        };
-        self.routes.insert(key, route.clone());
+        let route = Arc::new(self.limits.route(key, state));
+        if self.routes.len() <= id.index() {
+            self.routes.resize(id.index() + 1, None);
+        }
+        self.routes[id.index()] = Some(route.clone());
         route
     }
 
     /// Re-resolve every route's limits after a limits change; live state is kept.
     pub fn rebuild_routes(&mut self) {
         let limits = &self.limits;
-        for (key, route) in self.routes.iter_mut() {
-            *route = Arc::new(limits.route(&key.account, &key.venue, &key.symbol, route.instrument.clone()));
+        for route in self.routes.iter_mut().flatten() {
+            *route = Arc::new(limits.route(route.key.clone(), route.instrument.clone()));
         }
     }
 }

@@ -360,3 +360,15 @@ fn notional_beyond_what_the_counters_hold_is_refused() {
     assert_eq!(code(&e, &krw), "OK");
     assert_eq!(e.usage(Some("upbit:spot"), None).1, Amount::from_units(90_000_000_000));
 }
+
+#[test]
+fn only_the_accepting_engine_can_fill_or_release_an_order() {
+    let (a, b) = (engine(RiskLimits::default()), engine(RiskLimits::default()));
+    let t = ticket(Side::Buy, "1", Some("100"));
+    assert_eq!(code(&a, &t), "OK");
+    assert!(b.on_fill(&t, q("1"), p("100")).is_err(), "another engine's fill");
+    assert!(!b.release(&t), "another engine's release");
+    assert_eq!(a.usage(None, None).0, 1, "the reservation is still held by its engine");
+    assert!(a.release(&t));
+    assert_eq!(a.usage(None, None).0, 0);
+}

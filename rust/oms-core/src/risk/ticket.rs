@@ -3,12 +3,12 @@
 //! it back on every fill and on the final cancel/reject/expiry, so releases never
 //! need a lookup and can never happen twice.
 
-use super::state::InstrumentState;
+use super::keys::{intern, InstrumentId, InstrumentKey};
 use crate::error::{Error, Result};
 use crate::fixed::{Price, Quantity};
 use crate::side::Side;
-use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
 
 const NEW: u8 = 0;
 const OPEN: u8 = 1;
@@ -18,22 +18,23 @@ const CHECKING: u8 = 3;
 
 #[derive(Debug)]
 pub struct OrderTicket {
-    pub account: String,
-    pub venue: String,
-    pub symbol: String,
-    pub side: Side,
-    pub qty: Quantity,
-    /// Limit price; `None` for market orders (valued at the reference price).
-    pub price: Option<Price>,
-    pub reduce_only: bool,
     state: AtomicU8,
+    pub side: Side,
+    pub reduce_only: bool,
+    /// The interned (account, venue, symbol): the check indexes by `id`.
+    pub(super) id: InstrumentId,
+    pub qty: Quantity,
+    /// Limit price in 10^-8 units; 0 for market orders (see `price()`).
+    limit_price: i64,
     /// Quantity still reserved (not yet filled or released).
     pub(super) remaining: AtomicI64,
     /// Exposure still reserved, exposure units.
     pub(super) reserved_exposure: AtomicI64,
     /// Price the reservation was valued at (10^-8 units).
     pub(super) reserved_price: AtomicI64,
-    pub(super) instrument: OnceLock<Arc<InstrumentState>>,
+    /// Id of the engine holding the reservation (0 before the first accept).
+    engine: AtomicU64,
+    key: Arc<InstrumentKey>,
 }
 
 /// Lifecycle of a ticket's reservation.
@@ -70,20 +71,42 @@ impl OrderTicket {
                 return Err(Error::invalid(field, "must not be empty"));
             }
         }
+        let (id, key) = intern(account, venue, symbol);
         Ok(OrderTicket {
-            account: account.to_owned(),
-            venue: venue.to_owned(),
-            symbol: symbol.to_owned(),
+            id,
+            key,
             side,
             qty,
-            price,
+            limit_price: price.map_or(0, Price::raw),
             reduce_only,
             state: AtomicU8::new(NEW),
             remaining: AtomicI64::new(0),
             reserved_exposure: AtomicI64::new(0),
             reserved_price: AtomicI64::new(0),
-            instrument: OnceLock::new(),
+            engine: AtomicU64::new(0),
         })
+    }
+
+    /// Limit price; `None` for market orders (valued at the reference price).
+    pub fn price(&self) -> Option<Price> {
+        (self.limit_price != 0).then(|| Price::from_raw(self.limit_price))
+    }
+
+    pub fn account(&self) -> &str {
+        &self.key.account
+    }
+
+    pub fn venue(&self) -> &str {
+        &self.key.venue
+    }
+
+    pub fn symbol(&self) -> &str {
+        &self.key.symbol
+    }
+
+    /// Id of the engine that accepted this order (0 if none did).
+    pub(super) fn engine(&self) -> u64 {
+        self.engine.load(Ordering::Acquire)
     }
 
     pub fn state(&self) -> TicketState {
@@ -103,11 +126,11 @@ impl OrderTicket {
         self.side == Side::Buy
     }
 
-    pub(super) fn open(&self, instrument: &Arc<InstrumentState>, exposure: i64, price: i64) {
+    pub(super) fn open(&self, engine: u64, exposure: i64, price: i64) {
         self.remaining.store(self.qty.raw(), Ordering::Release);
         self.reserved_exposure.store(exposure, Ordering::Release);
         self.reserved_price.store(price, Ordering::Release);
-        let _ = self.instrument.set(instrument.clone());
+        self.engine.store(engine, Ordering::Release);
         self.state.store(OPEN, Ordering::Release);
     }
 
