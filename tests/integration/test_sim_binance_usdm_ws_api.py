@@ -64,3 +64,43 @@ async def _orders_over_the_ws_api() -> None:
 
 def test_orders_account_and_user_data_over_the_futures_ws_api() -> None:
     asyncio.run(asyncio.wait_for(_orders_over_the_ws_api(), 60))
+
+
+async def _algo_orders_over_the_ws_api() -> None:
+    venue = FuturesExchange([FuturesSymbol(symbol="BTCUSDT", base="BTC")])
+    venue.add_account("alice", "10000")
+    venue.set_mark_price("BTCUSDT", "50000")
+    key, secret = auth.generate_key(auth.KeyType.HMAC, "alice", ["FUTURES"])
+    server = FuturesRestServer(venue, auth.KeyStore([key]))
+    url = await server.start()
+    config = ConfigurationWebSocketAPI(
+        api_key=key.api_key, api_secret=secret, stream_url=url.replace("http", "ws") + "/ws-fapi/v1"
+    )
+    conn = await DerivativesTradingUsdsFutures(config_ws_api=config).websocket_api.create_connection()
+    try:
+        placed = await conn.new_algo_order(
+            algo_type="CONDITIONAL",
+            symbol="BTCUSDT",
+            side="BUY",
+            type="STOP_MARKET",
+            quantity=0.01,
+            trigger_price=52000,
+            working_type="MARK_PRICE",
+            client_algo_id="breakout",
+        )
+        algo = placed.data().result
+        assert (algo.algo_status, algo.client_algo_id, algo.working_type) == ("NEW", "breakout", "MARK_PRICE")
+        assert "ORDERS" in {r.rate_limit_type for r in placed.data().rate_limits}
+        canceled = (await conn.cancel_algo_order(algo_id=algo.algo_id)).data().result
+        assert (canceled.algo_id, canceled.client_algo_id) == (algo.algo_id, "breakout")
+        assert [e["o"]["X"] for e in venue.accounts["alice"].events if e["e"] == "ALGO_UPDATE"] == [
+            "NEW",
+            "CANCELED",
+        ]
+    finally:
+        await conn.close_connection()
+        await server.stop()
+
+
+def test_algo_orders_over_the_futures_ws_api() -> None:
+    asyncio.run(asyncio.wait_for(_algo_orders_over_the_ws_api(), 60))

@@ -6,7 +6,8 @@ An order needs initial margin (notional / leverage) from the available balance
 (wallet + unrealized P&L - positions' and open orders' initial margin), else -2019.
 Fills move positions at average cost, realize P&L and charge commission in USDT, and
 emit ``ORDER_TRADE_UPDATE`` and ``ACCOUNT_UPDATE`` events. Conditional types answer
--4120 (they live on the algo-order endpoint since Dec 2025). Matching is the Rust core's.
+-4120: they live on the algo-order endpoint since Dec 2025 (``usdm_algo.py``), whose
+triggers this venue feeds with every last and mark price. Matching is the Rust core's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.market_data import MarketPublisher
 from oms.sim.binance.order_history import OrderHistory
 from oms.sim.binance.spot_orders import HISTORY, int_param, number_param
+from oms.sim.binance.usdm_algo import ALGO_TYPES, AlgoBook, AlgoOrder
 from oms.sim.binance.usdm_orders import FuturesAccount, FuturesOrder, FuturesPosition
 from oms.sim.binance.usdm_symbols import FuturesSymbol
 
@@ -44,7 +46,6 @@ MAINT_RATE = D("0.004")  # maintenance margin rate of the first notional bracket
 MAKER_FEE = D("0.0002")
 TAKER_FEE = D("0.0005")
 DEFAULT_LEVERAGE = 20
-_ALGO_TYPES = {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
 _TIF: dict[str, Literal["GTC", "IOC", "FOK", "POST_ONLY"]] = {
     "GTC": "GTC",
     "IOC": "IOC",
@@ -59,6 +60,7 @@ class FuturesExchange:
         self.symbols = {s.symbol: s for s in symbols}
         self.books = {s.symbol: MatchingEngine() for s in symbols}
         self.mark_price: dict[str, Decimal] = {}
+        self.last_price: dict[str, Decimal] = {}
         self.accounts: dict[str, FuturesAccount] = {}
         self.orders: OrderHistory[FuturesOrder] = OrderHistory(HISTORY)
         self._resting: dict[int, FuturesOrder] = {}
@@ -70,6 +72,7 @@ class FuturesExchange:
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         # Market data: trades, depth diffs and top of book after every book change.
         self.market = MarketPublisher(self.symbols, futures=True, text=num)
+        self.algos = AlgoBook(self, self._clock_ms)
 
     @property
     def market_listeners(self) -> list[Callable[[str, dict[str, Any]], None]]:
@@ -84,7 +87,7 @@ class FuturesExchange:
         self._income(account, "", "TRANSFER", D(usdt), self._clock_ms())
         return account
 
-    def _symbol(self, params: Mapping[str, str]) -> FuturesSymbol:
+    def symbol_of(self, params: Mapping[str, str]) -> FuturesSymbol:
         name = params.get("symbol")
         if not name:
             raise errors.mandatory("symbol")
@@ -96,6 +99,16 @@ class FuturesExchange:
 
     def _leverage(self, account: FuturesAccount, symbol: str) -> int:
         return account.leverage.get(symbol, DEFAULT_LEVERAGE)
+
+    def working_price(self, symbol: str, working_type: str) -> Decimal | None:
+        """What conditional orders trigger on: the last trade (CONTRACT_PRICE) or the
+        mark price (MARK_PRICE)."""
+        if working_type == "MARK_PRICE":
+            return self.mark_price.get(symbol)
+        return self.last_price.get(symbol)
+
+    def mark_of(self, symbol: str) -> Decimal | None:
+        return self._mark(symbol)
 
     def _mark(self, symbol: str) -> Decimal | None:
         if symbol in self.mark_price:
@@ -116,11 +129,11 @@ class FuturesExchange:
 
     def new_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
         account = self.accounts[account_name]
-        symbol = self._symbol(params)
+        symbol = self.symbol_of(params)
         side_text, order_type = params.get("side") or "", params.get("type") or ""
         if side_text not in ("BUY", "SELL"):
             raise errors.mandatory("side") if not side_text else BinanceApiError(-1117, "Invalid side.")
-        if order_type in _ALGO_TYPES:
+        if order_type in ALGO_TYPES:
             raise BinanceApiError(-4120, ALGO_ONLY)
         if order_type not in ("LIMIT", "MARKET"):
             raise errors.mandatory("type") if not order_type else BinanceApiError(-1116, "Invalid orderType.")
@@ -132,11 +145,7 @@ class FuturesExchange:
         if tif not in _TIF:
             raise BinanceApiError(-1115, "Invalid timeInForce.")
         reduce_only = params.get("reduceOnly", "false").lower() == "true"
-        position_side = params.get("positionSide") or "BOTH"
-        if (position_side == "BOTH") == account.dual or position_side not in ("BOTH", "LONG", "SHORT"):
-            raise BinanceApiError(-4061, "Order's position side does not match user's setting.")
-        if reduce_only and account.dual:
-            raise BinanceApiError(-1106, "Parameter 'reduceonly' sent when not required.")
+        position_side = self.position_side_of(account, params, reduce_only)
         mark = self._mark(symbol.symbol)
         symbol.check_filters(side, qty, price, mark, reduce_only)
         if (
@@ -184,6 +193,41 @@ class FuturesExchange:
         self.orders.remember(order)
         return order.view()
 
+    @staticmethod
+    def position_side_of(account: FuturesAccount, params: Mapping[str, str], reduce_only: bool) -> str:
+        """``positionSide``: BOTH in one-way mode, LONG/SHORT in hedge mode (-4061), where
+        ``reduceOnly`` is not accepted (-1106)."""
+        position_side = params.get("positionSide") or "BOTH"
+        if (position_side == "BOTH") == account.dual or position_side not in ("BOTH", "LONG", "SHORT"):
+            raise BinanceApiError(-4061, "Order's position side does not match user's setting.")
+        if reduce_only and account.dual:
+            raise BinanceApiError(-1106, "Parameter 'reduceonly' sent when not required.")
+        return position_side
+
+    def place_triggered(self, algo: AlgoOrder) -> dict[str, Any]:
+        """The order a fired algo order places: MARKET (or LIMIT at its price for STOP /
+        TAKE_PROFIT), for its quantity or, with closePosition, the whole position."""
+        account, symbol = algo.account, algo.symbol.symbol
+        qty = algo.quantity
+        if algo.close_position:
+            position = account.position(symbol, algo.position_side).qty
+            qty = abs(position) if (position > 0) == (algo.side is Side.SELL) else ZERO
+            if not qty:
+                raise BinanceApiError(-2022, "ReduceOnly Order is rejected.")
+        params = {
+            "symbol": symbol,
+            "side": algo.side.value,
+            "type": "LIMIT" if algo.limit_child else "MARKET",
+            "quantity": str(qty),
+            "positionSide": algo.position_side,
+            "newClientOrderId": algo.client_algo_id,
+        }
+        if algo.limit_child:
+            params |= {"price": str(algo.price), "timeInForce": algo.time_in_force}
+        if (algo.reduce_only or algo.close_position) and not account.dual:
+            params["reduceOnly"] = "true"
+        return self.new_order(account.name, params)
+
     def _match(
         self, order: FuturesOrder, qty: Decimal, price: Decimal | None, execution: str, now: int
     ) -> None:
@@ -225,6 +269,9 @@ class FuturesExchange:
         if order.engine_id == engine_id and price is not None:
             changed.add((side, price))
         self.market.publish(symbol.symbol, book, changed, top_before, result.fills, side, now)
+        if result.fills:
+            self.last_price[symbol.symbol] = result.fills[-1].price
+            self.algos.on_price(symbol.symbol, "CONTRACT_PRICE", result.fills[-1].price)
 
     @staticmethod
     def _reduces(position: FuturesPosition, side: Side, qty: Decimal, closing: Decimal) -> bool:
@@ -294,6 +341,23 @@ class FuturesExchange:
         if realized:
             self._income(account, order.symbol.symbol, "REALIZED_PNL", realized, now, trade_id)
         self._income(account, order.symbol.symbol, "COMMISSION", -fee, now, trade_id)
+        account.emit(
+            {
+                "e": "TRADE_LITE",
+                "E": now,
+                "T": now,
+                "s": order.symbol.symbol,
+                "q": str(order.orig_qty),
+                "p": str(order.price),
+                "m": is_maker,
+                "c": order.client_order_id,
+                "S": order.side.value,
+                "L": str(price),
+                "l": str(qty),
+                "t": trade_id,
+                "i": order.order_id,
+            }
+        )
         self._report(order, "TRADE", now, last=(price, qty, fee, trade_id, is_maker, realized))
         account.emit(
             {
@@ -414,9 +478,12 @@ class FuturesExchange:
                     "V": "EXPIRE_TAKER",
                     "pm": "NONE",
                     "gtd": 0,
+                    "er": "0",
                 },
             }
         )
+        if not order.is_open:
+            self.algos.child_done(order.order_id, order.executed_qty, D(view["avgPrice"]))
 
     def cancel_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
         """``DELETE /fapi/v1/order``; an unknown or finished order is -2011, as on spot."""
@@ -489,7 +556,7 @@ class FuturesExchange:
         return best is not None and (price >= best[0] if side is Side.BUY else price <= best[0])
 
     def _find(self, account_name: str, params: Mapping[str, str]) -> FuturesOrder:
-        symbol = self._symbol(params)
+        symbol = self.symbol_of(params)
         order_id, client_id = params.get("orderId"), params.get("origClientOrderId")
         if order_id:
             order = self.orders.get(symbol.symbol, int(order_id)) if order_id.isdigit() else None
@@ -504,13 +571,13 @@ class FuturesExchange:
         raise BinanceApiError(-2013, "Order does not exist.")
 
     def get_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
-        return self._find(account_name, params).view()
+        return self._find(account_name, params).query_view()
 
     def open_orders(self, account_name: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
         """``GET /fapi/v1/openOrders`` (all symbols when ``symbol`` is absent)."""
-        symbol = self._symbol(params).symbol if params.get("symbol") else None
+        symbol = self.symbol_of(params).symbol if params.get("symbol") else None
         return [
-            o.view()
+            o.query_view()
             for o in self._resting.values()
             if o.account.name == account_name and (symbol is None or o.symbol.symbol == symbol)
         ]
@@ -518,7 +585,7 @@ class FuturesExchange:
     def cancel_all(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
         """``DELETE /fapi/v1/allOpenOrders``: each open order of the symbol is canceled
         (with its own ORDER_TRADE_UPDATE), and the answer is futures' ``code: 200``."""
-        symbol = self._symbol(params).symbol
+        symbol = self.symbol_of(params).symbol
         for order in [o for o in self._resting.values() if o.account.name == account_name]:
             if order.symbol.symbol == symbol:
                 self.cancel_order(account_name, {"symbol": symbol, "orderId": str(order.order_id)})
@@ -527,15 +594,20 @@ class FuturesExchange:
     # ---- account settings and views ----
 
     def change_leverage(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
-        symbol = self._symbol(params)
+        symbol = self.symbol_of(params)
         text = params.get("leverage") or ""
         if not text.isdigit() or not 1 <= int(text) <= symbol.max_leverage:
             raise BinanceApiError(-4028, f"Leverage {text} is not valid")
-        self.accounts[account_name].leverage[symbol.symbol] = int(text)
+        account = self.accounts[account_name]
+        account.leverage[symbol.symbol] = int(text)
+        now = self._clock_ms()
+        account.emit(
+            {"e": "ACCOUNT_CONFIG_UPDATE", "E": now, "T": now, "ac": {"s": symbol.symbol, "l": int(text)}}
+        )
         return {"leverage": int(text), "maxNotionalValue": "1000000", "symbol": symbol.symbol}
 
     def change_margin_type(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
-        account, symbol = self.accounts[account_name], self._symbol(params)
+        account, symbol = self.accounts[account_name], self.symbol_of(params)
         wanted = (params.get("marginType") or "").lower()
         if wanted not in ("isolated", "crossed"):
             raise errors.mandatory("marginType")
@@ -565,6 +637,7 @@ class FuturesExchange:
         next_funding = now + FUNDING_INTERVAL_MS - now % FUNDING_INTERVAL_MS
         event |= {"i": num(mark), "P": num(mark), "r": "0", "T": next_funding}
         self.market.emit(f"{symbol.lower()}@markPrice", event)
+        self.algos.on_price(symbol, "MARK_PRICE", mark)
 
     def _margins(self, account: FuturesAccount) -> tuple[Decimal, Decimal, Decimal]:
         """(unrealized P&L, position initial margin, open-order initial margin)."""

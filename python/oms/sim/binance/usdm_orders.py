@@ -120,3 +120,9 @@ class FuturesOrder:
             "selfTradePreventionMode": "EXPIRE_TAKER",
             "goodTillDate": 0,
         }
+
+    def query_view(self) -> dict[str, Any]:
+        """``GET /fapi/v1/order`` and ``openOrders`` shape: creation ``time``, no ``cumQty``."""
+        view = self.view()
+        del view["cumQty"]
+        return view | {"time": self.time}

@@ -114,6 +114,13 @@ class FuturesRestServer(RestServer):
         add_put("/fapi/v1/batchOrders", signed(5, self._batch_modify, orders=MAX_BATCH))
         add_delete("/fapi/v1/batchOrders", signed(1, self._batch_cancel))
         add_get("/fapi/v1/openOrders", signed(1, lambda r, p, a: v.open_orders(a, p)))
+        algos = v.algos  # conditional orders (STOP*, TAKE_PROFIT*, TRAILING_STOP_MARKET)
+        add_post("/fapi/v1/algoOrder", signed(0, lambda r, p, a: algos.place(a, p), orders=1))
+        add_delete("/fapi/v1/algoOrder", signed(1, lambda r, p, a: algos.cancel(a, p)))
+        add_get("/fapi/v1/algoOrder", signed(1, lambda r, p, a: algos.get(a, p)))
+        add_delete("/fapi/v1/algoOpenOrders", signed(1, lambda r, p, a: algos.cancel_all(a, p)))
+        add_get("/fapi/v1/openAlgoOrders", signed(1, lambda r, p, a: algos.open_orders(a, p)))
+        add_get("/fapi/v1/allAlgoOrders", signed(5, lambda r, p, a: algos.all_orders(a, p)))
         add_delete("/fapi/v1/allOpenOrders", signed(1, lambda r, p, a: v.cancel_all(a, p)))
         for version in ("v2", "v3"):
             add_get(f"/fapi/{version}/balance", signed(5, lambda r, p, a: v.balance(a)))

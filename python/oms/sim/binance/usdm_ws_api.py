@@ -1,11 +1,12 @@
 """Binance USD-M Futures WebSocket API (``/ws-fapi/v1``) over the simulated venue.
 
 The shared protocol of ``ws_api.py`` (envelope, signing, limits, Ed25519 sessions)
-with futures' methods: ``order.place`` / ``cancel`` / ``modify`` /
-``status``, ``account.status`` / ``balance`` / ``position`` (and their ``v2/`` forms), and
-``userDataStream.start`` / ``ping`` / ``stop``, which manage the same listenKey as
-``POST/PUT/DELETE /fapi/v1/listenKey`` (user data still flows on the ``/private``
-stream; futures has no in-session subscription).
+with futures' methods: ``order.place`` / ``cancel`` / ``modify`` / ``status``,
+``algoOrder.place`` / ``cancel`` (conditional orders), ``account.status`` / ``balance``
+/ ``position`` (and their ``v2/`` forms), and ``userDataStream.start`` / ``ping`` /
+``stop``, which manage the same listenKey as ``POST/PUT/DELETE /fapi/v1/listenKey``
+(user data still flows on the ``/private`` stream; futures has no in-session
+subscription).
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class FuturesWsApi(WsApi):
             "order.cancel": Method(1, True, lambda c, p, k: v.cancel_order(account_of(k), p)),
             "order.modify": Method(1, True, lambda c, p, k: v.modify_order(account_of(k), p), new_order=True),
             "order.status": Method(1, True, lambda c, p, k: v.get_order(account_of(k), p)),
+            "algoOrder.place": Method(
+                0, True, lambda c, p, k: v.algos.place(account_of(k), p), new_order=True
+            ),
+            "algoOrder.cancel": Method(1, True, lambda c, p, k: v.algos.cancel(account_of(k), p)),
             "account.status": account_status,
             "v2/account.status": account_status,
             "account.balance": balance,
