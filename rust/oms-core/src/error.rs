@@ -39,6 +39,9 @@ pub enum Error {
     /// A caller passed an argument that breaks a documented rule.
     #[error("{field}: {reason}")]
     InvalidArgument { field: &'static str, reason: String },
+    /// A conditional order whose trigger the current price already meets.
+    #[error("{trigger} would trigger immediately at the last price {last}")]
+    WouldTrigger { trigger: String, last: String },
     /// The queue or ring has no room for the item.
     #[error("{what} is full (capacity {capacity})")]
     Full { what: &'static str, capacity: usize },
@@ -93,6 +96,7 @@ impl Error {
             Error::OutOfRange { .. } => "OUT_OF_RANGE",
             Error::Overflow { .. } => "ARITHMETIC_OVERFLOW",
             Error::InvalidArgument { .. } => "INVALID_ARGUMENT",
+            Error::WouldTrigger { .. } => "WOULD_TRIGGER",
             Error::Full { .. } => "FULL",
             Error::Empty { .. } => "EMPTY",
             Error::Closed { .. } => "CLOSED",

@@ -20,6 +20,7 @@ pub mod risk;
 pub mod shm;
 pub mod shm_ring;
 pub mod side;
+pub mod triggers;
 
 pub use error::{Error, Result};
 pub use fixed::{Amount, Price, Quantity};

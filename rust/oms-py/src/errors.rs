@@ -22,7 +22,8 @@ fn class_name(err: &Error) -> &'static str {
         Error::InvalidNumber { .. }
         | Error::PrecisionExceeded { .. }
         | Error::OutOfRange { .. }
-        | Error::InvalidArgument { .. } => "InvalidInput",
+        | Error::InvalidArgument { .. }
+        | Error::WouldTrigger { .. } => "InvalidInput",
         Error::Overflow { .. } => "ArithmeticOverflow",
         Error::Full { .. } => "QueueFull",
         Error::Empty { .. } => "QueueEmpty",

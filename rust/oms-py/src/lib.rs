@@ -12,6 +12,7 @@ mod positions;
 mod queue;
 mod risk;
 mod shm_ring;
+mod triggers;
 
 use oms_core::positions::{FIELDS, HEADER_SIZE, RECORD_SIZE, SLOT_SIZE};
 use pyo3::prelude::*;
@@ -53,5 +54,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<matching::MatchResult>()?;
     m.add_class::<matching::MatchFill>()?;
     m.add_class::<matching::RestingOrder>()?;
+    m.add_class::<triggers::TriggerBook>()?;
     Ok(())
 }

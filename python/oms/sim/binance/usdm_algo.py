@@ -2,9 +2,9 @@
 
 Since Dec 2025 Binance takes STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET and
 TRAILING_STOP_MARKET only here (``algoType=CONDITIONAL``; the order endpoint answers
--4120). An algo order waits off the book. After every trade (``CONTRACT_PRICE``: the
-last price) and every mark price (``MARK_PRICE``) the venue checks the triggers of that
-symbol; one that fires places an ordinary MARKET (stop/take-profit market, trailing)
+-4120). An algo order waits off the book, in the Rust core's ``TriggerBook`` of its
+symbol and working type. Every trade (``CONTRACT_PRICE``: the last price) and every
+mark price (``MARK_PRICE``) is fed to that book; an order that fires places an ordinary MARKET (stop/take-profit market, trailing)
 or LIMIT (stop/take-profit) order through the venue's own order entry, with the same
 filters and margin as any order. The algo order moves NEW -> TRIGGERING -> TRIGGERED
 (``actualOrderId`` set) -> FINISHED when that order is done, or ends CANCELED with the
@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from oms.errors import InvalidInput
 from oms.model import Side
 from oms.sim.binance import errors
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.spot_orders import HISTORY, int_param, number_param
 from oms.sim.binance.usdm_orders import FuturesAccount
 from oms.sim.binance.usdm_symbols import FuturesSymbol
+from oms.triggers import TriggerBook
 
 if TYPE_CHECKING:
     from oms.sim.binance.usdm import FuturesExchange
@@ -64,9 +66,6 @@ class AlgoOrder:
     trigger_time: int = 0
     actual_order_id: int | None = None
     reason: str = ""
-    # Trailing stops: whether the activation price was reached, and the best price since.
-    activated: bool = False
-    extreme: Decimal | None = None
 
     @property
     def is_open(self) -> bool:
@@ -76,26 +75,18 @@ class AlgoOrder:
     def limit_child(self) -> bool:
         return self.order_type in ("STOP", "TAKE_PROFIT")
 
-    def fires_at(self, price: Decimal) -> bool:
-        """Whether `price` (of this order's working type) triggers it; trailing stops
-        also follow the price here (activation, then the best price since)."""
+    def wait_in(self, book: TriggerBook) -> None:
+        """Put this order's trigger in `book` (the core's trigger book of its symbol and
+        working type). A stop buys going up and sells going down, a take-profit the
+        reverse; a trailing stop follows the price ``callbackRate`` percent behind."""
         if self.order_type == "TRAILING_STOP_MARKET":
-            return self._trail(price)
+            assert self.callback_rate is not None
+            bps = int(self.callback_rate * 100)
+            book.add_trailing(self.algo_id, self.side.value, bps, self.activate_price)
+            return
         stop = self.order_type in ("STOP", "STOP_MARKET")
-        rising = (self.side is Side.BUY) == stop  # stop-buy and take-profit-sell fire going up
-        return price >= self.trigger_price if rising else price <= self.trigger_price
-
-    def _trail(self, price: Decimal) -> bool:
-        buy = self.side is Side.BUY
-        if not self.activated:
-            target = self.activate_price
-            if target is not None and (price > target if buy else price < target):
-                return False
-            self.activated, self.extreme = True, price
-        assert self.extreme is not None and self.callback_rate is not None
-        self.extreme = min(self.extreme, price) if buy else max(self.extreme, price)
-        rate = self.callback_rate / HUNDRED
-        return price >= self.extreme * (1 + rate) if buy else price <= self.extreme * (1 - rate)
+        rising = (self.side is Side.BUY) == stop
+        book.add_level(self.algo_id, "AT_OR_ABOVE" if rising else "AT_OR_BELOW", self.trigger_price)
 
     def view(self, actual: bool = True) -> dict[str, Any]:
         """``GET /fapi/v1/algoOrder`` shape; the ``POST`` answer (``actual=False``) has
@@ -188,6 +179,7 @@ class AlgoBook:
         self._by_client: dict[tuple[str, str], AlgoOrder] = {}
         self._open: dict[int, AlgoOrder] = {}
         self._by_child: dict[int, AlgoOrder] = {}  # actual order id -> its algo order
+        self._triggers: dict[tuple[str, str], TriggerBook] = {}  # (symbol, working type)
         self._ids = itertools.count(1_000_001)
         self._clock_ms = clock_ms
         self._firing = False
@@ -221,7 +213,7 @@ class AlgoBook:
         trailing = order_type == "TRAILING_STOP_MARKET"
         trigger = number_param(params, "triggerPrice", required=not trailing) or ZERO
         callback = number_param(params, "callbackRate", required=trailing)
-        if callback is not None and not MIN_CALLBACK <= callback <= MAX_CALLBACK:
+        if callback is not None and (not MIN_CALLBACK <= callback <= MAX_CALLBACK or (callback * 100) % 1):
             raise BinanceApiError(
                 -1102, "Mandatory parameter 'callbackRate' was not sent, was empty/null, or malformed."
             )
@@ -258,7 +250,12 @@ class AlgoBook:
             create_time=now,
             update_time=now,
         )
-        self._refuse_immediate_trigger(order)
+        try:
+            order.wait_in(self._book(symbol.symbol, working_type))
+        except InvalidInput as err:
+            if err.code != "WOULD_TRIGGER":
+                raise
+            raise BinanceApiError(-2021, IMMEDIATE) from None
         self._open[order.algo_id] = order
         self._remember(order)
         account.emit(order.event(now))
@@ -295,20 +292,6 @@ class AlgoBook:
         if quantity:
             mark = self.venue.mark_of(symbol.symbol)
             symbol.check_filters(side, quantity, price or None, mark or trigger or None, reduces)
-
-    def _refuse_immediate_trigger(self, order: AlgoOrder) -> None:
-        """-2021 when the current working price already fires a stop/take-profit, or a
-        trailing stop's activation price is already passed."""
-        current = self.venue.working_price(order.symbol.symbol, order.working_type)
-        if current is None:
-            return
-        if order.order_type == "TRAILING_STOP_MARKET":
-            target = order.activate_price
-            if target is not None and (target >= current if order.side is Side.BUY else target <= current):
-                raise BinanceApiError(-2021, IMMEDIATE)
-            return
-        if order.fires_at(current):
-            raise BinanceApiError(-2021, IMMEDIATE)
 
     # ---- cancel and views ----
 
@@ -396,26 +379,34 @@ class AlgoBook:
     def _end(self, order: AlgoOrder, status: str, reason: str = "") -> None:
         order.status, order.reason, order.update_time = status, reason, self._clock_ms()
         self._open.pop(order.algo_id, None)
+        self._book(order.symbol.symbol, order.working_type).remove(order.algo_id)
         order.account.emit(order.event(order.update_time))
 
     # ---- triggers ----
 
+    def _book(self, symbol: str, working_type: str) -> TriggerBook:
+        """The trigger book of (symbol, working type), primed with the current price so
+        an order that would fire at once is refused."""
+        book = self._triggers.get((symbol, working_type))
+        if book is None:
+            book = self._triggers[(symbol, working_type)] = TriggerBook()
+            current = self.venue.working_price(symbol, working_type)
+            if current is not None:
+                book.on_price(current)
+        return book
+
     def on_price(self, symbol: str, working_type: str, price: Decimal) -> None:
         """A new last or mark price of `symbol`: fire what it triggers. Orders placed by
-        a firing order can trade and move the price again, so this loops until nothing
-        more fires (and a nested call only records the price)."""
-        if self._firing:
+        a firing order can trade and move the price again, so this goes on with the
+        newest price until nothing more fires (a nested call only records the price)."""
+        book = self._triggers.get((symbol, working_type))
+        if book is None or self._firing:
             return
         self._firing = True
         try:
-            while fired := [
-                o
-                for o in list(self._open.values())
-                if o.symbol.symbol == symbol and o.working_type == working_type and o.fires_at(price)
-            ]:
-                for order in fired:
-                    if order.is_open:
-                        self._fire(order)
+            while fired := book.on_price(price):
+                for algo_id in fired:
+                    self._fire(self._open[algo_id])
                 current = self.venue.working_price(symbol, working_type)
                 if current is None or current == price:
                     break
