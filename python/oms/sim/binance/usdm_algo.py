@@ -4,11 +4,12 @@ Since Dec 2025 Binance takes STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET 
 TRAILING_STOP_MARKET only here (``algoType=CONDITIONAL``; the order endpoint answers
 -4120). An algo order waits off the book, in the Rust core's ``TriggerBook`` of its
 symbol and working type. Every trade (``CONTRACT_PRICE``: the last price) and every
-mark price (``MARK_PRICE``) is fed to that book; an order that fires places an ordinary MARKET (stop/take-profit market, trailing)
-or LIMIT (stop/take-profit) order through the venue's own order entry, with the same
-filters and margin as any order. The algo order moves NEW -> TRIGGERING -> TRIGGERED
-(``actualOrderId`` set) -> FINISHED when that order is done, or ends CANCELED with the
-venue's reason in ``rm`` when the order is refused. Each change is an ``ALGO_UPDATE``.
+mark price (``MARK_PRICE``) is fed to that book; an order that fires places an
+ordinary MARKET (stop/take-profit market, trailing) or LIMIT (stop/take-profit) order
+through the venue's own order entry, with the same filters and margin as any order.
+The algo order moves NEW -> TRIGGERING -> TRIGGERED (``actualOrderId`` set) ->
+FINISHED when that order is done, or ends CANCELED with the venue's reason in ``rm``
+when the order is refused. Each change is an ``ALGO_UPDATE``.
 """
 
 from __future__ import annotations
