@@ -102,7 +102,9 @@ def test_responses_have_binance_shapes(venue: SpotExchange, shared_dir: Path) ->
         ({"symbol": "XYZ"}, -1121, "Invalid symbol."),
         ({"side": "LONG"}, -1117, "Invalid side."),
         ({"type": "ICEBERG"}, -1116, "Invalid orderType."),
-        ({"type": "STOP_LOSS"}, -2010, "Stop loss orders are not supported for this symbol."),
+        ({"type": "STOP_LOSS_LIMIT"}, -1102, "Param 'stopPrice' or 'trailingDelta' must be sent"),
+        ({"type": "STOP_LOSS_LIMIT", "trailingDelta": "5"}, -1013, "Filter failure: TRAILING_DELTA"),
+        ({"stopPrice": "49000"}, -1106, "Parameter 'stopPrice' sent when not required."),
         (
             {"timeInForce": ""},
             -1102,
@@ -132,6 +134,14 @@ def test_bad_orders_get_binance_codes_and_messages(
     got_code, got_msg = error(venue, "taker", order(**params))
     assert got_code == code
     assert got_msg.startswith(msg)
+
+
+def test_order_types_the_symbol_does_not_list_are_refused() -> None:
+    venue = SpotExchange([SpotSymbol(symbol="BTCUSDT", base="BTC", quote="USDT", order_types=("LIMIT",))])
+    venue.add_account("taker", {"USDT": "100000"})
+    params = order(type="STOP_LOSS", stopPrice="49000", price="", timeInForce="")
+    assert error(venue, "taker", params) == (-2010, "Stop loss orders are not supported for this symbol.")
+    assert venue.exchange_info()["symbols"][0]["ocoAllowed"] is False
 
 
 def test_percent_price_duplicate_ids_and_post_only(venue: SpotExchange) -> None:

@@ -26,8 +26,18 @@ from oms.sim.binance import errors
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.market_data import MarketPublisher
 from oms.sim.binance.order_history import OrderHistory
-from oms.sim.binance.spot_orders import HISTORY, SpotAccount, SpotOrder, int_param, number_param
-from oms.sim.binance.spot_symbols import SpotSymbol, fmt
+from oms.sim.binance.spot_amend import amend_keep_priority
+from oms.sim.binance.spot_order_lists import OrderLists
+from oms.sim.binance.spot_orders import (
+    HISTORY,
+    SpotAccount,
+    SpotOrder,
+    int_param,
+    number_param,
+    order_test_answer,
+)
+from oms.sim.binance.spot_stops import STOP_TYPES, SpotStops
+from oms.sim.binance.spot_symbols import SpotSymbol, exchange_info, fmt
 
 D = Decimal
 ZERO = D(0)
@@ -54,6 +64,13 @@ _KNOWN_TYPES = {
     "LIMIT_MAKER",
 }
 
+# Binance's conditional type names -> the model's (the filters are the model's rules)
+_MODEL_TYPES = {
+    "STOP_LOSS": "STOP_MARKET",
+    "STOP_LOSS_LIMIT": "STOP_LIMIT",
+    "TAKE_PROFIT": "TAKE_PROFIT_MARKET",
+}
+
 
 def _reject(msg: str) -> BinanceApiError:
     return BinanceApiError(-2010, msg)
@@ -68,17 +85,19 @@ class SpotExchange:
         self.accounts: dict[str, SpotAccount] = {}
         self.orders: OrderHistory[SpotOrder] = OrderHistory(HISTORY)
         self._by_engine_id: dict[int, SpotOrder] = {}
-        self._open_client_ids: dict[tuple[str, str, str], SpotOrder] = {}  # (account, symbol, clientOrderId)
+        self.open_client_ids: dict[tuple[str, str, str], SpotOrder] = {}  # (account, symbol, clientOrderId)
         self._order_ids = {s.symbol: itertools.count(1) for s in symbols}
         self._engine_ids = itertools.count(1)
         self.trades: deque[dict[str, Any]] = deque(maxlen=HISTORY)  # myTrades rows, all accounts
         self.last_price: dict[str, Decimal] = {}
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self._owner_ids = itertools.count(1)
-        self._execution_ids = itertools.count(1)  # executionReport "I" and amend's executionId
+        self.execution_ids = itertools.count(1)  # executionReport "I" and amend's executionId
         self._expired_prices: dict[int, Decimal] = {}
         # Market data: trades, depth diffs and top of book after every book change.
         self.market = MarketPublisher((s.symbol for s in symbols), futures=False, text=fmt)
+        self.stops = SpotStops(self)  # conditional orders waiting for their trigger
+        self.order_lists = OrderLists(self)  # OCO lists
 
     # ---- accounts ----
 
@@ -91,52 +110,16 @@ class SpotExchange:
         return account
 
     def account_info(self, name: str) -> dict[str, Any]:
-        a = self.accounts[name]
-        assets = sorted(set(a.free) | set(a.locked))
-        return {
-            "makerCommission": int(a.maker_fee * 10_000),
-            "takerCommission": int(a.taker_fee * 10_000),
-            "buyerCommission": 0,
-            "sellerCommission": 0,
-            "commissionRates": {
-                "maker": fmt(a.maker_fee),
-                "taker": fmt(a.taker_fee),
-                "buyer": fmt(ZERO),
-                "seller": fmt(ZERO),
-            },
-            "canTrade": True,
-            "canWithdraw": True,
-            "canDeposit": True,
-            "brokered": False,
-            "requireSelfTradePrevention": False,
-            "preventSor": False,
-            "updateTime": self._clock_ms(),
-            "accountType": "SPOT",
-            "balances": [
-                {"asset": x, "free": fmt(a.free.get(x, ZERO)), "locked": fmt(a.locked.get(x, ZERO))}
-                for x in assets
-            ],
-            "permissions": ["SPOT"],
-            "uid": a.owner_id,
-        }
+        """``GET /api/v3/account``."""
+        return self.accounts[name].view(self._clock_ms())
 
     def exchange_info(self) -> dict[str, Any]:
-        return {
-            "timezone": "UTC",
-            "serverTime": self._clock_ms(),
-            "rateLimits": [
-                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
-                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
-                {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
-            ],
-            "exchangeFilters": [],
-            "symbols": [s.exchange_info() for s in self.symbols.values()],
-            "sors": [],  # no smart order routing in the simulator
-        }
+        """``GET /api/v3/exchangeInfo``."""
+        return exchange_info(self.symbols.values(), self._clock_ms())
 
     # ---- order entry ----
 
-    def _symbol(self, params: Mapping[str, str]) -> SpotSymbol:
+    def symbol_of(self, params: Mapping[str, str]) -> SpotSymbol:
         name = params.get("symbol")
         if not name:
             raise errors.mandatory("symbol")
@@ -145,34 +128,49 @@ class SpotExchange:
             raise BinanceApiError(-1121, "Invalid symbol.")
         return symbol
 
-    def new_order(self, account_name: str, params: Mapping[str, str], test: bool = False) -> dict[str, Any]:
+    def new_order(
+        self,
+        account_name: str,
+        params: Mapping[str, str],
+        test: bool = False,
+        *,
+        order_list_id: int = -1,
+        lock: Decimal | None = None,
+    ) -> dict[str, Any]:
         """``POST /api/v3/order``: validate, lock funds, match, answer (ACK/RESULT/FULL).
-        With `test` (``order/test``) stop after validation: nothing is placed."""
+        With `test` (``order/test``) stop after validation: nothing is placed. A
+        conditional order waits for its trigger instead of matching (``spot_stops``).
+        An order-list leg names its list and the funds it locks (``lock``: the list
+        locks once for both legs)."""
         account = self.accounts[account_name]
-        symbol = self._symbol(params)
+        symbol = self.symbol_of(params)
         side, order_type, tif, qty, price, stp, client_id, resp_type = self._parse_new(params, symbol)
+        stop_price, trailing_delta = self.stops.parse(params, order_type, symbol)
         if symbol.status != "TRADING":
             raise _reject("Market is closed.")
         key = (account.name, symbol.symbol, client_id)
-        if key in self._open_client_ids:
+        if key in self.open_client_ids:
             raise _reject("Duplicate order sent.")
         book = self.books[symbol.symbol]
         top_before = (book.best_bid(), book.best_ask())
         reference = self._reference_price(symbol.symbol, book)
-        symbol.check_filters(side, OrderType(order_type), qty, price, None, reference)
-        open_here = sum(
-            1 for a, sym, _ in self._open_client_ids if a == account.name and sym == symbol.symbol
-        )
+        model_type = _MODEL_TYPES.get(order_type, order_type)
+        symbol.check_filters(side, OrderType(model_type), qty, price, stop_price or None, reference)
+        open_here = sum(1 for a, sym, _ in self.open_client_ids if a == account.name and sym == symbol.symbol)
         if open_here >= symbol.max_num_orders:
             raise BinanceApiError(-1013, "Filter failure: MAX_NUM_ORDERS")
         if test:
-            return self._test_answer(account, params)
+            return order_test_answer(account, params)
         own_asks = (
             self._own_levels(account, symbol.symbol, Side.SELL)
             if stp in ("EXPIRE_MAKER", "EXPIRE_BOTH")
             else {}
         )
-        lock_asset, lock_amount = self._required_funds(symbol, side, order_type, qty, price, book, own_asks)
+        lock_price = price if price is not None else (stop_price or None)
+        lock_asset, lock_amount = self._required_funds(
+            symbol, side, order_type, qty, lock_price, book, own_asks
+        )
+        lock_amount = lock_amount if lock is None else lock
         if account.free.get(lock_asset, ZERO) < lock_amount:
             raise _reject("Account has insufficient balance for requested action.")
         if order_type == "LIMIT_MAKER" and self._would_take(book, side, price):
@@ -193,7 +191,19 @@ class SpotExchange:
             locked_asset=lock_asset,
             locked_left=lock_amount,
             orig_quote_qty=number_param(params, "quoteOrderQty", required=False) or ZERO,
+            stop_price=stop_price,
+            trailing_delta=trailing_delta,
+            working=order_type not in STOP_TYPES,
+            order_list_id=order_list_id,
         )
+        if not order.working:
+            self.stops.wait(order)  # -2010 when the last price already triggers it
+            account.move(lock_asset, free=-lock_amount, locked=lock_amount)
+            self.execution_report(order, "NEW", now)
+            self.open_client_ids[key] = order
+            self.orders.remember(order)
+            self.report_balances(now)
+            return self._response(order, [], resp_type, now)
         engine_id = next(self._engine_ids)
         try:
             result = book.submit(
@@ -208,24 +218,79 @@ class SpotExchange:
         except InvalidInput as err:  # nothing was locked or reported yet
             raise BinanceApiError(-1013, f"Filter failure: {err.message}") from None
         account.move(lock_asset, free=-lock_amount, locked=lock_amount)
-        self._execution_report(order, "NEW", now)
+        self.execution_report(order, "NEW", now)
+        fills = self._complete(order, engine_id, result, top_before, now)
+        self.stops.after_trades(symbol.symbol)
+        return self._response(order, fills, resp_type, now)
+
+    def _complete(
+        self,
+        order: SpotOrder,
+        engine_id: int,
+        result: MatchResult,
+        top_before: tuple[object, object],
+        now: int,
+    ) -> list[dict[str, Any]]:
+        """After the book took the order: settle its fills, rest or finish it, keep it,
+        report balances and publish the market-data change; the taker's fill rows."""
         fills = self._settle(order, result, now)
         if order.is_open and result.status in ("NEW", "PARTIALLY_FILLED"):
             order.engine_id = engine_id
             self._by_engine_id[engine_id] = order
-            self._open_client_ids[key] = order
+            self.open_client_ids[(order.account.name, order.symbol.symbol, order.client_order_id)] = order
         else:
             self._finish(order, "EXPIRED_IN_MATCH" if result.status == "EXPIRED_IN_MATCH" else None, now)
         self.orders.remember(order)
-        self._report_balances(now)
+        self.report_balances(now)
+        side = order.side
         changed = {(side.opposite, f.price) for f in result.fills}
         changed |= {(side.opposite, self._expired_prices.pop(i)) for i, _ in result.expired_makers}
-        if order.engine_id and price is not None:
-            changed.add((side, price))
-        self._publish_market(symbol.symbol, changed, top_before, result, side, now)
-        return self._response(order, fills, resp_type, now)
+        if (
+            order.engine_id == engine_id
+            and order.working
+            and order.type not in ("MARKET", "STOP_LOSS", "TAKE_PROFIT")
+        ):
+            changed.add((side, order.price))
+        self.publish_market(order.symbol.symbol, changed, top_before, result, side, now)
+        return fills
 
-    def _report_balances(self, now: int) -> None:
+    def activate(self, order: SpotOrder) -> None:
+        """A conditional order's trigger fired: it goes to the book now, as a MARKET
+        order (STOP_LOSS, TAKE_PROFIT) or a LIMIT at its price (the ``_LIMIT`` types). A
+        market buy that its funds no longer cover expires."""
+        now = self._clock_ms()
+        symbol, book = order.symbol, self.books[order.symbol.symbol]
+        if order.order_list_id != -1:
+            self.order_lists.leg_executing(order, now)
+        top_before = (book.best_bid(), book.best_ask())
+        order.working, order.working_time, order.update_time = True, now, now
+        limit = order.type.endswith("_LIMIT")
+        qty = order.orig_qty - order.executed_qty
+        if not limit and order.side is Side.BUY:
+            _, cost = self._required_funds(symbol, order.side, "MARKET", qty, None, book, {})
+            if cost > order.locked_left + order.account.free.get(order.locked_asset, ZERO):
+                self._finish(order, "EXPIRED", now)
+                self.report_balances(now)
+                return
+        self.execution_report(order, "NEW", now)  # on the book from now on (w=true)
+        engine_id = next(self._engine_ids)
+        try:
+            result = book.submit(
+                engine_id,
+                order.account.owner_id,
+                order.side.value,
+                qty,
+                order.price if limit else None,
+                time_in_force=order.time_in_force if limit else "GTC",  # type: ignore[arg-type]
+                stp=order.stp,  # type: ignore[arg-type]
+            )
+        except InvalidInput:
+            self._finish(order, "EXPIRED", now)
+            self.report_balances(now)
+            return
+        self._complete(order, engine_id, result, top_before, now)
+
+    def report_balances(self, now: int) -> None:
         for account in self.accounts.values():
             account.report_balances(now)
 
@@ -244,13 +309,14 @@ class SpotExchange:
             raise BinanceApiError(-1116, "Invalid orderType.")
         if order_type not in symbol.order_types:
             raise _reject(_NOT_SUPPORTED.get(order_type, "Unsupported order combination"))
-        limit_priced = order_type in ("LIMIT", "LIMIT_MAKER")
+        limit_priced = order_type in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+        takes_tif = order_type in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
         tif = params.get("timeInForce") or ""
-        if order_type == "LIMIT" and not tif:
+        if takes_tif and not tif:
             raise errors.mandatory("timeInForce")
         if tif and tif not in _TIF:
             raise BinanceApiError(-1115, "Invalid timeInForce.")
-        if tif and order_type != "LIMIT":
+        if tif and not takes_tif:
             raise BinanceApiError(-1106, "Parameter 'timeInForce' sent when not required.")
         qty = self._quantity(params, symbol, Side(side_text), order_type)
         price = number_param(params, "price", required=limit_priced)
@@ -379,6 +445,8 @@ class SpotExchange:
     def _trade(
         self, order: SpotOrder, price: Decimal, qty: Decimal, *, is_maker: bool, trade_id: int, now: int
     ) -> tuple[Decimal, str]:
+        if order.order_list_id != -1:
+            self.order_lists.leg_executing(order, now)  # before the funds move: see there
         account, symbol = order.account, order.symbol
         rate = account.maker_fee if is_maker else account.taker_fee
         notional = price * qty
@@ -404,7 +472,7 @@ class SpotExchange:
                 "symbol": symbol.symbol,
                 "id": trade_id,
                 "orderId": order.order_id,
-                "orderListId": -1,
+                "orderListId": order.order_list_id,
                 "price": fmt(price),
                 "qty": fmt(qty),
                 "quoteQty": fmt(notional),
@@ -417,21 +485,38 @@ class SpotExchange:
                 "_account": account.name,
             }
         )
-        self._execution_report(
-            order, "TRADE", now, last=(price, qty, fee, received_asset, trade_id, is_maker)
-        )
+        self.execution_report(order, "TRADE", now, last=(price, qty, fee, received_asset, trade_id, is_maker))
         return fee, received_asset
 
     def _close_resting(self, order: SpotOrder, status: str, now: int, engine_id: int) -> None:
         self._by_engine_id.pop(engine_id, None)
         self._finish(order, status if status != "FILLED" else None, now)
 
+    def take_off(self, order: SpotOrder) -> None:
+        """Off the book, or out of the trigger book while it waits."""
+        if order.engine_id:
+            self.books[order.symbol.symbol].cancel(order.engine_id)
+            self._by_engine_id.pop(order.engine_id, None)
+        else:
+            self.stops.remove(order)
+
+    def expire(self, order: SpotOrder, now: int) -> None:
+        """End an open order with EXPIRED (the other leg of its OCO executed)."""
+        book = self.books[order.symbol.symbol]
+        top_before = (book.best_bid(), book.best_ask())
+        was_on_book = bool(order.engine_id)
+        self.take_off(order)
+        self._finish(order, "EXPIRED", now)
+        if was_on_book:
+            changed = {(order.side, order.price)}
+            self.publish_market(order.symbol.symbol, changed, top_before, None, order.side, now)
+
     def _finish(self, order: SpotOrder, status: str | None, now: int, cancel_id: str = "") -> None:
         """The order is done: release what it still locks; report the final status."""
         if order.locked_left:
             order.account.move(order.locked_asset, free=order.locked_left, locked=-order.locked_left)
             order.locked_left = ZERO
-        self._open_client_ids.pop((order.account.name, order.symbol.symbol, order.client_order_id), None)
+        self.open_client_ids.pop((order.account.name, order.symbol.symbol, order.client_order_id), None)
         if status is None and order.status == "FILLED":
             return
         if status is None:
@@ -439,32 +524,14 @@ class SpotExchange:
         order.status = status
         order.update_time = now
         execution = "TRADE_PREVENTION" if status == "EXPIRED_IN_MATCH" else status
-        self._execution_report(order, execution, now, cancel_id=cancel_id)
-
-    @staticmethod
-    def _test_answer(account: SpotAccount, params: Mapping[str, str]) -> dict[str, Any]:
-        """``order/test``: ``{}``, or the commission rates when asked for them."""
-        if params.get("computeCommissionRates", "false").lower() != "true":
-            return {}
-        return {
-            "standardCommissionForOrder": {
-                "maker": f"{account.maker_fee:.8f}",
-                "taker": f"{account.taker_fee:.8f}",
-            },
-            "specialCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
-            "taxCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
-            "discount": {
-                "enabledForAccount": False,
-                "enabledForSymbol": False,
-                "discountAsset": "BNB",
-                "discount": "0.00000000",
-            },
-        }
+        self.execution_report(order, execution, now, cancel_id=cancel_id)
 
     # ---- cancel and queries ----
 
-    def _find(self, account: str, params: Mapping[str, str], id_field: str, client_field: str) -> SpotOrder:
-        symbol = self._symbol(params)
+    def find_order(
+        self, account: str, params: Mapping[str, str], id_field: str, client_field: str
+    ) -> SpotOrder:
+        symbol = self.symbol_of(params)
         order_id, client_id = params.get(id_field), params.get(client_field)
         if not order_id and not client_id:
             raise BinanceApiError(
@@ -482,7 +549,7 @@ class SpotExchange:
         return order
 
     def get_order(self, account: str, params: Mapping[str, str]) -> dict[str, Any]:
-        return self._find(account, params, "orderId", "origClientOrderId").view()
+        return self.find_order(account, params, "orderId", "origClientOrderId").view()
 
     def cancel_order(self, account: str, params: Mapping[str, str]) -> dict[str, Any]:
         """``DELETE /api/v3/order``; ``cancelRestrictions`` (ONLY_NEW /
@@ -491,7 +558,7 @@ class SpotExchange:
         if restriction and restriction not in _CANCEL_RESTRICTIONS:
             raise BinanceApiError(-1145, "Invalid cancelRestrictions")
         try:
-            order = self._find(account, params, "orderId", "origClientOrderId")
+            order = self.find_order(account, params, "orderId", "origClientOrderId")
         except BinanceApiError as err:
             if err.code == -2013:
                 raise BinanceApiError(-2011, "Unknown order sent.") from None
@@ -501,26 +568,42 @@ class SpotExchange:
         if restriction and order.status != _CANCEL_RESTRICTIONS[restriction]:
             raise BinanceApiError(-2011, "Order was not canceled due to cancel restrictions.")
         now = self._clock_ms()
+        cancel_id = params.get("newClientOrderId") or f"cancel{order.order_id}"
+        self.cancel_resting(order, cancel_id, now)
+        if order.order_list_id != -1:  # canceling one leg cancels the whole list
+            self.order_lists.leg_canceled(order, now)
+        self.report_balances(now)
+        return self.cancel_answer(order, cancel_id, now)
+
+    def cancel_resting(self, order: SpotOrder, cancel_id: str, now: int) -> None:
+        """Take an open order off (the book or the trigger book) as CANCELED."""
         book = self.books[order.symbol.symbol]
         top_before = (book.best_bid(), book.best_ask())
-        book.cancel(order.engine_id)
-        self._by_engine_id.pop(order.engine_id)
-        cancel_id = params.get("newClientOrderId") or f"cancel{order.order_id}"
+        was_on_book = bool(order.engine_id)
+        self.take_off(order)
         self._finish(order, "CANCELED", now, cancel_id)
-        self._report_balances(now)
-        self._publish_market(
-            order.symbol.symbol, {(order.side, order.price)}, top_before, None, order.side, now
-        )
+        if was_on_book:
+            changed = {(order.side, order.price)}
+            self.publish_market(order.symbol.symbol, changed, top_before, None, order.side, now)
+
+    def now(self) -> int:
+        return self._clock_ms()
+
+    @staticmethod
+    def cancel_answer(order: SpotOrder, cancel_id: str, now: int) -> dict[str, Any]:
+        """What ``DELETE /api/v3/order`` answers for a canceled order."""
         view = order.view()
         response = {
             "symbol": view["symbol"],
             "origClientOrderId": order.client_order_id,
             "orderId": order.order_id,
-            "orderListId": -1,
+            "orderListId": order.order_list_id,
             "clientOrderId": cancel_id,
             "transactTime": now,
         }
         response.update(_result_fields(view))
+        if order.stop_price:
+            response["stopPrice"] = view["stopPrice"]
         return response
 
     def open_orders(self, account: str, symbol: str | None = None) -> list[dict[str, Any]]:
@@ -531,76 +614,13 @@ class SpotExchange:
         ]
 
     def amend_keep_priority(self, account: str, params: Mapping[str, str]) -> dict[str, Any]:
-        """``PUT /api/v3/order/amend/keepPriority``: lower an open order's quantity in
-        place (same id, same queue position) and release the funds it no longer needs.
-        A new quantity at or below what already executed leaves the order FILLED."""
-        new_qty = number_param(params, "newQty", required=True)
-        assert new_qty is not None
-        try:
-            order = self._find(account, params, "orderId", "origClientOrderId")
-        except BinanceApiError as err:
-            if err.code != -2013:
-                raise
-            order = None
-        if order is None or not order.is_open:
-            raise BinanceApiError(-2038, "Unknown order sent.")
-        if new_qty <= 0 or new_qty >= order.orig_qty:
-            raise BinanceApiError(-2038, "Order amend (quantity increase) is not supported.")
-        now = self._clock_ms()
-        book = self.books[order.symbol.symbol]
-        top_before = (book.best_bid(), book.best_ask())
-        released = order.orig_qty - max(new_qty, order.executed_qty)
-        release = released * order.price if order.side is Side.BUY else released
-        order.account.move(order.locked_asset, free=release, locked=-release)
-        order.locked_left -= release
-        orig_client_id = order.client_order_id
-        self._open_client_ids.pop((account, order.symbol.symbol, orig_client_id), None)
-        order.client_order_id = params.get("newClientOrderId") or f"amend{order.order_id}x{now}"
-        order.orig_qty, order.update_time = new_qty, now
-        if new_qty > order.executed_qty:
-            book.reduce(order.engine_id, new_qty - order.executed_qty)
-            self._open_client_ids[(account, order.symbol.symbol, order.client_order_id)] = order
-        else:  # nothing left to execute: the order is done, without a trade
-            book.cancel(order.engine_id)
-            self._by_engine_id.pop(order.engine_id, None)
-            order.account.move(order.locked_asset, free=order.locked_left, locked=-order.locked_left)
-            order.locked_left, order.status = ZERO, "FILLED"
-        self.orders.remember(order)  # findable by its new client id
-        execution_id = next(self._execution_ids)
-        self._execution_report(order, "REPLACED", now)
-        self._report_balances(now)
-        self._publish_market(
-            order.symbol.symbol, {(order.side, order.price)}, top_before, None, order.side, now
-        )
-        view = order.view()
-        return {
-            "transactTime": now,
-            "executionId": execution_id,
-            "amendedOrder": {
-                "symbol": view["symbol"],
-                "orderId": order.order_id,
-                "orderListId": -1,
-                "origClientOrderId": orig_client_id,
-                "clientOrderId": order.client_order_id,
-                "price": view["price"],
-                "qty": view["origQty"],
-                "executedQty": view["executedQty"],
-                "preventedQty": fmt(ZERO),
-                "quoteOrderQty": fmt(ZERO),
-                "cumulativeQuoteQty": view["cummulativeQuoteQty"],  # sic: one "m" here only
-                "status": order.status,
-                "timeInForce": order.time_in_force,
-                "type": order.type,
-                "side": view["side"],
-                "workingTime": order.time,
-                "selfTradePreventionMode": order.stp,
-            },
-        }
+        """``PUT /api/v3/order/amend/keepPriority`` (see ``spot_amend``)."""
+        return amend_keep_priority(self, account, params)
 
     def cancel_all(self, account: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
         """``DELETE /api/v3/openOrders``: cancel every open order of the symbol (-2011 when
         there is none), answering each cancel as ``DELETE /api/v3/order`` would."""
-        symbol = self._symbol(params).symbol
+        symbol = self.symbol_of(params).symbol
         mine = [
             o
             for o in self.orders.values()
@@ -613,7 +633,7 @@ class SpotExchange:
     def all_orders(self, account: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
         """``GET /api/v3/allOrders``: the account's orders of a symbol, oldest first, from
         ``orderId`` (or within ``startTime``..``endTime``), at most ``limit`` (500, max 1000)."""
-        symbol = self._symbol(params).symbol
+        symbol = self.symbol_of(params).symbol
         first = int_param(params, "orderId", 0)
         start, end = int_param(params, "startTime", 0), int_param(params, "endTime", 2**63)
         limit = int_param(params, "limit", 500)
@@ -658,7 +678,7 @@ class SpotExchange:
     def update_ids(self) -> dict[str, int]:
         return self.market.update_ids
 
-    def _publish_market(
+    def publish_market(
         self,
         symbol: str,
         changed: set[tuple[Side, Decimal]],
@@ -678,19 +698,24 @@ class SpotExchange:
         out: dict[str, Any] = {
             "symbol": order.symbol.symbol,
             "orderId": order.order_id,
-            "orderListId": -1,
+            "orderListId": order.order_list_id,
             "clientOrderId": order.client_order_id,
             "transactTime": now,
         }
         if resp_type == "ACK":
             return out
-        out.update(_result_fields(order.view()))
-        out["workingTime"] = now
+        view = order.view()
+        out.update(_result_fields(view))
+        if order.stop_price:
+            out["stopPrice"] = view["stopPrice"]
+        if order.trailing_delta:
+            out["trailingDelta"] = order.trailing_delta
+        out["workingTime"] = order.working_since
         if resp_type == "FULL":
             out["fills"] = fills
         return out
 
-    def _execution_report(
+    def execution_report(
         self,
         order: SpotOrder,
         execution: str,
@@ -699,7 +724,7 @@ class SpotExchange:
         cancel_id: str = "",
     ) -> None:
         """Emit the order's ``executionReport`` on its account stream."""
-        report = order.execution_report(execution, now, next(self._execution_ids), last, cancel_id)
+        report = order.execution_report(execution, now, next(self.execution_ids), last, cancel_id)
         order.account.emit(report)
 
 
@@ -724,4 +749,4 @@ def _result_fields(view: dict[str, Any]) -> dict[str, Any]:
 
 def book_symbol(venue: SpotExchange, symbol: str) -> str:
     """The listed symbol, or -1121."""
-    return venue._symbol({"symbol": symbol}).symbol
+    return venue.symbol_of({"symbol": symbol}).symbol

@@ -48,6 +48,36 @@ class SpotAccount:
         self.locked[asset] = self.locked.get(asset, ZERO) + locked
         self.changed.add(asset)
 
+    def view(self, now: int) -> dict[str, Any]:
+        """``GET /api/v3/account`` shape."""
+        assets = sorted(set(self.free) | set(self.locked))
+        return {
+            "makerCommission": int(self.maker_fee * 10_000),
+            "takerCommission": int(self.taker_fee * 10_000),
+            "buyerCommission": 0,
+            "sellerCommission": 0,
+            "commissionRates": {
+                "maker": fmt(self.maker_fee),
+                "taker": fmt(self.taker_fee),
+                "buyer": fmt(ZERO),
+                "seller": fmt(ZERO),
+            },
+            "canTrade": True,
+            "canWithdraw": True,
+            "canDeposit": True,
+            "brokered": False,
+            "requireSelfTradePrevention": False,
+            "preventSor": False,
+            "updateTime": now,
+            "accountType": "SPOT",
+            "balances": [
+                {"asset": x, "free": fmt(self.free.get(x, ZERO)), "locked": fmt(self.locked.get(x, ZERO))}
+                for x in assets
+            ],
+            "permissions": ["SPOT"],
+            "uid": self.owner_id,
+        }
+
     def report_balances(self, now: int) -> None:
         """``outboundAccountPosition`` for the assets that moved (after the order events)."""
         if not self.changed:
@@ -88,17 +118,28 @@ class SpotOrder:
     locked_asset: str = ""
     locked_left: Decimal = ZERO  # funds still locked for the unfilled part
     orig_quote_qty: Decimal = ZERO  # quoteOrderQty of a MARKET order sized in quote
+    # Conditional orders (STOP_LOSS*, TAKE_PROFIT*): the trigger, and whether it fired.
+    stop_price: Decimal = ZERO
+    trailing_delta: int = 0  # BIPS
+    working: bool = True  # False while a conditional order waits for its trigger
+    working_time: int = 0
+    order_list_id: int = -1  # the OCO it belongs to
 
     @property
     def is_open(self) -> bool:
         return self.status in ("NEW", "PARTIALLY_FILLED")
 
+    @property
+    def working_since(self) -> int:
+        """``workingTime``: when it went on the book; -1 while a trigger is awaited."""
+        return (self.working_time or self.time) if self.working else -1
+
     def view(self) -> dict[str, Any]:
         """``GET /api/v3/order`` shape."""
-        return {
+        view = {
             "symbol": self.symbol.symbol,
             "orderId": self.order_id,
-            "orderListId": -1,
+            "orderListId": self.order_list_id,
             "clientOrderId": self.client_order_id,
             "price": fmt(self.price),
             "origQty": fmt(self.orig_qty),
@@ -108,15 +149,18 @@ class SpotOrder:
             "timeInForce": self.time_in_force,
             "type": self.type,
             "side": self.side.value,
-            "stopPrice": fmt(ZERO),
+            "stopPrice": fmt(self.stop_price),
             "icebergQty": fmt(ZERO),
             "time": self.time,
             "updateTime": self.update_time or self.time,
-            "isWorking": self.type != "LIMIT_MAKER" or self.is_open,
-            "workingTime": self.time,
+            "isWorking": self.working and (self.type != "LIMIT_MAKER" or self.is_open),
+            "workingTime": self.working_since,
             "origQuoteOrderQty": fmt(self.orig_quote_qty, 6),
             "selfTradePreventionMode": self.stp,
         }
+        if self.trailing_delta:
+            view["trailingDelta"] = self.trailing_delta
+        return view
 
     def execution_report(
         self,
@@ -139,9 +183,9 @@ class SpotOrder:
             "f": self.time_in_force,
             "q": fmt(self.orig_qty),
             "p": fmt(self.price),
-            "P": fmt(ZERO),
+            "P": fmt(self.stop_price),
             "F": fmt(ZERO),
-            "g": -1,
+            "g": self.order_list_id,
             "C": self.client_order_id if cancel_id else "",  # ... and the original here
             "x": execution,
             "X": self.status,
@@ -156,16 +200,16 @@ class SpotOrder:
             "t": trade_id,
             "v": 0,
             "I": event_id,
-            "w": self.is_open,
+            "w": self.is_open and self.working,
             "m": is_maker,
             "M": False,
             "O": self.time,
             "Z": fmt(self.quote_qty),
             "Y": fmt(price * qty),
             "Q": fmt(self.orig_quote_qty),
-            "W": self.time,
+            "W": self.working_since,
             "V": self.stp,
-        }
+        } | ({"d": self.trailing_delta} if self.trailing_delta else {})
 
 
 def number_param(params: Mapping[str, str], name: str, required: bool) -> Decimal | None:
@@ -198,3 +242,23 @@ def int_param(params: Mapping[str, str], name: str, default: int) -> int:
     if not _INTEGER.fullmatch(text):
         raise errors.illegal_chars(name, "^[0-9]{1,20}$")
     return int(text)
+
+
+def order_test_answer(account: SpotAccount, params: Mapping[str, str]) -> dict[str, Any]:
+    """``order/test``: ``{}``, or the commission rates when asked for them."""
+    if params.get("computeCommissionRates", "false").lower() != "true":
+        return {}
+    return {
+        "standardCommissionForOrder": {
+            "maker": f"{account.maker_fee:.8f}",
+            "taker": f"{account.taker_fee:.8f}",
+        },
+        "specialCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
+        "taxCommissionForOrder": {"maker": "0.00000000", "taker": "0.00000000"},
+        "discount": {
+            "enabledForAccount": False,
+            "enabledForSymbol": False,
+            "discountAsset": "BNB",
+            "discount": "0.00000000",
+        },
+    }

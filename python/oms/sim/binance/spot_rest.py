@@ -48,6 +48,11 @@ class SpotRestServer(RestServer):
         add_get("/api/v3/allOrders", signed(20, lambda r, p, a: v.all_orders(a, p)))
         add_get("/api/v3/order", signed(4, lambda r, p, a: v.get_order(a, p)))
         add_get("/api/v3/openOrders", signed(6, lambda r, p, a: v.open_orders(a, p.get("symbol") or None)))
+        lists = v.order_lists  # OCO
+        add_post("/api/v3/orderList/oco", signed(1, lambda r, p, a: lists.place_oco(a, p), orders=2))
+        add_delete("/api/v3/orderList", signed(1, lambda r, p, a: lists.cancel(a, p)))
+        add_get("/api/v3/orderList", signed(4, lambda r, p, a: lists.get(a, p)))
+        add_get("/api/v3/openOrderList", signed(6, lambda r, p, a: lists.open_lists(a)))
         add_get("/api/v3/account", signed(20, lambda r, p, a: v.account_info(a)))
         add_get("/api/v3/myTrades", signed(20, lambda r, p, a: v.my_trades(a, p.get("symbol", ""))))
         self.ws_api = SpotWsApi(v, self.keys, self.limits, self.server_time_ms)

@@ -8,6 +8,7 @@ answers: HTTP 400 ``{"code": -1013, "msg": "Filter failure: LOT_SIZE"}``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -62,7 +63,15 @@ class SpotSymbol(msgspec.Struct, kw_only=True, frozen=True):
     ask_multiplier_up: Decimal = D("5")
     ask_multiplier_down: Decimal = D("0.2")
     max_num_orders: int = 200
-    order_types: tuple[str, ...] = ("LIMIT", "LIMIT_MAKER", "MARKET")
+    order_types: tuple[str, ...] = (
+        "LIMIT",
+        "LIMIT_MAKER",
+        "MARKET",
+        "STOP_LOSS",
+        "STOP_LOSS_LIMIT",
+        "TAKE_PROFIT",
+        "TAKE_PROFIT_LIMIT",
+    )
     status: str = "TRADING"
 
     def instrument(self) -> Instrument:
@@ -130,15 +139,15 @@ class SpotSymbol(msgspec.Struct, kw_only=True, frozen=True):
             "baseCommissionPrecision": self.base_precision,
             "quoteCommissionPrecision": self.quote_precision,
             "orderTypes": list(self.order_types),
+            # What the simulator does (no iceberg, OTO/OPO lists or pegged orders).
             "icebergAllowed": False,
-            "ocoAllowed": False,
+            "ocoAllowed": "STOP_LOSS" in self.order_types or "TAKE_PROFIT" in self.order_types,
             "otoAllowed": False,
             "opoAllowed": False,
-            # Only what the simulator does: quoteOrderQty, cancel-replace and amend come later.
-            "quoteOrderQtyMarketAllowed": False,
-            "allowTrailingStop": False,
-            "cancelReplaceAllowed": False,
-            "amendAllowed": False,
+            "quoteOrderQtyMarketAllowed": True,
+            "allowTrailingStop": True,
+            "cancelReplaceAllowed": True,
+            "amendAllowed": True,
             "pegInstructionsAllowed": False,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,
@@ -177,6 +186,13 @@ class SpotSymbol(msgspec.Struct, kw_only=True, frozen=True):
                     "askMultiplierDown": str(self.ask_multiplier_down),
                     "avgPriceMins": self.avg_price_mins,
                 },
+                {
+                    "filterType": "TRAILING_DELTA",
+                    "minTrailingAboveDelta": 10,
+                    "maxTrailingAboveDelta": 2000,
+                    "minTrailingBelowDelta": 10,
+                    "maxTrailingBelowDelta": 2000,
+                },
                 {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": self.max_num_orders},
             ],
             "permissions": [],
@@ -184,3 +200,19 @@ class SpotSymbol(msgspec.Struct, kw_only=True, frozen=True):
             "defaultSelfTradePreventionMode": "EXPIRE_TAKER",
             "allowedSelfTradePreventionModes": ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
         }
+
+
+def exchange_info(symbols: Iterable[SpotSymbol], now: int) -> dict[str, Any]:
+    """``GET /api/v3/exchangeInfo`` of a venue listing `symbols`."""
+    return {
+        "timezone": "UTC",
+        "serverTime": now,
+        "rateLimits": [
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+        ],
+        "exchangeFilters": [],
+        "symbols": [s.exchange_info() for s in symbols],
+        "sors": [],  # no smart order routing in the simulator
+    }
