@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from pathlib import Path
 
 from oms.sim.binance import paper
 
@@ -25,6 +26,14 @@ def parser() -> argparse.ArgumentParser:
     binance.add_argument("--futures-port", type=int, default=0, help="futures port (default: any free one)")
     binance.add_argument("--seed", type=int, default=20240601, help="seed of the market model")
     binance.add_argument("--interval", type=float, default=0.5, help="seconds between market-model steps")
+    binance.add_argument(
+        "--spot-replay",
+        type=Path,
+        metavar="FILE",
+        help="replay a recorded Binance spot stream file (hftbacktest .gz) as that symbol's market",
+    )
+    binance.add_argument("--futures-replay", type=Path, metavar="FILE", help="the same for USD-M futures")
+    binance.add_argument("--replay-speed", type=float, default=1.0, help="replay pace (2 = twice as fast)")
     return root
 
 
@@ -32,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     if args.command == "sim" and args.venue == "binance":
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(paper.serve(args.spot_port, args.futures_port, args.seed, args.interval))
+            replays = paper.Replays(args.spot_replay, args.futures_replay, args.replay_speed)
+            asyncio.run(paper.serve(args.spot_port, args.futures_port, args.seed, args.interval, replays))
 
 
 if __name__ == "__main__":

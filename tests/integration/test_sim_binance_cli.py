@@ -3,13 +3,17 @@ endpoints and paper keys; the printed keys sign requests both venues accept."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from binance_common.configuration import ConfigurationRestAPI
@@ -27,10 +31,16 @@ def free_port() -> int:
 
 @pytest.fixture
 def banner() -> Iterator[dict[str, str]]:
+    with running() as fields:
+        yield fields
+
+
+@contextlib.contextmanager
+def running(*extra: str) -> Iterator[dict[str, str]]:
     """Start the command, read its banner up to the last line, stop it with Ctrl-C."""
     spot_port, futures_port = free_port(), free_port()
     command = [sys.executable, "-m", "oms", "sim", "binance", "--spot-port", str(spot_port)]
-    command += ["--futures-port", str(futures_port), "--seed", "3"]
+    command += ["--futures-port", str(futures_port), "--seed", "3", *extra]
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None
@@ -64,3 +74,23 @@ def test_serves_spot_and_futures_on_the_chosen_ports_with_working_paper_keys(ban
     futures = DerivativesTradingUsdsFutures(config_rest_api=futures_config).rest_api
     book = futures.order_book(symbol="BTCUSDT", limit=5).data()
     assert book.bids and book.asks and float(book.bids[0][0]) < float(book.asks[0][0])
+
+
+def test_spot_replay_makes_the_recorded_market_the_venue_market(shared_dir: Path) -> None:
+    """BTCUSDT replayed from Binance's August 2024 record (~61,800 USDT), ETHUSDT still
+    from the seeded model (~3,000)."""
+    record = shared_dir / "data/market/hftbacktest/spot/btcusdt_20240808.gz"
+    with running("--spot-replay", str(record), "--replay-speed", "20") as fields:
+        spot = Spot(
+            config_rest_api=ConfigurationRestAPI(base_path=fields["spot REST"], timeout=5000, retries=0)
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            bids = spot.rest_api.depth(symbol="BTCUSDT", limit=5).data().bids
+            if bids:
+                break
+            time.sleep(0.2)
+        assert bids, "the replay showed no book within 30 s"
+        assert Decimal("60000") < Decimal(bids[0][0]) < Decimal("64000")
+        eth = spot.rest_api.depth(symbol="ETHUSDT", limit=5).data().bids
+        assert eth and Decimal("2000") < Decimal(eth[0][0]) < Decimal("4000")

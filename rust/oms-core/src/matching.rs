@@ -178,6 +178,13 @@ impl MatchingEngine {
         self.asks.iter().next().map(|(p, l)| (*p, Quantity::from_raw(l.total)))
     }
 
+    /// Total resting quantity at one price of one side (zero when the level is empty):
+    /// what a depth diff reports for a level that changed, without walking the book.
+    pub fn level_qty(&self, side: Side, price: Price) -> Quantity {
+        let levels = if side == Side::Buy { &self.bids } else { &self.asks };
+        Quantity::from_raw(levels.get(&price).map_or(0, |l| l.total))
+    }
+
     /// Up to `levels` aggregated levels per side, best first.
     pub fn depth(&self, levels: usize) -> (Vec<DepthLevel>, Vec<DepthLevel>) {
         let side = |it: &mut dyn Iterator<Item = (&Price, &Level)>| -> Vec<DepthLevel> {
@@ -611,5 +618,20 @@ mod tests {
             let resting: i64 = bids.iter().chain(asks.iter()).map(|(_, q)| q.raw()).sum();
             prop_assert_eq!(submitted, resting + filled + gone);
         }
+    }
+
+    #[test]
+    fn level_qty_is_the_sum_at_one_price() {
+        let mut book = MatchingEngine::new();
+        for id in 1..=2 {
+            book.submit(limit(id, id, Side::Buy, 100, 3, TimeInForce::Gtc)).unwrap();
+        }
+        let px = |p: i64| Price::from_units(p).unwrap();
+        assert_eq!(
+            book.level_qty(Side::Buy, px(100)).raw(),
+            2 * Quantity::from_units(3).unwrap().raw()
+        );
+        assert_eq!(book.level_qty(Side::Sell, px(100)), Quantity::ZERO);
+        assert_eq!(book.level_qty(Side::Buy, px(99)), Quantity::ZERO);
     }
 }

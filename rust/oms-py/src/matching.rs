@@ -210,6 +210,13 @@ impl MatchingEngine {
         self.engine.best_ask().map(|l| level(py, l)).transpose()
     }
 
+    /// Total resting quantity at `price` on `side` (0 when empty).
+    fn level_qty<'py>(&self, py: Python<'py>, side: &str, price: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let side = Side::parse(side).py()?;
+        let price = crate::fixed::price(price, "price")?;
+        dec(py, self.engine.level_qty(side, price).raw())
+    }
+
     /// (bids, asks), each up to `levels` aggregated (price, qty), best first.
     #[pyo3(signature = (levels = 20))]
     #[allow(clippy::type_complexity)]

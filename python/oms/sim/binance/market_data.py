@@ -52,12 +52,10 @@ class MarketPublisher:
             self._trade(stream, symbol, fill, taker_side is Side.SELL, now)
         previous = self.update_ids[symbol]
         self.update_ids[symbol] = update_id = previous + 1
-        bids, asks = (dict(side) for side in book.depth(1_000_000))
-        levels = {Side.BUY: bids, Side.SELL: asks}
         diff = {
             key: sorted(
                 (
-                    [self.text(p), self.text(levels[side].get(p, ZERO))]
+                    [self.text(p), self.text(book.level_qty(side.value, p))]
                     for side, p in changed
                     if side is level_side
                 ),

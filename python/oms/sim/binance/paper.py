@@ -2,7 +2,8 @@
 
 Spot serves REST, the WebSocket API and market-data streams; futures serves REST, its
 user-data stream and market-data streams. Both have BTCUSDT and ETHUSDT with seeded
-background liquidity and a ``paper`` account (100,000 USDT and 2 BTC on spot, 100,000
+background liquidity (or, per venue, one symbol replayed from a recording of Binance's
+own streams) and a ``paper`` account (100,000 USDT and 2 BTC on spot, 100,000
 USDT of margin on futures). One fresh Ed25519 key and one HMAC key work on both. What
 ``oms sim binance`` and ``make run`` start.
 """
@@ -10,11 +11,13 @@ USDT of margin on futures). One fresh Ed25519 key and one HMAC key work on both.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from oms.sim.binance import auth
 from oms.sim.binance.market_model import MarketModel, SymbolModel
+from oms.sim.binance.market_replay import MarketReplay, read_recording
 from oms.sim.binance.rest_base import RestServer
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_rest import SpotRestServer
@@ -37,31 +40,57 @@ SPOT_FUNDS = {"USDT": "100000", "BTC": "2"}
 FUTURES_MARGIN = "100000"
 
 
-def _models() -> list[SymbolModel]:
-    return [SymbolModel("BTCUSDT", 50_000.0), SymbolModel("ETHUSDT", 3_000.0, size=Decimal("0.5"))]
+def _models(skip: str | None = None) -> list[SymbolModel]:
+    models = [SymbolModel("BTCUSDT", 50_000.0), SymbolModel("ETHUSDT", 3_000.0, size=Decimal("0.5"))]
+    return [m for m in models if m.symbol != skip]
+
+
+@dataclass(frozen=True)
+class Replays:
+    """Recordings to replay instead of the seeded model (one symbol per venue)."""
+
+    spot: Path | None = None
+    futures: Path | None = None
+    speed: float = 1.0
+
+
+def recorded_symbol(path: Path) -> str:
+    """The symbol a recording is of, from its first stream message."""
+    first = next(m for m in read_recording(path) if m["stream"] != "snapshot")
+    return str(first["stream"].split("@")[0]).upper()
 
 
 @dataclass
 class PaperBinance:
-    """Both simulators, their market models and the paper account's keys."""
+    """Both simulators, their market models or replays, and the paper account's keys."""
 
     spot: SpotRestServer
     futures: FuturesRestServer
     models: list[MarketModel]
     keys: list[tuple[auth.ApiKey, str]]
+    replays: list[tuple[MarketReplay, Path]] = field(default_factory=list)
 
 
-def build(seed: int) -> PaperBinance:
+def build(seed: int, replays: Replays = Replays()) -> PaperBinance:
     keys = [auth.generate_key(kind, "paper") for kind in (auth.KeyType.ED25519, auth.KeyType.HMAC)]
     spot_venue = SpotExchange(SPOT_SYMBOLS)
     futures_venue = FuturesExchange(FUTURES_SYMBOLS)
+    players: list[tuple[MarketReplay, Path]] = []
+    models = []
     # Different seeds: the two markets are related (same starting mids) but not identical.
-    models = [MarketModel(spot_venue, _models(), seed), MarketModel(futures_venue, _models(), seed + 1)]
+    for venue, path, venue_seed in (
+        (spot_venue, replays.spot, seed),
+        (futures_venue, replays.futures, seed + 1),
+    ):
+        symbol = recorded_symbol(path) if path else None
+        if path and symbol:
+            players.append((MarketReplay(venue, symbol), path))
+        models.append(MarketModel(venue, _models(skip=symbol), venue_seed))
     spot_venue.add_account("paper", SPOT_FUNDS)
     futures_venue.add_account("paper", FUTURES_MARGIN)
     spot = SpotRestServer(spot_venue, auth.KeyStore(k for k, _ in keys))
     futures = FuturesRestServer(futures_venue, auth.KeyStore(k for k, _ in keys))
-    return PaperBinance(spot, futures, models, keys)
+    return PaperBinance(spot, futures, models, keys, players)
 
 
 def banner(spot_url: str, futures_url: str, keys: list[tuple[auth.ApiKey, str]]) -> str:
@@ -88,11 +117,21 @@ def banner(spot_url: str, futures_url: str, keys: list[tuple[auth.ApiKey, str]])
     )
 
 
+async def _replay(player: MarketReplay, path: Path, speed: float) -> None:
+    """Play a recording at its pace; its book stays as the record left it afterwards."""
+    await player.run(read_recording(path), speed)
+    print(f"replay of {path.name} finished: {player.applied}", flush=True)
+
+
 async def serve(
-    spot_port: int = 0, futures_port: int = 0, seed: int = 20240601, interval: float = 0.5
+    spot_port: int = 0,
+    futures_port: int = 0,
+    seed: int = 20240601,
+    interval: float = 0.5,
+    replays: Replays = Replays(),
 ) -> None:
     """Start both simulators, print the banner, and run the market until cancelled."""
-    paper = build(seed)
+    paper = build(seed, replays)
     for model in paper.models:
         model.step()
     servers: list[RestServer] = []
@@ -102,7 +141,10 @@ async def serve(
         futures_url = await paper.futures.start(port=futures_port)
         servers.append(paper.futures)
         print(banner(spot_url, futures_url, paper.keys), flush=True)
-        await asyncio.gather(*(model.run(interval) for model in paper.models))
+        await asyncio.gather(
+            *(model.run(interval) for model in paper.models),
+            *(_replay(player, path, replays.speed) for player, path in paper.replays),
+        )
     finally:
         for server in servers:
             await server.stop()

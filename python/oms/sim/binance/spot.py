@@ -136,12 +136,14 @@ class SpotExchange:
         *,
         order_list_id: int = -1,
         lock: Decimal | None = None,
+        liquidity: bool = False,
     ) -> dict[str, Any]:
         """``POST /api/v3/order``: validate, lock funds, match, answer (ACK/RESULT/FULL).
         With `test` (``order/test``) stop after validation: nothing is placed. A
         conditional order waits for its trigger instead of matching (``spot_stops``).
         An order-list leg names its list and the funds it locks (``lock``: the list
-        locks once for both legs)."""
+        locks once for both legs). ``liquidity`` marks the venue's own background market
+        (replayed depth): no symbol filters and no open-order cap apply to it."""
         account = self.accounts[account_name]
         symbol = self.symbol_of(params)
         side, order_type, tif, qty, price, stp, client_id, resp_type = self._parse_new(params, symbol)
@@ -154,11 +156,12 @@ class SpotExchange:
         book = self.books[symbol.symbol]
         top_before = (book.best_bid(), book.best_ask())
         reference = self._reference_price(symbol.symbol, book)
-        model_type = _MODEL_TYPES.get(order_type, order_type)
-        symbol.check_filters(side, OrderType(model_type), qty, price, stop_price or None, reference)
-        open_here = sum(1 for a, sym, _ in self.open_client_ids if a == account.name and sym == symbol.symbol)
-        if open_here >= symbol.max_num_orders:
-            raise BinanceApiError(-1013, "Filter failure: MAX_NUM_ORDERS")
+        if not liquidity:
+            model_type = _MODEL_TYPES.get(order_type, order_type)
+            symbol.check_filters(side, OrderType(model_type), qty, price, stop_price or None, reference)
+            mine = sum(1 for a, sym, _ in self.open_client_ids if a == account.name and sym == symbol.symbol)
+            if mine >= symbol.max_num_orders:
+                raise BinanceApiError(-1013, "Filter failure: MAX_NUM_ORDERS")
         if test:
             return order_test_answer(account, params)
         own_asks = (

@@ -127,7 +127,11 @@ class FuturesExchange:
 
     # ---- orders ----
 
-    def new_order(self, account_name: str, params: Mapping[str, str]) -> dict[str, Any]:
+    def new_order(
+        self, account_name: str, params: Mapping[str, str], *, liquidity: bool = False
+    ) -> dict[str, Any]:
+        """``POST /fapi/v1/order``. ``liquidity`` marks the venue's own background market
+        (replayed depth): no filters, open-order cap or margin check apply to it."""
         account = self.accounts[account_name]
         symbol = self.symbol_of(params)
         side_text, order_type = params.get("side") or "", params.get("type") or ""
@@ -147,14 +151,15 @@ class FuturesExchange:
         reduce_only = params.get("reduceOnly", "false").lower() == "true"
         position_side = self.position_side_of(account, params, reduce_only)
         mark = self._mark(symbol.symbol)
-        symbol.check_filters(side, qty, price, mark, reduce_only)
-        if (
+        if not liquidity:
+            symbol.check_filters(side, qty, price, mark, reduce_only)
+        if not liquidity and (
             sum(1 for o in self._resting.values() if o.account is account and o.symbol is symbol)
             >= symbol.max_num_orders
         ):
             raise BinanceApiError(-2025, "Reach max open order limit.")
         position = account.position(symbol.symbol, position_side)
-        closing = self._open_closing_qty(account, symbol.symbol, position_side, side)
+        closing = ZERO if liquidity else self._open_closing_qty(account, symbol.symbol, position_side, side)
         reduces = self._reduces(position, side, qty, closing)
         closes_hedge_leg = (position_side, side) in (("LONG", Side.SELL), ("SHORT", Side.BUY))
         if (reduce_only or closes_hedge_leg) and not reduces:
@@ -171,7 +176,7 @@ class FuturesExchange:
         margin = (
             ZERO if reduces or valuation is None else qty * valuation / self._leverage(account, symbol.symbol)
         )
-        if margin > self.available(account):
+        if not liquidity and margin > self.available(account):
             raise BinanceApiError(-2019, "Margin is insufficient.")
         now = self._clock_ms()
         order = FuturesOrder(
