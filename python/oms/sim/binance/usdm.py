@@ -27,6 +27,8 @@ from oms.sim.binance.market_data import MarketPublisher
 from oms.sim.binance.order_history import OrderHistory
 from oms.sim.binance.spot_orders import HISTORY, int_param, number_param
 from oms.sim.binance.usdm_algo import ALGO_TYPES, AlgoBook, AlgoOrder
+from oms.sim.binance.usdm_funding import Funding
+from oms.sim.binance.usdm_liquidation import Liquidator, liquidation_price
 from oms.sim.binance.usdm_orders import FuturesAccount, FuturesOrder, FuturesPosition
 from oms.sim.binance.usdm_symbols import FuturesSymbol
 
@@ -41,7 +43,6 @@ def num(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-FUNDING_INTERVAL_MS = 8 * 60 * 60 * 1000  # next funding time is the next 8-hour boundary
 MAINT_RATE = D("0.004")  # maintenance margin rate of the first notional bracket
 MAKER_FEE = D("0.0002")
 TAKER_FEE = D("0.0005")
@@ -73,6 +74,8 @@ class FuturesExchange:
         # Market data: trades, depth diffs and top of book after every book change.
         self.market = MarketPublisher(self.symbols, futures=True, text=num)
         self.algos = AlgoBook(self, self._clock_ms)
+        self.funding = Funding(self, self._clock_ms())
+        self.liquidator = Liquidator(self)
 
     @property
     def market_listeners(self) -> list[Callable[[str, dict[str, Any]], None]]:
@@ -84,7 +87,7 @@ class FuturesExchange:
     def add_account(self, name: str, usdt: Decimal | str) -> FuturesAccount:
         account = FuturesAccount(name, next(self._owner_ids), D(usdt))
         self.accounts[name] = account
-        self._income(account, "", "TRANSFER", D(usdt), self._clock_ms())
+        self.record_income(account, "", "TRANSFER", D(usdt), self._clock_ms())
         return account
 
     def symbol_of(self, params: Mapping[str, str]) -> FuturesSymbol:
@@ -344,8 +347,8 @@ class FuturesExchange:
             }
         )
         if realized:
-            self._income(account, order.symbol.symbol, "REALIZED_PNL", realized, now, trade_id)
-        self._income(account, order.symbol.symbol, "COMMISSION", -fee, now, trade_id)
+            self.record_income(account, order.symbol.symbol, "REALIZED_PNL", realized, now, trade_id)
+        self.record_income(account, order.symbol.symbol, "COMMISSION", -fee, now, trade_id)
         account.emit(
             {
                 "e": "TRADE_LITE",
@@ -364,22 +367,27 @@ class FuturesExchange:
             }
         )
         self._report(order, "TRADE", now, last=(price, qty, fee, trade_id, is_maker, realized))
+        self.report_account(account, position, "ORDER", now)
+
+    def report_account(
+        self, account: FuturesAccount, position: FuturesPosition, reason: str, now: int
+    ) -> None:
+        """``ACCOUNT_UPDATE``: the wallet and one position, with the reason (``m``)."""
+        wallet = f"{account.wallet:.8f}"
         account.emit(
             {
                 "e": "ACCOUNT_UPDATE",
                 "E": now,
                 "T": now,
                 "a": {
-                    "m": "ORDER",
-                    "B": [
-                        {"a": "USDT", "wb": f"{account.wallet:.8f}", "cw": f"{account.wallet:.8f}", "bc": "0"}
-                    ],
+                    "m": reason,
+                    "B": [{"a": "USDT", "wb": wallet, "cw": wallet, "bc": "0"}],
                     "P": [self._position_event(account, position)],
                 },
             }
         )
 
-    def _income(
+    def record_income(
         self,
         account: FuturesAccount,
         symbol: str,
@@ -635,14 +643,34 @@ class FuturesExchange:
 
     def set_mark_price(self, symbol: str, price: Decimal | str) -> None:
         """Set the mark price (what margin and unrealized P&L use) and publish it on
-        ``<symbol>@markPrice``, as the venue does every second."""
+        ``<symbol>@markPrice``, as the venue does every second; then settle funding
+        that has come due, check margins (``usdm_liquidation``) and fire mark-price
+        conditional orders."""
         self.mark_price[symbol] = mark = D(price)
         now = self._clock_ms()
+        self.funding.on_mark(symbol, now)
         event = {"e": "markPriceUpdate", "E": now, "s": symbol, "p": num(mark), "ap": num(mark)}
-        next_funding = now + FUNDING_INTERVAL_MS - now % FUNDING_INTERVAL_MS
-        event |= {"i": num(mark), "P": num(mark), "r": "0", "T": next_funding}
+        rate, next_funding = self.funding.rates[symbol], self.funding.next_time[symbol]
+        event |= {"i": num(mark), "P": num(mark), "r": f"{rate:.8f}", "T": next_funding}
         self.market.emit(f"{symbol.lower()}@markPrice", event)
+        self.liquidator.on_mark(symbol)
         self.algos.on_price(symbol, "MARK_PRICE", mark)
+
+    def now(self) -> int:
+        return self._clock_ms()
+
+    def margin_balance(self, account: FuturesAccount) -> Decimal:
+        """Wallet + unrealized P&L at the marks."""
+        return account.wallet + sum((self.unrealized(account, p) for p in account.positions.values()), ZERO)
+
+    def position_maintenance(self, position: FuturesPosition) -> Decimal:
+        return abs(position.qty) * (self._mark(position.symbol) or position.entry) * MAINT_RATE
+
+    def maintenance(self, account: FuturesAccount) -> Decimal:
+        return sum((self.position_maintenance(p) for p in account.positions.values()), ZERO)
+
+    def open_orders_of(self, account: FuturesAccount) -> list[FuturesOrder]:
+        return [o for o in self._resting.values() if o.account is account]
 
     def _margins(self, account: FuturesAccount) -> tuple[Decimal, Decimal, Decimal]:
         """(unrealized P&L, position initial margin, open-order initial margin)."""
@@ -728,6 +756,13 @@ class FuturesExchange:
             "positions": positions,
         }
 
+    def _liquidation_price(self, account: FuturesAccount, position: FuturesPosition) -> Decimal:
+        others = [o for o in account.positions.values() if o is not position and o.qty]
+        rest = account.wallet + sum(
+            (self.unrealized(account, o) - self.position_maintenance(o) for o in others), ZERO
+        )
+        return liquidation_price(position, rest, MAINT_RATE)
+
     def position_risk(self, account_name: str) -> list[dict[str, Any]]:
         """``GET /fapi/v3/positionRisk`` (positions that are open)."""
         account = self.accounts[account_name]
@@ -747,7 +782,7 @@ class FuturesExchange:
                     "breakEvenPrice": num(p.entry),
                     "markPrice": str(mark),
                     "unRealizedProfit": f"{self.unrealized(account, p):.8f}",
-                    "liquidationPrice": "0",
+                    "liquidationPrice": num(self._liquidation_price(account, p)),
                     "isolatedMargin": "0",
                     "notional": str(notional),
                     "marginAsset": "USDT",

@@ -15,6 +15,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -139,7 +140,12 @@ class FuturesRestServer(RestServer):
         add_delete("/fapi/v1/listenKey", keyed(1, self.close_listen_key))
         add_get("/private/stream", self._private_stream)
         add_get("/private/ws/{key}", self._private_stream)
+        funding = v.funding
+        premium_weight = lambda p: 1 if p.get("symbol") else 10  # noqa: E731
+        add_get("/fapi/v1/premiumIndex", public(premium_weight, lambda r, p, a: funding.premium_index(p)))
+        add_get("/fapi/v1/fundingRate", public(1, lambda r, p, a: funding.rate_history(p)))
         self.app.router.add_post("/admin/expire-listen-keys", self._admin_expire)
+        self.app.router.add_post("/admin/funding", self._admin_funding)
         self.ws_api = FuturesWsApi(self)
         self.app.router.add_get("/ws-fapi/v1", self.ws_api.handle)
         self.streams = MarketStreams(self.venue, self.faults)
@@ -277,6 +283,17 @@ class FuturesRestServer(RestServer):
 
     async def _admin_expire(self, request: web.Request) -> web.Response:
         return web.json_response({"expired": self.expire_listen_keys(force=True)})
+
+    async def _admin_funding(self, request: web.Request) -> web.Response:
+        """``POST /admin/funding?symbol=BTCUSDT[&rate=0.0003]``: set the rate (optional)
+        and settle funding now, instead of waiting for the next 8-hour mark."""
+        symbol = request.query.get("symbol", "")
+        if symbol not in self.venue.symbols:
+            return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        if "rate" in request.query:
+            self.venue.funding.set_rate(symbol, Decimal(request.query["rate"]))
+        self.venue.funding.settle(symbol, self.server_time_ms())
+        return web.json_response({"symbol": symbol, "fundingRate": str(self.venue.funding.rates[symbol])})
 
     # ---- the private (user data) stream ----
 
