@@ -21,15 +21,15 @@ from typing import Any, Literal
 
 from oms.matching import MatchingEngine
 from oms.model import Side
-from oms.sim.binance import errors
+from oms.sim.binance import errors, usdm_views
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.market_data import MarketPublisher
 from oms.sim.binance.order_history import OrderHistory
 from oms.sim.binance.spot_orders import HISTORY, int_param, number_param
 from oms.sim.binance.usdm_algo import ALGO_TYPES, AlgoBook, AlgoOrder
 from oms.sim.binance.usdm_funding import Funding
-from oms.sim.binance.usdm_liquidation import Liquidator, liquidation_price
-from oms.sim.binance.usdm_orders import FuturesAccount, FuturesOrder, FuturesPosition
+from oms.sim.binance.usdm_liquidation import MAINT_RATE, Liquidator
+from oms.sim.binance.usdm_orders import FuturesAccount, FuturesOrder, FuturesPosition, num
 from oms.sim.binance.usdm_symbols import FuturesSymbol
 
 D = Decimal
@@ -37,13 +37,6 @@ ZERO = D(0)
 EIGHT = D("1e-8")
 
 
-def num(value: Decimal) -> str:
-    """Binance-style decimal text: at most 8 places, no exponent, no trailing zeros."""
-    text = f"{value.quantize(EIGHT):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-MAINT_RATE = D("0.004")  # maintenance margin rate of the first notional bracket
 MAKER_FEE = D("0.0002")
 TAKER_FEE = D("0.0005")
 DEFAULT_LEVERAGE = 20
@@ -684,117 +677,18 @@ class FuturesExchange:
         orders = sum((o.margin for o in self._resting.values() if o.account is account), ZERO)
         return upnl, position_margin, orders
 
+    def margins(self, account: FuturesAccount) -> tuple[Decimal, Decimal, Decimal]:
+        return self._margins(account)
+
+    def leverage_of(self, account: FuturesAccount, symbol: str) -> int:
+        return self._leverage(account, symbol)
+
+    # GET /fapi/v3/balance, /account, /positionRisk (and the WS API's): usdm_views.
     def balance(self, account_name: str) -> list[dict[str, Any]]:
-        """``GET /fapi/v3/balance`` (v2 alike): the USDT margin asset."""
-        account = self.accounts[account_name]
-        upnl, _, _ = self._margins(account)
-        available = self.available(account)
-        return [
-            {
-                "accountAlias": "SgsR",
-                "asset": "USDT",
-                "balance": f"{account.wallet:.8f}",
-                "crossWalletBalance": f"{account.wallet:.8f}",
-                "crossUnPnl": f"{upnl:.8f}",
-                "availableBalance": f"{available:.8f}",
-                "maxWithdrawAmount": f"{max(available, ZERO):.8f}",
-                "marginAvailable": True,
-                "updateTime": self._clock_ms(),
-            }
-        ]
+        return usdm_views.balance(self, self.accounts[account_name])
 
     def account_info(self, account_name: str) -> dict[str, Any]:
-        """``GET /fapi/v3/account`` (v2 alike): totals, the USDT asset and open positions."""
-        account = self.accounts[account_name]
-        upnl, position_margin, order_margin = self._margins(account)
-        available = self.available(account)
-        totals = {
-            "totalInitialMargin": position_margin + order_margin,
-            "totalMaintMargin": sum(
-                (
-                    abs(p.qty) * (self._mark(p.symbol) or p.entry) * MAINT_RATE
-                    for p in account.positions.values()
-                ),
-                ZERO,
-            ),
-            "totalWalletBalance": account.wallet,
-            "totalUnrealizedProfit": upnl,
-            "totalMarginBalance": account.wallet + upnl,
-            "totalPositionInitialMargin": position_margin,
-            "totalOpenOrderInitialMargin": order_margin,
-            "totalCrossWalletBalance": account.wallet,
-            "totalCrossUnPnl": upnl,
-            "availableBalance": available,
-            "maxWithdrawAmount": max(available, ZERO),
-        }
-        asset = {
-            "asset": "USDT",
-            "walletBalance": account.wallet,
-            "unrealizedProfit": upnl,
-            "marginBalance": account.wallet + upnl,
-            "maintMargin": totals["totalMaintMargin"],
-            "initialMargin": position_margin + order_margin,
-            "positionInitialMargin": position_margin,
-            "openOrderInitialMargin": order_margin,
-            "crossWalletBalance": account.wallet,
-            "crossUnPnl": upnl,
-            "availableBalance": available,
-            "maxWithdrawAmount": max(available, ZERO),
-        }
-        positions = [
-            {k: p[k] for k in ("symbol", "positionSide", "positionAmt", "unRealizedProfit", "notional")}
-            | {"isolatedMargin": "0", "isolatedWallet": "0", "initialMargin": p["initialMargin"]}
-            | {"maintMargin": p["maintMargin"], "updateTime": p["updateTime"]}
-            for p in self.position_risk(account_name)
-        ]
-        text = {k: f"{v:.8f}" for k, v in totals.items()}
-        return text | {
-            "assets": [
-                {k: v if isinstance(v, str) else f"{v:.8f}" for k, v in asset.items()}
-                | {"marginAvailable": True, "updateTime": self._clock_ms()}
-            ],
-            "positions": positions,
-        }
-
-    def _liquidation_price(self, account: FuturesAccount, position: FuturesPosition) -> Decimal:
-        others = [o for o in account.positions.values() if o is not position and o.qty]
-        rest = account.wallet + sum(
-            (self.unrealized(account, o) - self.position_maintenance(o) for o in others), ZERO
-        )
-        return liquidation_price(position, rest, MAINT_RATE)
+        return usdm_views.account_info(self, self.accounts[account_name])
 
     def position_risk(self, account_name: str) -> list[dict[str, Any]]:
-        """``GET /fapi/v3/positionRisk`` (positions that are open)."""
-        account = self.accounts[account_name]
-        out = []
-        for p in account.positions.values():
-            if not p.qty:
-                continue
-            mark = self._mark(p.symbol) or p.entry
-            lev = self._leverage(account, p.symbol)
-            notional = p.qty * mark
-            out.append(
-                {
-                    "symbol": p.symbol,
-                    "positionSide": p.side,
-                    "positionAmt": str(p.qty),
-                    "entryPrice": num(p.entry),
-                    "breakEvenPrice": num(p.entry),
-                    "markPrice": str(mark),
-                    "unRealizedProfit": f"{self.unrealized(account, p):.8f}",
-                    "liquidationPrice": num(self._liquidation_price(account, p)),
-                    "isolatedMargin": "0",
-                    "notional": str(notional),
-                    "marginAsset": "USDT",
-                    "isolatedWallet": "0",
-                    "initialMargin": f"{abs(notional) / lev:.8f}",
-                    "maintMargin": f"{abs(notional) * MAINT_RATE:.8f}",
-                    "positionInitialMargin": f"{abs(notional) / lev:.8f}",
-                    "openOrderInitialMargin": "0",
-                    "adl": 0,
-                    "bidNotional": "0",
-                    "askNotional": "0",
-                    "updateTime": self._clock_ms(),
-                }
-            )
-        return out
+        return usdm_views.position_risk(self, self.accounts[account_name])

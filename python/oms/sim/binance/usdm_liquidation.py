@@ -23,6 +23,7 @@ from oms.sim.binance.usdm_orders import FuturesAccount, FuturesPosition
 if TYPE_CHECKING:
     from oms.sim.binance.usdm import FuturesExchange
 
+MAINT_RATE = Decimal("0.004")  # maintenance margin rate of Binance's first notional bracket
 CALL_RATIO = Decimal("0.8")
 ZERO = Decimal(0)
 

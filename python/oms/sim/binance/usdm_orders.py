@@ -15,6 +15,13 @@ from oms.sim.binance.spot_orders import HISTORY
 from oms.sim.binance.usdm_symbols import FuturesSymbol
 
 ZERO = Decimal(0)
+EIGHT = Decimal("1e-8")
+
+
+def num(value: Decimal) -> str:
+    """Binance-style decimal text: at most 8 places, no exponent, no trailing zeros."""
+    text = f"{value.quantize(EIGHT):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @dataclass
