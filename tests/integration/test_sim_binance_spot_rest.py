@@ -300,3 +300,39 @@ def test_market_orders_sized_in_quote(sim: Sim) -> None:
         -1102,
         "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
     )
+
+
+def test_cancel_replace_past_the_order_limit_follows_its_mode(
+    sim: Sim, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One order per 10 s: DO_NOTHING refuses the whole request (-1015, the order stays);
+    CANCEL_ONLY cancels and reports the new half's -1015 in a -2021, as published."""
+    from oms.sim.binance import limits
+
+    samples = json.loads((shared_dir / "reference/binance/spot_order_responses.json").read_text())
+    sample = {s["id"]: s["json"] for s in samples["samples"]}
+    monkeypatch.setattr(limits, "ORDERS_PER_10S", 1)
+    sim.server.limits = limits.RequestLimits()
+    mm = client(sim, "mm").rest_api
+    resting = mm.new_order(
+        symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", quantity=0.1, price=51000
+    ).data()
+    base = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.1"}
+    base |= {"price": "52000", "cancelReplaceMode": "STOP_ON_FAILURE", "cancelOrderId": str(resting.order_id)}
+    status, body = signed_request(sim, "mm", "POST", "/api/v3/order/cancelReplace", base)
+    assert (status, body["code"]) == (429, -1015)
+    assert set(body) == set(sample["rest.cancelReplace.do_nothing.order_count_exceeded"])
+    assert mm.get_order(symbol="BTCUSDT", order_id=resting.order_id).data().status == "NEW"
+    only = base | {"orderRateLimitExceededMode": "CANCEL_ONLY"}
+    status, body = signed_request(sim, "mm", "POST", "/api/v3/order/cancelReplace", only)
+    published = sample["rest.cancelReplace.cancel_only.order_count_exceeded"]
+    assert (status, body["code"], body["data"]["cancelResult"], body["data"]["newOrderResult"]) == (
+        409,
+        -2021,
+        "SUCCESS",
+        "FAILURE",
+    )
+    assert body["data"]["newOrderResponse"] == published["data"]["newOrderResponse"]
+    assert set(body["data"]["cancelResponse"]) == set(published["data"]["cancelResponse"])
+    assert mm.get_order(symbol="BTCUSDT", order_id=resting.order_id).data().status == "CANCELED"
+    assert mm.get_open_orders(symbol="BTCUSDT").data() == []

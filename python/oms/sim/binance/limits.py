@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from oms.errors import RateLimited
@@ -28,6 +29,9 @@ class Usage:
     weight_1m: int
     orders_10s: int | None = None  # None: not an order request
     orders_1d: int | None = None
+    # cancelReplace with orderRateLimitExceededMode=CANCEL_ONLY: the order limit was hit,
+    # the request goes on (its cancel half), and this is the new half's -1015 message.
+    orders_refused: str | None = None
 
     def headers(self) -> dict[str, str]:
         out = {"X-MBX-USED-WEIGHT-1M": str(self.weight_1m)}
@@ -75,9 +79,17 @@ class RequestLimits:
             )
         return self._orders[account]
 
-    def charge(self, ip: str, weight: int, account: str | None = None, new_orders: int = 0) -> Usage:
+    def charge(
+        self,
+        ip: str,
+        weight: int,
+        account: str | None = None,
+        new_orders: int = 0,
+        refuse_orders: bool = True,
+    ) -> Usage:
         """Count one request carrying `new_orders` orders; raise Binance's 429/418 when a
-        limit is passed."""
+        limit is passed (with `refuse_orders` off, an order-limit hit is reported in the
+        usage instead, for cancelReplace's CANCEL_ONLY mode)."""
         now = time.time()
         if self._banned_until.get(ip, 0) > now:
             until = int(self._banned_until[ip] * 1000)
@@ -109,10 +121,17 @@ class RequestLimits:
         try:
             counts.acquire_or_raise(new_orders)
         except RateLimited as err:
-            raise limit_error(
-                429,
-                f"Too many new orders; current limit is {ORDERS_PER_10S} orders per 10 SECOND.",
-                err.retry_after,
-                -1015,
-            ) from None
+            message = f"Too many new orders; current limit is {ORDERS_PER_10S} orders per 10 SECOND."
+            if not refuse_orders:
+                return Usage(weights.used("1m"), counts.used("10s"), counts.used("1d"), message)
+            raise limit_error(429, message, err.retry_after, -1015) from None
         return Usage(weights.used("1m"), counts.used("10s"), counts.used("1d"))
+
+
+ORDERS_REFUSED = "_ordersRefused"  # params marker: the order-rate limit refused the new order
+
+
+def lenient_about_orders(params: Mapping[str, object]) -> bool:
+    """Only cancelReplace's ``orderRateLimitExceededMode=CANCEL_ONLY`` goes on past the
+    order-rate limit (to cancel without placing)."""
+    return params.get("orderRateLimitExceededMode") == "CANCEL_ONLY"

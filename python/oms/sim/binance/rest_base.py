@@ -19,7 +19,7 @@ from aiohttp import web
 from oms.sim.binance import auth, faults
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.faults import Faults
-from oms.sim.binance.limits import RequestLimits
+from oms.sim.binance.limits import ORDERS_REFUSED, RequestLimits, lenient_about_orders
 
 #: (request, params, account) -> JSON body; public endpoints get account "".
 Handler = Callable[[web.Request, dict[str, str], str], Any]
@@ -135,7 +135,12 @@ class RestServer:
                 params, query, body = await self._params(request)
                 await self._injected_delay()
                 key = self.keys.lookup(request.headers.get("X-MBX-APIKEY"), self.permission)
-                headers = self.limits.charge(request.remote or "?", weight, key.account, orders).headers()
+                usage = self.limits.charge(
+                    request.remote or "?", weight, key.account, orders, not lenient_about_orders(params)
+                )
+                headers = usage.headers()
+                if usage.orders_refused:
+                    params[ORDERS_REFUSED] = usage.orders_refused
                 auth.check_timestamp(params.get("timestamp"), params.get("recvWindow"), self.server_time_ms())
                 auth.verify(key, auth.rest_payload(query, body), auth.rest_signature(query, body))
                 if orders and self.faults.chance(self.faults.fail_before_accept):

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from oms.sim.binance import auth
 from oms.sim.binance.errors import BinanceApiError, mandatory
-from oms.sim.binance.limits import RequestLimits, Usage
+from oms.sim.binance.limits import ORDERS_REFUSED, RequestLimits, Usage, lenient_about_orders
 from oms.sim.binance.sockets import Outbox, SocketSet
 from oms.sim.binance.spot_orders import parse_params
 
@@ -128,9 +128,15 @@ class WsApi:
             if method.key_only:
                 key = conn.key or self.keys.lookup(params.get("apiKey"), self.permission)
             usage = self.limits.charge(
-                conn.ip, method.weight, key.account if key else None, int(method.new_order)
+                conn.ip,
+                method.weight,
+                key.account if key else None,
+                int(method.new_order),
+                not lenient_about_orders(params),
             )
             clean = parse_params({k: v for k, v in params.items() if k not in _AUTH_PARAMS})
+            if usage.orders_refused:
+                clean[ORDERS_REFUSED] = usage.orders_refused
             result = method.run(conn, clean, key)
             body: dict[str, Any] = {"id": request_id, "status": 200, "result": result}
         except BinanceApiError as err:
