@@ -6,6 +6,12 @@ books, trades, depth diffs and ticker streams look alive. Everything goes throug
 venue's ordinary order entry (the same filters, balances and events as any client), and
 the same seed gives the same market. On a futures venue the maker posts GTX limits
 instead of LIMIT_MAKER and the model also sets (and so publishes) the mark price.
+
+Related venues: models given one shared ``FairPrice`` follow the same underlying path
+(one geometric random walk per symbol, drawn once from its own seed) and each adds its
+own basis and a mean-reverting deviation (Ornstein-Uhlenbeck). Their mids then move
+together but differ by a spread that opens and closes, as between real venues: what
+routing and arbitrage need to see.
 """
 
 from __future__ import annotations
@@ -42,15 +48,44 @@ class SymbolModel:
     level_ticks: int = 5
     levels: int = 10
     size: Decimal = DEFAULT_SIZE
+    # With a shared FairPrice: this venue's constant premium over it and the deviation's
+    # volatility and pull back to zero, per step.
+    basis: float = 0.0
+    deviation_sigma: float = 0.0002
+    reversion: float = 0.1
+    deviation: float = 0.0
+
+
+class FairPrice:
+    """One underlying price path per symbol, shared by related venues' models: step `k`
+    of a symbol is the same number for every model that asks."""
+
+    def __init__(self, seed: int, sigma: float = 0.0002) -> None:
+        self._rng = random.Random(seed)
+        self.sigma = sigma
+        self._paths: dict[str, list[float]] = {}
+
+    def at(self, symbol: str, start: float, step: int) -> float:
+        path = self._paths.setdefault(symbol, [start])
+        while len(path) <= step:
+            path.append(path[-1] * math.exp(self._rng.gauss(0, self.sigma)))
+        return path[step]
 
 
 class MarketModel:
     def __init__(
-        self, venue: SpotExchange | FuturesExchange, models: list[SymbolModel], seed: int = 20240601
+        self,
+        venue: SpotExchange | FuturesExchange,
+        models: list[SymbolModel],
+        seed: int = 20240601,
+        fair: FairPrice | None = None,
     ) -> None:
         self.venue = venue
         self.models = models
         self.rng = random.Random(seed)
+        self.fair = fair
+        self._steps = 0
+        self._starts = {m.symbol: m.mid for m in models}
         self._quotes: dict[str, list[int]] = {m.symbol: [] for m in models}
         self._ids = 0
         funding: dict[str, Decimal] = {}
@@ -73,14 +108,23 @@ class MarketModel:
 
     def step(self) -> None:
         """Move every mid one step, re-quote around it, and let the noise trader trade."""
+        self._steps += 1
         for m in self.models:
-            m.mid *= math.exp(self.rng.gauss(0, m.sigma))
+            self._move(m)
             if isinstance(self.venue, FuturesExchange):
                 tick = self.venue.symbols[m.symbol].tick_size
                 self.venue.set_mark_price(m.symbol, floor_to(D(str(m.mid)), tick))
             self._requote(m)
             if self.rng.random() < 0.5:
                 self._noise_trade(m)
+
+    def _move(self, m: SymbolModel) -> None:
+        if self.fair is None:
+            m.mid *= math.exp(self.rng.gauss(0, m.sigma))
+            return
+        m.deviation += -m.reversion * m.deviation + self.rng.gauss(0, m.deviation_sigma)
+        fair = self.fair.at(m.symbol, self._starts[m.symbol], self._steps)
+        m.mid = fair * (1 + m.basis + m.deviation)
 
     def _requote(self, m: SymbolModel) -> None:
         spec = self.venue.symbols[m.symbol]

@@ -2,10 +2,11 @@
 
 Spot serves REST, the WebSocket API and market-data streams; futures serves REST, its
 user-data stream and market-data streams. Both have BTCUSDT and ETHUSDT with seeded
-background liquidity (or, per venue, one symbol replayed from a recording of Binance's
-own streams) and a ``paper`` account (100,000 USDT and 2 BTC on spot, 100,000
-USDT of margin on futures). One fresh Ed25519 key and one HMAC key work on both. What
-``oms sim binance`` and ``make run`` start.
+background liquidity around one shared fair price, futures at a small premium (or, per
+venue, one symbol replayed from a recording of Binance's own streams), and a ``paper``
+account (100,000 USDT and 2 BTC on spot, 100,000 USDT of margin on futures). One fresh
+Ed25519 key and one HMAC key work on both. What ``oms sim binance`` and ``make run``
+start.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from oms.sim.binance import auth
-from oms.sim.binance.market_model import MarketModel, SymbolModel
+from oms.sim.binance.market_model import FairPrice, MarketModel, SymbolModel
 from oms.sim.binance.market_replay import MarketReplay, read_recording
 from oms.sim.binance.rest_base import RestServer
 from oms.sim.binance.spot import SpotExchange
@@ -40,8 +41,11 @@ SPOT_FUNDS = {"USDT": "100000", "BTC": "2"}
 FUTURES_MARGIN = "100000"
 
 
-def _models(skip: str | None = None) -> list[SymbolModel]:
-    models = [SymbolModel("BTCUSDT", 50_000.0), SymbolModel("ETHUSDT", 3_000.0, size=Decimal("0.5"))]
+def _models(skip: str | None = None, basis: float = 0.0) -> list[SymbolModel]:
+    models = [
+        SymbolModel("BTCUSDT", 50_000.0, basis=basis),
+        SymbolModel("ETHUSDT", 3_000.0, size=Decimal("0.5"), basis=basis),
+    ]
     return [m for m in models if m.symbol != skip]
 
 
@@ -77,15 +81,15 @@ def build(seed: int, replays: Replays = Replays()) -> PaperBinance:
     futures_venue = FuturesExchange(FUTURES_SYMBOLS)
     players: list[tuple[MarketReplay, Path]] = []
     models = []
-    # Different seeds: the two markets are related (same starting mids) but not identical.
-    for venue, path, venue_seed in (
-        (spot_venue, replays.spot, seed),
-        (futures_venue, replays.futures, seed + 1),
-    ):
+    # Related markets: one fair price path; futures trade at a small premium over spot,
+    # and each venue's deviation from the path is its own (different seeds).
+    fair = FairPrice(seed)
+    venues = ((spot_venue, replays.spot, seed + 1, 0.0), (futures_venue, replays.futures, seed + 2, 0.0003))
+    for venue, path, venue_seed, basis in venues:
         symbol = recorded_symbol(path) if path else None
         if path and symbol:
             players.append((MarketReplay(venue, symbol), path))
-        models.append(MarketModel(venue, _models(skip=symbol), venue_seed))
+        models.append(MarketModel(venue, _models(skip=symbol, basis=basis), venue_seed, fair))
     spot_venue.add_account("paper", SPOT_FUNDS)
     futures_venue.add_account("paper", FUTURES_MARGIN)
     spot = SpotRestServer(spot_venue, auth.KeyStore(k for k, _ in keys))
