@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -90,6 +93,66 @@ def test_unknown_outcome_the_order_is_on_the_book_though_the_sdk_saw_a_503(sim: 
     assert caught.value.status_code == 503  # the SDK drops Binance's -1007: see docs/notes
     sim.faults(unknown_after_accept=0.0)
     assert client.get_order(symbol="BTCUSDT", orig_client_order_id="u-1").data().status == "NEW"
+
+
+def test_unexpected_response_and_a_dropped_connection_are_unknown_outcomes_too(sim: Sim) -> None:
+    """-1006 (HTTP 500) and a connection closed without an answer: the order is there."""
+    client = sim.client()
+    sim.faults(unexpected_after_accept=1.0)
+    with pytest.raises(ServerError) as caught:
+        place(client, "x-1")
+    assert caught.value.status_code == 500
+    sim.faults(unexpected_after_accept=0.0, disconnect_after_accept=1.0)
+    with pytest.raises(Exception) as dropped:
+        place(client, "x-2")
+    assert not isinstance(dropped.value, (BadRequestError, ServerError)), "no HTTP answer at all"
+    sim.faults(disconnect_after_accept=0.0)
+    for client_id in ("x-1", "x-2"):
+        assert client.get_order(symbol="BTCUSDT", orig_client_order_id=client_id).data().status == "NEW"
+
+
+def test_order_faults_apply_to_the_websocket_api(sim: Sim) -> None:
+    """Over /ws-api/v3: -1007 in the reply, a reply held past the client's patience, and
+    a socket closed unanswered; each order is on the book."""
+
+    async def request(ws: aiohttp.ClientWebSocketResponse, client_id: str) -> dict[str, Any]:
+        params = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
+        params |= {"quantity": "0.1", "price": "40000", "newClientOrderId": client_id}
+        params |= {"apiKey": sim.key.api_key, "timestamp": int(time.time() * 1000)}
+        payload = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+        params["signature"] = hmac.new(sim.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
+        await ws.send_json({"id": client_id, "method": "order.place", "params": params})
+        return await ws.receive_json(timeout=5)  # type: ignore[no-any-return]
+
+    async def scenario() -> tuple[dict[str, Any], bool, bool]:
+        url = sim.url.replace("http", "ws") + "/ws-api/v3"
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(url)
+            sim.faults(unknown_after_accept=1.0)
+            unknown = await request(ws, "w-1")
+            sim.faults(unknown_after_accept=0.0, stall_after_accept_ms=1500)
+            try:
+                await asyncio.wait_for(request(ws, "w-2"), 0.3)
+                stalled = False
+            except TimeoutError:
+                stalled = True
+            sim.faults(stall_after_accept_ms=0, disconnect_after_accept=1.0)
+            ws = await http.ws_connect(url)
+            try:
+                await request(ws, "w-3")
+                closed = False
+            except (TypeError, aiohttp.ClientError, ConnectionError):  # receive_json on a CLOSE frame
+                closed = True
+            closed = closed or ws.closed
+            sim.faults(disconnect_after_accept=0.0)
+            return unknown, stalled, closed
+
+    unknown, stalled, closed = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert (unknown["status"], unknown["error"]["code"]) == (503, -1007)
+    assert stalled and closed
+    client = sim.client()
+    for client_id in ("w-1", "w-2", "w-3"):
+        assert client.get_order(symbol="BTCUSDT", orig_client_order_id=client_id).data().status == "NEW"
 
 
 def test_a_stalled_answer_times_out_yet_the_order_exists(sim: Sim) -> None:

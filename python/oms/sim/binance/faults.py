@@ -9,8 +9,15 @@ binds 127.0.0.1.
 * ``latency_ms`` / ``jitter_ms``: delay before every REST answer.
 * ``unknown_after_accept``: probability that an accepted order is answered with HTTP 503
   -1007 ("execution status unknown"): the order *is* on the book.
+* ``unexpected_after_accept``: probability of HTTP 500 -1006 ("unexpected response ...
+  execution status unknown") for an accepted order: on the book too.
+* ``disconnect_after_accept``: probability that the connection is dropped once the
+  order is accepted, with no answer at all (REST: the TCP connection closes; WebSocket
+  API: the socket closes).
 * ``stall_after_accept_ms``: hold the answer to an accepted order this long (beyond a
   client's timeout: the other unknown outcome).
+
+The order faults apply to REST order entry and the WebSocket API's order methods alike.
 * ``fail_before_accept``: probability of HTTP 500 -1001 with nothing done.
 * ``rate_limit_storm``: answer every request 429 -1003 (then 418 if the client persists).
 * ``drop_depth_updates``: probability that a depth diff is not sent (a gap in ``U``/``u``).
@@ -33,6 +40,8 @@ class Faults:
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
     unknown_after_accept: float = 0.0
+    unexpected_after_accept: float = 0.0
+    disconnect_after_accept: float = 0.0
     stall_after_accept_ms: float = 0.0
     fail_before_accept: float = 0.0
     rate_limit_storm: bool = False
@@ -78,6 +87,23 @@ def unknown_status() -> BinanceApiError:
         "Timeout waiting for response from backend server. Send status unknown; execution status unknown.",
         http_status=503,
     )
+
+
+def unexpected_response() -> BinanceApiError:
+    return BinanceApiError(
+        -1006,
+        "An unexpected response was received from the message bus. Execution status unknown.",
+        http_status=500,
+    )
+
+
+def after_accept(faults: Faults) -> BinanceApiError | None:
+    """The error an accepted order is answered with, if a fault says so."""
+    if faults.chance(faults.unknown_after_accept):
+        return unknown_status()
+    if faults.chance(faults.unexpected_after_accept):
+        return unexpected_response()
+    return None
 
 
 def internal_error() -> BinanceApiError:

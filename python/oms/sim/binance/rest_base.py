@@ -147,7 +147,7 @@ class RestServer:
                     raise faults.internal_error()
                 result = handler(request, params, key.account)
                 if orders:
-                    await self._after_accept()
+                    await self._after_accept(request)
                 return web.json_response(result, headers=headers)
             except BinanceApiError as err:
                 return error_response(err, headers)
@@ -164,12 +164,16 @@ class RestServer:
         if delay:
             await asyncio.sleep(delay)
 
-    async def _after_accept(self) -> None:
-        """The order is on the book: maybe stall, maybe answer 'execution status unknown'."""
+    async def _after_accept(self, request: web.Request) -> None:
+        """The order is on the book: maybe stall, drop the connection, or answer
+        'execution status unknown' (-1007 / -1006)."""
         if self.faults.stall_after_accept_ms:
             await asyncio.sleep(self.faults.stall_after_accept_ms / 1000)
-        if self.faults.chance(self.faults.unknown_after_accept):
-            raise faults.unknown_status()
+        if self.faults.chance(self.faults.disconnect_after_accept) and request.transport is not None:
+            request.transport.close()  # no answer at all: the client sees the connection drop
+        error = faults.after_accept(self.faults)
+        if error is not None:
+            raise error
 
     async def _admin_faults(self, request: web.Request) -> web.Response:
         if request.method == "POST":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -19,6 +20,16 @@ from aiohttp import WSMsgType, web
 Frame = dict[str, Any]
 MAX_QUEUED = 10_000
 SEND_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer with a twist (fault injection): sent after `delay_s`, not sent at all
+    (`frame` None), and/or the connection dropped right after (`close`)."""
+
+    frame: Frame | None
+    delay_s: float = 0.0
+    close: bool = False
 
 
 class Outbox:
@@ -57,6 +68,11 @@ async def send_all(ws: web.WebSocketResponse, outbox: Outbox) -> None:
             return
 
 
+async def _put_later(outbox: Outbox, frame: Frame, delay_s: float) -> None:
+    await asyncio.sleep(delay_s)
+    outbox.put(frame)
+
+
 def api_shutdown_frame(now: int) -> Frame:
     """WebSocket API (and combined streams use their own, see streams.py)."""
     return {"event": {"e": "serverShutdown", "E": now}}
@@ -71,20 +87,36 @@ class SocketSet:
         self._open: set[web.WebSocketResponse] = set()
 
     async def serve(
-        self, request: web.Request, outbox: Outbox, on_text: Callable[[str], Frame]
+        self, request: web.Request, outbox: Outbox, on_text: Callable[[str], Frame | Reply]
     ) -> web.WebSocketResponse:
         """Run one connection until it closes: each text frame's answer goes to `outbox`."""
         ws = web.WebSocketResponse(heartbeat=20)  # Binance pings every 20 s
         await ws.prepare(request)
         self._open.add(ws)
         sender = asyncio.create_task(send_all(ws, outbox))
+        delayed: set[asyncio.Task[None]] = set()
         try:
             async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    outbox.put(on_text(message.data))
+                if message.type != WSMsgType.TEXT:
+                    continue
+                answer = on_text(message.data)
+                if not isinstance(answer, Reply):
+                    outbox.put(answer)
+                    continue
+                if answer.close:
+                    await _close(ws)
+                    break
+                if answer.frame is not None and answer.delay_s:
+                    task = asyncio.create_task(_put_later(outbox, answer.frame, answer.delay_s))
+                    delayed.add(task)
+                    task.add_done_callback(delayed.discard)
+                elif answer.frame is not None:
+                    outbox.put(answer.frame)
         finally:
             self._open.discard(ws)
             sender.cancel()
+            for task in delayed:
+                task.cancel()
         return ws
 
     async def disconnect(self) -> int:

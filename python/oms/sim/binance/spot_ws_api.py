@@ -11,6 +11,7 @@ from typing import Any
 
 from oms.sim.binance import auth
 from oms.sim.binance.errors import BinanceApiError
+from oms.sim.binance.faults import Faults
 from oms.sim.binance.limits import RequestLimits
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_cancel_replace import cancel_replace
@@ -26,9 +27,10 @@ class SpotWsApi(WsApi):
         keys: auth.KeyStore,
         limits: RequestLimits,
         clock_ms: Callable[[], int] | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.spot = venue
-        super().__init__(venue, keys, limits, clock_ms)
+        super().__init__(venue, keys, limits, clock_ms, faults)
 
     def _methods(self) -> dict[str, Method]:
         v = self.spot

@@ -29,7 +29,7 @@ class FuturesWsApi(WsApi):
     def __init__(self, server: FuturesRestServer) -> None:
         self.server = server
         self.futures = server.venue
-        super().__init__(server.venue, server.keys, server.limits, server.server_time_ms)
+        super().__init__(server.venue, server.keys, server.limits, server.server_time_ms, server.faults)
 
     def _methods(self) -> dict[str, Method]:
         v, s = self.futures, self.server

@@ -19,10 +19,11 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from oms.sim.binance import auth
+from oms.sim.binance import auth, faults
 from oms.sim.binance.errors import BinanceApiError, mandatory
+from oms.sim.binance.faults import Faults
 from oms.sim.binance.limits import ORDERS_REFUSED, RequestLimits, Usage, lenient_about_orders
-from oms.sim.binance.sockets import Outbox, SocketSet
+from oms.sim.binance.sockets import Outbox, Reply, SocketSet
 from oms.sim.binance.spot_orders import parse_params
 
 _AUTH_PARAMS = {"apiKey", "signature", "timestamp", "recvWindow", "returnRateLimits"}
@@ -71,10 +72,12 @@ class WsApi:
         keys: auth.KeyStore,
         limits: RequestLimits,
         clock_ms: Callable[[], int] | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self.venue = venue
         self.keys = keys
         self.limits = limits
+        self.faults = faults or Faults()  # shared with the REST server's /admin/faults
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self.sockets = SocketSet(self._clock_ms)
         self.methods = self._methods()
@@ -101,10 +104,12 @@ class WsApi:
     async def shutdown(self) -> None:
         await self.sockets.shutdown()
 
-    def reply(self, conn: Connection, raw: str) -> dict[str, Any]:
-        """The answer to one request frame (events it causes are already queued)."""
+    def reply(self, conn: Connection, raw: str) -> dict[str, Any] | Reply:
+        """The answer to one request frame (events it causes are already queued); an
+        order method's answer may be delayed, replaced or dropped by an injected fault."""
         request_id: Any = None
         usage: Usage | None = None
+        accepted = False
         try:
             frame = json.loads(raw)
             if not isinstance(frame, dict):
@@ -137,7 +142,15 @@ class WsApi:
             clean = parse_params({k: v for k, v in params.items() if k not in _AUTH_PARAMS})
             if usage.orders_refused:
                 clean[ORDERS_REFUSED] = usage.orders_refused
+            if method.new_order and self.faults.chance(self.faults.fail_before_accept):
+                raise faults.internal_error()
             result = method.run(conn, clean, key)
+            accepted = method.new_order
+            if method.new_order and self.faults.chance(self.faults.disconnect_after_accept):
+                return Reply(None, close=True)  # accepted, and the connection drops unanswered
+            error = faults.after_accept(self.faults) if method.new_order else None
+            if error is not None:
+                raise error
             body: dict[str, Any] = {"id": request_id, "status": 200, "result": result}
         except BinanceApiError as err:
             body = {"id": request_id, "status": err.http_status, "error": err.to_json()}
@@ -148,7 +161,8 @@ class WsApi:
             body["rateLimits"] = usage.rate_limits()
         elif usage is None:
             body["rateLimits"] = []
-        return body
+        stall = self.faults.stall_after_accept_ms if accepted else 0.0
+        return Reply(body, delay_s=stall / 1000) if stall else body
 
     def _authenticate(self, conn: Connection, params: dict[str, Any]) -> auth.ApiKey:
         """A signed request, or an unsigned one on a logged-on session (timestamp only)."""
