@@ -10,6 +10,7 @@ snapshot-plus-diffs procedure."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -23,12 +24,19 @@ Listener = Callable[[str, dict[str, Any]], None]
 Top = tuple[object, object]
 
 
+RECENT_TRADES = 1000  # Binance's largest `limit` for recent trades
+
+
 class MarketPublisher:
     def __init__(self, symbols: Iterable[str], futures: bool, text: Callable[[Decimal], str]) -> None:
         self.futures = futures
         self.text = text
         self.update_ids = dict.fromkeys(symbols, 1000)
         self.listeners: list[Listener] = []
+        # The last RECENT_TRADES trades per symbol, for GET trades / aggTrades / avgPrice.
+        self.recent: dict[str, deque[dict[str, Any]]] = {
+            s: deque(maxlen=RECENT_TRADES) for s in self.update_ids
+        }
 
     def emit(self, stream: str, event: dict[str, Any]) -> None:
         for listener in list(self.listeners):
@@ -74,6 +82,16 @@ class MarketPublisher:
 
     def _trade(self, stream: str, symbol: str, fill: MatchFill, buyer_is_maker: bool, now: int) -> None:
         price, qty = self.text(fill.price), self.text(fill.qty)
+        self.recent[symbol].append(
+            {
+                "id": fill.trade_id,
+                "price": price,
+                "qty": qty,
+                "quoteQty": self.text(fill.price * fill.qty),
+                "time": now,
+                "isBuyerMaker": buyer_is_maker,
+            }
+        )
         agg: dict[str, Any] = {
             "e": "aggTrade",
             "E": now,

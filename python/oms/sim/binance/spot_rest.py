@@ -9,10 +9,11 @@ from typing import Any
 
 from aiohttp import web
 
-from oms.sim.binance import auth
+from oms.sim.binance import auth, market_rest
 from oms.sim.binance.rest_base import RestServer, depth_limit, depth_weight
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_cancel_replace import cancel_replace
+from oms.sim.binance.spot_symbols import fmt
 from oms.sim.binance.spot_ws_api import SpotWsApi
 from oms.sim.binance.streams import MarketStreams
 
@@ -37,6 +38,18 @@ class SpotRestServer(RestServer):
         add_get("/api/v3/time", public(1, lambda r, p, a: {"serverTime": self.server_time_ms()}))
         add_get("/api/v3/exchangeInfo", public(20, lambda r, p, a: v.exchange_info()))
         add_get("/api/v3/depth", public(depth_weight, self._depth))
+        several = lambda p: 2 if p.get("symbol") else 4  # noqa: E731 - one symbol, or several/all
+        add_get("/api/v3/trades", public(25, lambda r, p, a: market_rest.recent_trades(v, p, False)))
+        add_get("/api/v3/aggTrades", public(4, lambda r, p, a: market_rest.agg_trades(v, p)))
+        add_get("/api/v3/avgPrice", public(2, lambda r, p, a: market_rest.avg_price(v, p, fmt)))
+        add_get(
+            "/api/v3/ticker/bookTicker",
+            public(several, lambda r, p, a: market_rest.book_ticker(v, p, fmt, False)),
+        )
+        add_get(
+            "/api/v3/ticker/price",
+            public(several, lambda r, p, a: market_rest.price_ticker(v, p, fmt, False)),
+        )
         add_post("/api/v3/order", signed(1, lambda r, p, a: v.new_order(a, p), orders=1))
         add_post("/api/v3/order/test", signed(1, lambda r, p, a: v.new_order(a, p, test=True)))
         add_delete("/api/v3/order", signed(1, lambda r, p, a: v.cancel_order(a, p)))

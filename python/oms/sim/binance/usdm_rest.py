@@ -20,13 +20,14 @@ from typing import Any
 
 from aiohttp import web
 
-from oms.sim.binance import auth, errors
+from oms.sim.binance import auth, errors, market_rest
 from oms.sim.binance.errors import BinanceApiError
 from oms.sim.binance.rest_base import RestServer, depth_limit, depth_weight
 from oms.sim.binance.sockets import Outbox, SocketSet
 from oms.sim.binance.spot_orders import parse_params
 from oms.sim.binance.streams import MarketStreams
 from oms.sim.binance.usdm import FuturesExchange
+from oms.sim.binance.usdm_orders import num
 from oms.sim.binance.usdm_ws_api import FuturesWsApi
 
 LISTEN_KEY_TTL_MS = 60 * 60 * 1000
@@ -107,6 +108,17 @@ class FuturesRestServer(RestServer):
         add_get("/fapi/v1/time", public(1, lambda r, p, a: {"serverTime": self.server_time_ms()}))
         add_get("/fapi/v1/exchangeInfo", public(1, lambda r, p, a: self._exchange_info()))
         add_get("/fapi/v1/depth", public(depth_weight, self._depth))
+        several = lambda p: 2 if p.get("symbol") else 5  # noqa: E731 - one symbol, or all
+        add_get("/fapi/v1/trades", public(5, lambda r, p, a: market_rest.recent_trades(v, p, True)))
+        add_get("/fapi/v1/aggTrades", public(20, lambda r, p, a: market_rest.agg_trades(v, p)))
+        add_get(
+            "/fapi/v1/ticker/bookTicker",
+            public(several, lambda r, p, a: market_rest.book_ticker(v, p, num, True)),
+        )
+        add_get(
+            "/fapi/v1/ticker/price",
+            public(several, lambda r, p, a: market_rest.price_ticker(v, p, num, True)),
+        )
         add_post("/fapi/v1/order", signed(0, lambda r, p, a: v.new_order(a, p), orders=1))
         add_put("/fapi/v1/order", signed(0, lambda r, p, a: v.modify_order(a, p), orders=1))
         add_delete("/fapi/v1/order", signed(1, lambda r, p, a: v.cancel_order(a, p)))
