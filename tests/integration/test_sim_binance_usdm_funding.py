@@ -130,3 +130,30 @@ def test_margin_call_then_liquidation_at_the_liquidation_price(sim: Sim) -> None
     ]
     assert closing and closing[-1]["X"] == "FILLED" and closing[-1]["ap"].startswith("46700")
     assert sim.wallet("alice") < Decimal("100"), "the loss is realized"
+
+
+def test_an_isolated_position_has_its_own_margin_and_is_liquidated_alone(sim: Sim) -> None:
+    """alice, isolated at 10x: buying 0.1 at 50,000 moves 500 into the position (plus
+    2.5 fee from the wallet). Liquidation where 500 + (P - 50000) x 0.1 = 0.1 x P x 0.004:
+    P = 4500 / 0.0996 = 45180.72; closed at mm's 45,100 bid, 10 comes back."""
+    alice = sim.client("alice")
+    alice.change_margin_type(symbol="BTCUSDT", margin_type="ISOLATED")
+    alice.change_initial_leverage(symbol="BTCUSDT", leverage=10)
+    trade(sim, "alice", "bob", "0.1", "50000")
+    assert sim.wallet("alice") == Decimal("497.5")
+    [position] = alice.position_information_v3(symbol="BTCUSDT").data()
+    assert (position.isolated_wallet, position.isolated_margin) == ("500.00000000", "500.00000000")
+    assert Decimal(position.liquidation_price).quantize(Decimal("0.01")) == Decimal("45180.72")
+    assert sim.venue.accounts["alice"].events[-1]["a"]["P"][0]["iw"] == "500.00000000"
+    balance = alice.futures_account_balance_v3().data()[0]
+    assert (balance.balance, balance.cross_wallet_balance) == ("997.50000000", "497.50000000")
+    sim.client("mm").new_order(
+        symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC", quantity="1", price="45100"
+    )
+    sim.venue.set_mark_price("BTCUSDT", "45200")
+    assert alice.position_information_v3(symbol="BTCUSDT").data(), "above the liquidation price"
+    sim.venue.set_mark_price("BTCUSDT", "45150")
+    assert alice.position_information_v3(symbol="BTCUSDT").data() == []
+    assert not sim.events("alice", "MARGIN_CALL"), "isolated: no cross margin call"
+    # 497.5 + the 10 left in the position - the 2.255 fee of the closing sale
+    assert sim.wallet("alice") == Decimal("505.245")

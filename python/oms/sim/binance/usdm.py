@@ -112,6 +112,35 @@ class FuturesExchange:
         bid, ask = self.books[symbol].best_bid(), self.books[symbol].best_ask()
         return (bid[0] + ask[0]) / 2 if bid and ask else None
 
+    def is_isolated(self, account: FuturesAccount, symbol: str) -> bool:
+        return account.margin_type.get(symbol, "cross") == "isolated"
+
+    def _move_isolated(
+        self,
+        account: FuturesAccount,
+        position: FuturesPosition,
+        before: Decimal,
+        signed: Decimal,
+        price: Decimal,
+        realized: Decimal,
+    ) -> None:
+        """Isolated margin: what a fill opens moves its initial margin from the wallet into
+        the position; realized P&L lands in the position, and what a fill closes hands its
+        share of the position's margin back to the wallet."""
+        closed = min(abs(signed), abs(before)) if before and (before > 0) != (signed > 0) else ZERO
+        opened = abs(signed) - closed
+        position.isolated_wallet += realized
+        if closed:
+            release = position.isolated_wallet * closed / abs(before)
+            position.isolated_wallet -= release
+            account.wallet += max(release, ZERO)  # a loss beyond the isolated margin stays there
+        if not position.qty and position.isolated_wallet < 0:
+            position.isolated_wallet = ZERO  # written off (Binance's insurance fund would take it)
+        if opened:
+            add = opened * price / self._leverage(account, position.symbol)
+            account.wallet -= add
+            position.isolated_wallet += add
+
     def unrealized(self, account: FuturesAccount, position: FuturesPosition) -> Decimal:
         mark = self._mark(position.symbol)
         return ZERO if mark is None or not position.qty else (mark - position.entry) * position.qty
@@ -311,9 +340,14 @@ class FuturesExchange:
         account = order.account
         position = account.position(order.symbol.symbol, order.position_side)
         signed = qty if order.side is Side.BUY else -qty
+        before = position.qty
         realized = position.fill(signed, price)
         fee = (price * qty * (MAKER_FEE if is_maker else TAKER_FEE)).quantize(EIGHT)  # as reported in `n`
-        account.wallet += realized - fee
+        account.wallet -= fee
+        if self.is_isolated(account, position.symbol):
+            self._move_isolated(account, position, before, signed, price, realized)
+        else:
+            account.wallet += realized
         if order.orig_qty:
             order.margin -= order.margin * qty / (order.orig_qty - order.executed_qty)
         order.executed_qty += qty
@@ -429,7 +463,7 @@ class FuturesExchange:
             "cr": "0",
             "up": f"{self.unrealized(account, p):.8f}",
             "mt": account.margin_type.get(p.symbol, "cross"),
-            "iw": "0",
+            "iw": f"{p.isolated_wallet:.8f}",
             "ps": p.side,
             "ma": "USDT",
         }
@@ -652,24 +686,31 @@ class FuturesExchange:
     def now(self) -> int:
         return self._clock_ms()
 
+    def cross_positions(self, account: FuturesAccount) -> list[FuturesPosition]:
+        return [p for p in account.positions.values() if p.qty and not self.is_isolated(account, p.symbol)]
+
     def margin_balance(self, account: FuturesAccount) -> Decimal:
-        """Wallet + unrealized P&L at the marks."""
-        return account.wallet + sum((self.unrealized(account, p) for p in account.positions.values()), ZERO)
+        """Cross: wallet + the cross positions' unrealized P&L at the marks."""
+        return account.wallet + sum(
+            (self.unrealized(account, p) for p in self.cross_positions(account)), ZERO
+        )
 
     def position_maintenance(self, position: FuturesPosition) -> Decimal:
         return abs(position.qty) * (self._mark(position.symbol) or position.entry) * MAINT_RATE
 
     def maintenance(self, account: FuturesAccount) -> Decimal:
-        return sum((self.position_maintenance(p) for p in account.positions.values()), ZERO)
+        """Maintenance margin of the cross positions."""
+        return sum((self.position_maintenance(p) for p in self.cross_positions(account)), ZERO)
 
     def open_orders_of(self, account: FuturesAccount) -> list[FuturesOrder]:
         return [o for o in self._resting.values() if o.account is account]
 
     def _margins(self, account: FuturesAccount) -> tuple[Decimal, Decimal, Decimal]:
-        """(unrealized P&L, position initial margin, open-order initial margin)."""
+        """Cross margin: (unrealized P&L, position initial margin, open-order initial
+        margin); isolated positions stand apart with their own wallets."""
         upnl = position_margin = ZERO
         for p in account.positions.values():
-            if p.qty:
+            if p.qty and not self.is_isolated(account, p.symbol):
                 upnl += self.unrealized(account, p)
                 position_margin += (
                     abs(p.qty) * (self._mark(p.symbol) or p.entry) / self._leverage(account, p.symbol)

@@ -8,7 +8,8 @@ it recovers below); at 100% the venue liquidates it: every open order of the acc
 canceled and every position closed by a reduce-only MARKET order the venue places
 itself, with client id ``autoclose-<time>`` as Binance names them, filled against the
 book like any order. What the book cannot absorb stays open: no insurance fund or
-auto-deleveraging is modeled, and isolated margin is checked as cross.
+auto-deleveraging is modeled. An isolated position is checked on its own margin
+(isolated wallet + unrealized P&L) and liquidated alone.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Liquidator:
                 self.check(account)
 
     def check(self, account: FuturesAccount) -> None:
+        for position in [p for p in account.positions.values() if p.qty]:
+            if self.venue.is_isolated(account, position.symbol):
+                self._check_isolated(account, position)
         maintenance = self.venue.maintenance(account)
         balance = self.venue.margin_balance(account)
         if not maintenance:
@@ -54,12 +58,18 @@ class Liquidator:
         else:
             self._called.discard(account.name)
 
+    def _check_isolated(self, account: FuturesAccount, position: FuturesPosition) -> None:
+        """An isolated position is liquidated alone, when its own margin (isolated wallet +
+        unrealized P&L) falls to its maintenance margin."""
+        margin = position.isolated_wallet + self.venue.unrealized(account, position)
+        if margin <= self.venue.position_maintenance(position):
+            self.liquidations += 1
+            self._close(account, position)
+
     def _margin_call(self, account: FuturesAccount) -> None:
         venue, now = self.venue, self.venue.now()
         positions = []
-        for p in account.positions.values():
-            if not p.qty:
-                continue
+        for p in self.venue.cross_positions(account):
             mark = venue.mark_of(p.symbol) or p.entry
             positions.append(
                 {
@@ -67,7 +77,7 @@ class Liquidator:
                     "ps": p.side,
                     "pa": str(p.qty),
                     "mt": account.margin_type.get(p.symbol, "cross").upper().replace("CROSS", "CROSSED"),
-                    "iw": "0",
+                    "iw": f"{p.isolated_wallet:.8f}",
                     "mp": f"{mark:.8f}",
                     "up": f"{venue.unrealized(account, p):.8f}",
                     "mm": f"{venue.position_maintenance(p):.8f}",
@@ -80,7 +90,7 @@ class Liquidator:
         self.liquidations += 1
         for symbol in {o.symbol.symbol for o in venue.open_orders_of(account)}:
             venue.cancel_all(account.name, {"symbol": symbol})
-        for position in [p for p in account.positions.values() if p.qty]:
+        for position in self.venue.cross_positions(account):
             self._close(account, position)
         self._called.discard(account.name)
 

@@ -30,6 +30,7 @@ class FuturesPosition:
     side: str  # BOTH / LONG / SHORT
     qty: Decimal = ZERO  # Binance's positionAmt: signed in BOTH, + LONG, - SHORT
     entry: Decimal = ZERO
+    isolated_wallet: Decimal = ZERO  # margin moved into an isolated position (0 in cross)
 
     def fill(self, signed_qty: Decimal, price: Decimal) -> Decimal:
         """Apply a fill at average cost; returns the P&L it realized."""

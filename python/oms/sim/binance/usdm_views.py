@@ -20,11 +20,12 @@ def balance(venue: FuturesExchange, account: FuturesAccount) -> list[dict[str, A
     """``GET /fapi/v3/balance`` (v2 alike): the USDT margin asset."""
     upnl, _, _ = venue.margins(account)
     available = venue.available(account)
+    isolated_wallets = sum((p.isolated_wallet for p in account.positions.values()), ZERO)
     return [
         {
             "accountAlias": "SgsR",
             "asset": "USDT",
-            "balance": f"{account.wallet:.8f}",
+            "balance": f"{account.wallet + isolated_wallets:.8f}",
             "crossWalletBalance": f"{account.wallet:.8f}",
             "crossUnPnl": f"{upnl:.8f}",
             "availableBalance": f"{available:.8f}",
@@ -39,8 +40,12 @@ def account_info(venue: FuturesExchange, account: FuturesAccount) -> dict[str, A
     """``GET /fapi/v3/account`` (v2 alike): totals, the USDT asset and open positions."""
     upnl, position_margin, order_margin = venue.margins(account)
     available = venue.available(account)
+    isolated = [p for p in account.positions.values() if p.qty and venue.is_isolated(account, p.symbol)]
+    isolated_wallets = sum((p.isolated_wallet for p in isolated), ZERO)
+    isolated_upnl = sum((venue.unrealized(account, p) for p in isolated), ZERO)
+    wallet, total_upnl = account.wallet + isolated_wallets, upnl + isolated_upnl
     totals = {
-        "totalInitialMargin": position_margin + order_margin,
+        "totalInitialMargin": position_margin + isolated_wallets + order_margin,
         "totalMaintMargin": sum(
             (
                 abs(p.qty) * (venue.mark_of(p.symbol) or p.entry) * MAINT_RATE
@@ -48,10 +53,10 @@ def account_info(venue: FuturesExchange, account: FuturesAccount) -> dict[str, A
             ),
             ZERO,
         ),
-        "totalWalletBalance": account.wallet,
-        "totalUnrealizedProfit": upnl,
-        "totalMarginBalance": account.wallet + upnl,
-        "totalPositionInitialMargin": position_margin,
+        "totalWalletBalance": wallet,
+        "totalUnrealizedProfit": total_upnl,
+        "totalMarginBalance": wallet + total_upnl,
+        "totalPositionInitialMargin": position_margin + isolated_wallets,
         "totalOpenOrderInitialMargin": order_margin,
         "totalCrossWalletBalance": account.wallet,
         "totalCrossUnPnl": upnl,
@@ -60,12 +65,12 @@ def account_info(venue: FuturesExchange, account: FuturesAccount) -> dict[str, A
     }
     asset = {
         "asset": "USDT",
-        "walletBalance": account.wallet,
-        "unrealizedProfit": upnl,
-        "marginBalance": account.wallet + upnl,
+        "walletBalance": wallet,
+        "unrealizedProfit": total_upnl,
+        "marginBalance": wallet + total_upnl,
         "maintMargin": totals["totalMaintMargin"],
-        "initialMargin": position_margin + order_margin,
-        "positionInitialMargin": position_margin,
+        "initialMargin": position_margin + isolated_wallets + order_margin,
+        "positionInitialMargin": position_margin + isolated_wallets,
         "openOrderInitialMargin": order_margin,
         "crossWalletBalance": account.wallet,
         "crossUnPnl": upnl,
@@ -74,7 +79,7 @@ def account_info(venue: FuturesExchange, account: FuturesAccount) -> dict[str, A
     }
     positions = [
         {k: p[k] for k in ("symbol", "positionSide", "positionAmt", "unRealizedProfit", "notional")}
-        | {"isolatedMargin": "0", "isolatedWallet": "0", "initialMargin": p["initialMargin"]}
+        | {k: p[k] for k in ("isolatedMargin", "isolatedWallet", "initialMargin")}
         | {"maintMargin": p["maintMargin"], "updateTime": p["updateTime"]}
         for p in position_risk(venue, account)
     ]
@@ -89,7 +94,9 @@ def account_info(venue: FuturesExchange, account: FuturesAccount) -> dict[str, A
 
 
 def _liquidation_price(venue: FuturesExchange, account: FuturesAccount, position: FuturesPosition) -> Decimal:
-    others = [o for o in account.positions.values() if o is not position and o.qty]
+    if venue.is_isolated(account, position.symbol):  # only its own margin stands behind it
+        return liquidation_price(position, position.isolated_wallet, MAINT_RATE)
+    others = [o for o in venue.cross_positions(account) if o is not position]
     rest = account.wallet + sum(
         (venue.unrealized(account, o) - venue.position_maintenance(o) for o in others), ZERO
     )
@@ -105,6 +112,8 @@ def position_risk(venue: FuturesExchange, account: FuturesAccount) -> list[dict[
         mark = venue.mark_of(p.symbol) or p.entry
         lev = venue.leverage_of(account, p.symbol)
         notional = p.qty * mark
+        upnl = venue.unrealized(account, p)
+        isolated = venue.is_isolated(account, p.symbol)
         out.append(
             {
                 "symbol": p.symbol,
@@ -113,12 +122,12 @@ def position_risk(venue: FuturesExchange, account: FuturesAccount) -> list[dict[
                 "entryPrice": num(p.entry),
                 "breakEvenPrice": num(p.entry),
                 "markPrice": str(mark),
-                "unRealizedProfit": f"{venue.unrealized(account, p):.8f}",
+                "unRealizedProfit": f"{upnl:.8f}",
                 "liquidationPrice": num(_liquidation_price(venue, account, p)),
-                "isolatedMargin": "0",
+                "isolatedMargin": f"{p.isolated_wallet + upnl:.8f}" if isolated else "0",
                 "notional": str(notional),
                 "marginAsset": "USDT",
-                "isolatedWallet": "0",
+                "isolatedWallet": f"{p.isolated_wallet:.8f}" if isolated else "0",
                 "initialMargin": f"{abs(notional) / lev:.8f}",
                 "maintMargin": f"{abs(notional) * MAINT_RATE:.8f}",
                 "positionInitialMargin": f"{abs(notional) / lev:.8f}",
