@@ -139,6 +139,119 @@ class RateLimited(OmsError):
         self.retry_after = retry_after
 
 
+# ---- venue answers ----
+
+
+class VenueError(OmsError):
+    """A venue refused or could not answer a request. ``venue_code`` and
+    ``venue_message`` are the venue's own (Binance's ``code`` and ``msg``), kept as sent;
+    ``code`` is ours, the same for every venue."""
+
+    default_code = "VENUE_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        *,
+        venue: str | None = None,
+        venue_code: int | str | None = None,
+        venue_message: str | None = None,
+        http_status: int | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(
+            message,
+            code,
+            venue=venue,
+            venue_code=venue_code,
+            venue_message=venue_message,
+            http_status=http_status,
+            **details,
+        )
+        self.venue = venue
+        self.venue_code = venue_code
+        self.venue_message = venue_message
+        self.http_status = http_status
+
+
+class OrderRejected(VenueError):
+    """The venue refused the order: it was certainly not placed. ``code`` says why
+    (``POST_ONLY_WOULD_TAKE``, ``DUPLICATE_CLIENT_ORDER_ID``, ``REDUCE_ONLY_REJECTED``...)."""
+
+    default_code = "ORDER_REJECTED"
+
+
+class InsufficientFunds(OrderRejected):
+    default_code = "INSUFFICIENT_FUNDS"
+
+
+class VenueFilterRejected(OrderRejected):
+    """The venue's own instrument rules refused the order (``rule``: PRICE_FILTER, ...)."""
+
+    default_code = "FILTER_FAILURE"
+
+    def __init__(
+        self, message: str, code: str | None = None, *, rule: str | None = None, **details: Any
+    ) -> None:
+        super().__init__(message, code, rule=rule, **details)
+        self.rule = rule
+
+
+class OrderNotFound(VenueError):
+    """No such order at the venue (never placed, or finished and forgotten)."""
+
+    default_code = "ORDER_NOT_FOUND"
+
+
+class CancelRejected(VenueError):
+    default_code = "CANCEL_REJECTED"
+
+
+class NoChange(VenueError):
+    """The venue is already in the requested state (same margin type, same order...):
+    callers asking for a state may treat it as success."""
+
+    default_code = "NO_CHANGE"
+
+
+class InvalidRequest(VenueError, ValueError):
+    """The venue could not accept the request as sent (a parameter, a combination)."""
+
+    default_code = "INVALID_REQUEST"
+
+
+class AuthenticationFailed(VenueError):
+    """Key, signature or permissions refused."""
+
+    default_code = "AUTHENTICATION_FAILED"
+
+
+class ClockSkew(VenueError):
+    """The request's timestamp fell outside the venue's receive window."""
+
+    default_code = "CLOCK_SKEW"
+
+
+class VenueUnavailable(VenueError):
+    """The venue is down, overloaded or refusing work for now: nothing was done."""
+
+    default_code = "VENUE_UNAVAILABLE"
+
+
+class OutcomeUnknown(VenueError):
+    """The request may or may not have taken effect (timeout, 5xx, a dropped
+    connection): resolve by querying or the user stream, never by resending."""
+
+    default_code = "OUTCOME_UNKNOWN"
+
+
+class VenueRateLimited(RateLimited, VenueError):
+    """A venue's rate limit (429) or ban (418, code ``IP_BANNED``); ``retry_after`` in s."""
+
+    default_code = "RATE_LIMITED"
+
+
 # ---- queues and rings ----
 
 
@@ -241,6 +354,7 @@ CLASS_BY_CODE: dict[str, type[OmsError]] = {
     "PRECISION_EXCEEDED": InvalidInput,
     "OUT_OF_RANGE": InvalidInput,
     "INVALID_ARGUMENT": InvalidInput,
+    "WOULD_TRIGGER": InvalidInput,
     "ARITHMETIC_OVERFLOW": ArithmeticOverflow,
     "FULL": QueueFull,
     "EMPTY": QueueEmpty,
@@ -261,18 +375,27 @@ __all__ = [
     "CLASS_BY_CODE",
     "AffinityError",
     "ArithmeticOverflow",
+    "AuthenticationFailed",
     "BookFull",
+    "CancelRejected",
     "ChannelClosed",
+    "ClockSkew",
     "DuplicateFill",
     "FilterViolation",
     "IllegalTransition",
+    "InsufficientFunds",
     "InvalidInput",
+    "InvalidRequest",
     "IoError",
     "MemoryLockError",
     "MessageTooLarge",
+    "NoChange",
     "NotSupported",
     "OmsError",
+    "OrderNotFound",
+    "OrderRejected",
     "OrderStateError",
+    "OutcomeUnknown",
     "Overfill",
     "QueueEmpty",
     "QueueFull",
@@ -287,4 +410,8 @@ __all__ = [
     "SystemResourceError",
     "UnknownSymbol",
     "UnknownVenue",
+    "VenueError",
+    "VenueFilterRejected",
+    "VenueRateLimited",
+    "VenueUnavailable",
 ]

@@ -1,0 +1,1 @@
+"""Binance connectors (Spot and USD-M Futures) on the official SDKs."""
