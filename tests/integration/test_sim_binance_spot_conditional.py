@@ -239,3 +239,18 @@ def test_bad_oco_lists_get_binance_answers(
     assert (caught.value.status_code, caught.value.error_message) == (code, message)
     assert sim.clients["alice"].open_order_list().data() == []
     assert sim.balance("alice", "BTC") == (Decimal("2.00000000"), 0), "nothing placed, nothing locked"
+
+
+def test_amending_an_oco_leg_shrinks_both_and_frees_the_lock_once(sim: Sim) -> None:
+    placed = place_oco(sim)
+    stop, limit = placed.order_reports
+    answer = sim.clients["alice"].order_amend_keep_priority(
+        symbol="BTCUSDT", order_id=limit.order_id, new_qty=0.3
+    )
+    assert answer.data().list_status.order_list_id == placed.order_list_id
+    legs = [
+        sim.clients["alice"].get_order(symbol="BTCUSDT", order_id=r.order_id).data() for r in (stop, limit)
+    ]
+    assert [(leg.orig_qty, leg.status) for leg in legs] == [("0.30000000", "NEW")] * 2
+    assert sim.balance("alice", "BTC") == (Decimal("1.7"), Decimal("0.3"))
+    assert all(o.locked_left >= 0 for o in sim.venue.orders.values())

@@ -79,6 +79,11 @@ class RequestLimits:
             )
         return self._orders[account]
 
+    def current(self, ip: str) -> Usage:
+        """What the IP has used this minute, without counting a request (a refused
+        request's reply still reports it)."""
+        return Usage(self._weight(ip).used("1m"))
+
     def charge(
         self,
         ip: str,

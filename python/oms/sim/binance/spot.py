@@ -94,6 +94,7 @@ class SpotExchange:
         self._owner_ids = itertools.count(1)
         self.execution_ids = itertools.count(1)  # executionReport "I" and amend's executionId
         self._expired_prices: dict[int, Decimal] = {}
+        self._prevented_ids = itertools.count(0)  # preventedMatchId
         # Market data: trades, depth diffs and top of book after every book change.
         self.market = MarketPublisher((s.symbol for s in symbols), futures=False, text=fmt)
         self.stops = SpotStops(self)  # conditional orders waiting for their trigger
@@ -439,9 +440,18 @@ class SpotExchange:
                     "tradeId": fill.trade_id,
                 }
             )
-        for maker_id, _qty in result.expired_makers:
+        for maker_id, qty in result.expired_makers:
             maker = self._by_engine_id[maker_id]
             self._expired_prices[maker_id] = maker.price
+            maker.prevented_match_id, maker.prevented_qty = next(self._prevented_ids), qty
+            taker.prevented.append(
+                {
+                    "preventedMatchId": maker.prevented_match_id,
+                    "makerOrderId": maker.order_id,
+                    "price": fmt(maker.price),
+                    "makerPreventedQuantity": fmt(qty),
+                }
+            )
             self._close_resting(maker, "EXPIRED_IN_MATCH", now, maker_id)
         return rows
 
@@ -570,11 +580,13 @@ class SpotExchange:
             raise BinanceApiError(-2011, "Unknown order sent.")
         if restriction and order.status != _CANCEL_RESTRICTIONS[restriction]:
             raise BinanceApiError(-2011, "Order was not canceled due to cancel restrictions.")
+        if order.order_list_id != -1:  # canceling one leg cancels the list: the list answers
+            return self.order_lists.cancel(
+                account, {"symbol": order.symbol.symbol, "orderListId": str(order.order_list_id)}
+            )
         now = self._clock_ms()
         cancel_id = params.get("newClientOrderId") or f"cancel{order.order_id}"
         self.cancel_resting(order, cancel_id, now)
-        if order.order_list_id != -1:  # canceling one leg cancels the whole list
-            self.order_lists.leg_canceled(order, now)
         self.report_balances(now)
         return self.cancel_answer(order, cancel_id, now)
 
@@ -631,7 +643,12 @@ class SpotExchange:
         ]
         if not mine:
             raise BinanceApiError(-2011, "Unknown order sent.")
-        return [self.cancel_order(account, {"symbol": symbol, "orderId": str(o.order_id)}) for o in mine]
+        # An OCO answers once, in the list's shape (its other leg is canceled with it).
+        return [
+            self.cancel_order(account, {"symbol": symbol, "orderId": str(o.order_id)})
+            for o in mine
+            if o.is_open
+        ]
 
     def all_orders(self, account: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
         """``GET /api/v3/allOrders``: the account's orders of a symbol, oldest first, from
@@ -716,6 +733,8 @@ class SpotExchange:
         out["workingTime"] = order.working_since
         if resp_type == "FULL":
             out["fills"] = fills
+        if order.prevented:
+            out["preventedMatches"] = order.prevented
         return out
 
     def execution_report(

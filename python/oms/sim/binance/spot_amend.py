@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from oms.model import Side
 from oms.sim.binance.errors import BinanceApiError
-from oms.sim.binance.spot_orders import number_param
+from oms.sim.binance.spot_orders import SpotOrder, number_param
 from oms.sim.binance.spot_symbols import fmt
 
 if TYPE_CHECKING:
@@ -37,29 +36,23 @@ def amend_keep_priority(venue: SpotExchange, account: str, params: Mapping[str, 
     now = venue.now()
     book = venue.books[order.symbol.symbol]
     top_before = (book.best_bid(), book.best_ask())
-    released = order.orig_qty - max(new_qty, order.executed_qty)
-    release = released * order.price if order.side is Side.BUY else released
-    order.account.move(order.locked_asset, free=release, locked=-release)
-    order.locked_left -= release
+    _release(venue, order, new_qty)
     orig_client_id = order.client_order_id
     venue.open_client_ids.pop((account, order.symbol.symbol, orig_client_id), None)
     order.client_order_id = params.get("newClientOrderId") or f"amend{order.order_id}x{now}"
-    order.orig_qty, order.update_time = new_qty, now
-    if new_qty > order.executed_qty:
-        if order.engine_id:  # a waiting conditional order is not on the book yet
-            book.reduce(order.engine_id, new_qty - order.executed_qty)
-        venue.open_client_ids[(account, order.symbol.symbol, order.client_order_id)] = order
-    else:  # nothing left to execute: the order is done, without a trade
-        venue.take_off(order)
-        order.account.move(order.locked_asset, free=order.locked_left, locked=-order.locked_left)
-        order.locked_left, order.status = ZERO, "FILLED"
+    siblings = [leg for leg in venue.order_lists.legs_of(order) if leg is not order and leg.is_open]
+    for leg in [order, *siblings]:  # an OCO's legs keep one quantity
+        _shrink(venue, leg, new_qty, now)
+    for leg in siblings:
+        venue.execution_report(leg, "REPLACED", now)
     venue.orders.remember(order)  # findable by its new client id
     execution_id = next(venue.execution_ids)
     venue.execution_report(order, "REPLACED", now)
     venue.report_balances(now)
-    venue.publish_market(order.symbol.symbol, {(order.side, order.price)}, top_before, None, order.side, now)
+    changed = {(leg.side, leg.price) for leg in [order, *siblings] if leg.engine_id}
+    venue.publish_market(order.symbol.symbol, changed, top_before, None, order.side, now)
     view = order.view()
-    return {
+    answer: dict[str, Any] = {
         "transactTime": now,
         "executionId": execution_id,
         "amendedOrder": {
@@ -82,3 +75,32 @@ def amend_keep_priority(venue: SpotExchange, account: str, params: Mapping[str, 
             "selfTradePreventionMode": order.stp,
         },
     }
+    list_status = venue.order_lists.amend_status(order)
+    return answer if list_status is None else answer | {"listStatus": list_status}
+
+
+def _release(venue: SpotExchange, order: SpotOrder, new_qty: Decimal) -> None:
+    """Free the funds the dropped quantity held: its share of what is locked, by the
+    order or, in an OCO, by the leg that holds the list's lock."""
+    holder = next((leg for leg in venue.order_lists.legs_of(order) if leg.locked_left > 0), order)
+    remaining = order.orig_qty - order.executed_qty
+    released = order.orig_qty - max(new_qty, order.executed_qty)
+    release = holder.locked_left * released / remaining if remaining else ZERO
+    holder.account.move(holder.locked_asset, free=release, locked=-release)
+    holder.locked_left -= release
+
+
+def _shrink(venue: SpotExchange, order: SpotOrder, new_qty: Decimal, now: int) -> None:
+    """The order's new quantity: on the book in place, or done (FILLED) when nothing is
+    left to execute."""
+    order.orig_qty, order.update_time = new_qty, now
+    key = (order.account.name, order.symbol.symbol, order.client_order_id)
+    if new_qty > order.executed_qty:
+        if order.engine_id:  # a waiting conditional order is not on the book yet
+            venue.books[order.symbol.symbol].reduce(order.engine_id, new_qty - order.executed_qty)
+        venue.open_client_ids[key] = order
+    else:  # nothing left to execute: the order is done, without a trade
+        venue.take_off(order)
+        order.account.move(order.locked_asset, free=order.locked_left, locked=-order.locked_left)
+        order.locked_left, order.status = ZERO, "FILLED"
+        venue.open_client_ids.pop(key, None)

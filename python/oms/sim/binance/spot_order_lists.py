@@ -6,8 +6,8 @@ for a buy the mirror. At least one leg is conditional. The list locks its funds 
 (the larger need of its legs, held by the first leg). When either leg executes (its
 first fill, or a conditional leg's trigger) the other EXPIRES and takes over the lock if
 it held it; canceling either leg, or the list (``DELETE /api/v3/orderList``), cancels
-both. Each change of the list is a ``listStatus`` event (EXEC_STARTED / EXECUTING, then
-ALL_DONE) next to the legs' own ``executionReport``s.
+both and answers in the list's shape. Each change of the list is a ``listStatus`` event
+(EXEC_STARTED / EXECUTING, then ALL_DONE) next to the legs' own ``executionReport``s.
 """
 
 from __future__ import annotations
@@ -191,6 +191,21 @@ class OrderLists:
             answer["orderReports"] = [first, second]
         return answer
 
+    def legs_of(self, order: SpotOrder) -> list[SpotOrder]:
+        """The order and, in an OCO, its other leg."""
+        order_list = self._lists.get(order.order_list_id)
+        return [order] if order_list is None else list(order_list.legs)
+
+    def amend_status(self, order: SpotOrder) -> dict[str, Any] | None:
+        """The ``listStatus`` an amend of a list leg answers with (None outside a list)."""
+        order_list = self._lists.get(order.order_list_id)
+        if order_list is None:
+            return None
+        view = order_list.view()
+        return {k: view[k] for k in ("orderListId", "contingencyType", "listOrderStatus")} | {
+            k: view[k] for k in ("listClientOrderId", "symbol", "orders")
+        }
+
     # ---- legs moving ----
 
     def leg_executing(self, leg: SpotOrder, now: int) -> None:
@@ -204,12 +219,6 @@ class OrderLists:
                 other.locked_left = Decimal(0)
                 self.venue.expire(other, now)
         self._done(order_list, now)
-
-    def leg_canceled(self, leg: SpotOrder, now: int) -> None:
-        """One leg was canceled by hand: so is the other."""
-        order_list = self._lists.get(leg.order_list_id)
-        if order_list is not None and order_list.status == "EXECUTING":
-            self._cancel_legs(order_list, now)
 
     def _cancel_legs(self, order_list: OrderList, now: int) -> list[dict[str, Any]]:
         reports = []

@@ -124,6 +124,10 @@ class SpotOrder:
     working: bool = True  # False while a conditional order waits for its trigger
     working_time: int = 0
     order_list_id: int = -1  # the OCO it belongs to
+    # Self-trade prevention expired this order as a maker: the match it prevented.
+    prevented_match_id: int | None = None
+    prevented_qty: Decimal = ZERO
+    prevented: list[dict[str, Any]] = field(default_factory=list)  # as a taker: makers it expired
 
     @property
     def is_open(self) -> bool:
@@ -160,6 +164,11 @@ class SpotOrder:
         }
         if self.trailing_delta:
             view["trailingDelta"] = self.trailing_delta
+        if self.prevented_match_id is not None:
+            view |= {
+                "preventedMatchId": self.prevented_match_id,
+                "preventedQuantity": fmt(self.prevented_qty),
+            }
         return view
 
     def execution_report(
@@ -173,43 +182,54 @@ class SpotOrder:
         """The ``executionReport`` for this order (Binance's field letters); `last` is the
         fill being reported (price, qty, fee, fee asset, trade id, maker?)."""
         price, qty, fee, fee_asset, trade_id, is_maker = last or (ZERO, ZERO, ZERO, None, -1, False)
-        return {
-            "e": "executionReport",
-            "E": now,
-            "s": self.symbol.symbol,
-            "c": cancel_id or self.client_order_id,  # a cancel reports its own id here
-            "S": self.side.value,
-            "o": self.type,
-            "f": self.time_in_force,
-            "q": fmt(self.orig_qty),
-            "p": fmt(self.price),
-            "P": fmt(self.stop_price),
-            "F": fmt(ZERO),
-            "g": self.order_list_id,
-            "C": self.client_order_id if cancel_id else "",  # ... and the original here
-            "x": execution,
-            "X": self.status,
-            "r": "NONE",
-            "i": self.order_id,
-            "l": fmt(qty),
-            "z": fmt(self.executed_qty),
-            "L": fmt(price),
-            "n": fmt(fee),
-            "N": fee_asset,
-            "T": now,
-            "t": trade_id,
-            "v": 0,
-            "I": event_id,
-            "w": self.is_open and self.working,
-            "m": is_maker,
-            "M": False,
-            "O": self.time,
-            "Z": fmt(self.quote_qty),
-            "Y": fmt(price * qty),
-            "Q": fmt(self.orig_quote_qty),
-            "W": self.working_since,
-            "V": self.stp,
-        } | ({"d": self.trailing_delta} if self.trailing_delta else {})
+        return (
+            {
+                "e": "executionReport",
+                "E": now,
+                "s": self.symbol.symbol,
+                "c": cancel_id or self.client_order_id,  # a cancel reports its own id here
+                "S": self.side.value,
+                "o": self.type,
+                "f": self.time_in_force,
+                "q": fmt(self.orig_qty),
+                "p": fmt(self.price),
+                "P": fmt(self.stop_price),
+                "F": fmt(ZERO),
+                "g": self.order_list_id,
+                "C": self.client_order_id if cancel_id else "",  # ... and the original here
+                "x": execution,
+                "X": self.status,
+                "r": "NONE",
+                "i": self.order_id,
+                "l": fmt(qty),
+                "z": fmt(self.executed_qty),
+                "L": fmt(price),
+                "n": fmt(fee),
+                "N": fee_asset,
+                "T": now,
+                "t": trade_id,
+                "I": event_id,
+                "w": self.is_open and self.working,
+                "m": is_maker,
+                "M": False,
+                "O": self.time,
+                "Z": fmt(self.quote_qty),
+                "Y": fmt(price * qty),
+                "Q": fmt(self.orig_quote_qty),
+                "W": self.working_since,
+                "V": self.stp,
+            }
+            | ({"d": self.trailing_delta} if self.trailing_delta else {})
+            | self._prevention()
+        )
+
+    def _prevention(self) -> dict[str, Any]:
+        """The STP fields, only on an order self-trade prevention expired (``v`` and the
+        prevented quantities), as Binance sends them."""
+        if self.prevented_match_id is None:
+            return {}
+        qty = fmt(self.prevented_qty)
+        return {"v": self.prevented_match_id, "A": qty, "B": qty}
 
 
 def number_param(params: Mapping[str, str], name: str, required: bool) -> Decimal | None:

@@ -48,7 +48,10 @@ class MarketStreams:
     def __init__(self, venue: MarketVenue, faults: Faults | None = None) -> None:
         self.venue = venue
         self.faults = faults or Faults()
-        self.sockets = SocketSet(lambda: int(time.time() * 1000), _stream_shutdown_frame)
+        clock = lambda: int(time.time() * 1000)  # noqa: E731
+        # Combined streams wrap the shutdown notice like any stream; raw ones send it bare.
+        self.sockets = SocketSet(clock, _stream_shutdown_frame)
+        self.raw_sockets = SocketSet(clock, lambda now: {"e": "serverShutdown", "E": now})
 
     def routes(self, app: web.Application, prefix: str = "") -> None:
         app.router.add_get(f"{prefix}/stream", self.combined)
@@ -88,15 +91,17 @@ class MarketStreams:
 
         self.venue.market_listeners.append(listener)
         try:
-            return await self.sockets.serve(request, outbox, lambda raw: _control(raw, wanted))
+            sockets = self.sockets if combined else self.raw_sockets
+            return await sockets.serve(request, outbox, lambda raw: _control(raw, wanted))
         finally:
             self.venue.market_listeners.remove(listener)
 
     async def disconnect(self) -> int:
-        return await self.sockets.disconnect()
+        return await self.sockets.disconnect() + await self.raw_sockets.disconnect()
 
     async def shutdown(self) -> None:
         await self.sockets.shutdown()
+        await self.raw_sockets.shutdown()
 
 
 def _stream_shutdown_frame(now: int) -> dict[str, Any]:

@@ -154,6 +154,8 @@ class WsApi:
             body: dict[str, Any] = {"id": request_id, "status": 200, "result": result}
         except BinanceApiError as err:
             body = {"id": request_id, "status": err.http_status, "error": err.to_json()}
+            if err.http_status in (418, 429) and usage is None:
+                usage = self.limits.current(conn.ip)  # refused, yet the reply shows the usage
             if err.retry_after is not None:
                 now = self._clock_ms()
                 body["error"]["data"] = {"serverTime": now, "retryAfter": now + err.retry_after * 1000}
