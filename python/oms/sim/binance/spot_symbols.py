@@ -100,6 +100,7 @@ class SpotSymbol(msgspec.Struct, kw_only=True, frozen=True):
             ask_up_multiplier=self.ask_multiplier_up,
             ask_down_multiplier=self.ask_multiplier_down,
             trading=self.status == "TRADING",
+            max_num_orders=self.max_num_orders,
         )
 
     def check_filters(

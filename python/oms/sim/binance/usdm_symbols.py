@@ -76,6 +76,7 @@ class FuturesSymbol(msgspec.Struct, kw_only=True, frozen=True):
             bid_up_multiplier=self.multiplier_up,
             ask_down_multiplier=self.multiplier_down,
             steps_from_minimum=True,
+            max_num_orders=self.max_num_orders,
         )
 
     def check_filters(
