@@ -1,0 +1,369 @@
+"""What Binance's spot and USD-M connectors share: connect (instruments, clock, WebSocket
+API), order entry over the WebSocket API or REST with unknown outcomes resolved by
+query (never by resending), queries, fills de-duplicated by trade id, user events, and
+market data into a local book.
+
+Order entry: an order whose answer is lost (``OutcomeUnknown``) is reported UNKNOWN at
+once and resolved in the background by querying it by client order id (0.2..4 s
+backoff): found, the venue's status is published; still absent once its receive window
+has passed (the venue can no longer accept it), REJECTED.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from oms.errors import InvalidInput, OmsError, OrderNotFound, OutcomeUnknown
+from oms.exchanges.base import Exchange, ExchangeConfig, VenueHealth
+from oms.exchanges.binance.depth import BookOutOfSync, DepthBook, DepthSnapshot, DepthUpdate
+from oms.exchanges.binance.errors import Market
+from oms.exchanges.binance.instruments import instruments
+from oms.exchanges.binance.rest import BinanceRest
+from oms.exchanges.binance.ws_api import BinanceWsApi
+from oms.exchanges.client_ids import ClientOrderIds
+from oms.exchanges.clock import ClockOffset
+from oms.model import (
+    BookLevel,
+    Fill,
+    FillEvent,
+    Instrument,
+    Liquidity,
+    Order,
+    OrderBook,
+    OrderEvent,
+    OrderStatus,
+    Side,
+    Trade,
+    UserEvent,
+)
+from oms.symbols import SymbolMap
+
+MS = 1_000_000
+SEEN_TRADES = 100_000  # trade ids remembered for de-duplication
+RESOLVE_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0)
+STATUS = {
+    "NEW": OrderStatus.NEW,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "CANCELED": OrderStatus.CANCELED,
+    "PENDING_CANCEL": OrderStatus.PENDING_CANCEL,
+    "REJECTED": OrderStatus.REJECTED,
+    "EXPIRED": OrderStatus.EXPIRED,
+    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
+}
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where one market keeps each thing (REST paths, stream names)."""
+
+    time: str
+    exchange_info: str
+    depth: str
+    order: str
+    open_orders: str
+    cancel_all: str
+    depth_stream: str  # "{symbol}" is the lower-case native symbol
+    trade_stream: str
+    trade_id_key: str  # "t" on @trade, "a" on @aggTrade
+
+
+class BinanceConnector(Exchange):
+    MARKET: Market
+    VENUE: str
+    PATHS: Paths
+
+    def __init__(self, config: ExchangeConfig) -> None:
+        super().__init__(config)
+        self.rest = BinanceRest(config, self.MARKET)
+        self.ws = BinanceWsApi(config, self.MARKET) if config.ws_api_url else None
+        self.ids = ClientOrderIds(config.client_order_prefix)
+        self.clock = ClockOffset(self.VENUE, max_skew_ms=config.recv_window_ms)
+        self.instruments: dict[str, Instrument] = {}
+        self._events: asyncio.Queue[UserEvent] = asyncio.Queue()
+        self._seen: set[str] = set()
+        self._seen_order: deque[str] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._streams: Any = None
+
+    # ---- what each market adds ----
+
+    @abc.abstractmethod
+    def _streams_client(self) -> Any:
+        """The SDK's market/user stream client for this market."""
+
+    @abc.abstractmethod
+    async def _subscribe_user_data(self) -> None:
+        """Start the user-data feed (WebSocket API subscription or listenKey)."""
+
+    # ---- lifecycle ----
+
+    async def connect(self) -> None:
+        await self.load_instruments()
+        await self._sync_clock()
+        if self.ws is not None:
+            await self.ws.connect()
+        await self._subscribe_user_data()
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self.ws is not None:
+            await self.ws.close()
+        if self._streams is not None:
+            streams, self._streams = self._streams, None
+            await streams.close_connection(close_session=True)
+
+    async def health(self) -> VenueHealth:
+        return VenueHealth(
+            venue=self.VENUE,
+            connected=self.ws is None or self.ws.connected,
+            trading=abs(self.clock.offset_ms) <= self.config.recv_window_ms,
+            clock_offset_ms=self.clock.offset_ms,
+            latency_ms=self.clock.round_trip_ms,
+            rate_limit_headroom={"weight_1m": self.rest.weights.headroom("1m")},
+            ts_ns=time.time_ns(),
+        )
+
+    async def server_time(self) -> int:
+        answer = await self.rest.call("GET", self.PATHS.time, signed=False)
+        return int(answer["serverTime"]) * MS
+
+    async def _sync_clock(self, samples: int = 3) -> None:
+        for _ in range(samples):
+            sent = time.time_ns()
+            server = await self.server_time()
+            self.clock.record(sent, server // MS, time.time_ns())
+        self.clock.check()
+
+    async def load_instruments(self) -> list[Instrument]:
+        info = await self.rest.call("GET", self.PATHS.exchange_info, weight=20, signed=False)
+        listed = instruments(info, self.MARKET)
+        self.instruments = {i.symbol: i for i in listed}
+        self.symbols = SymbolMap(self.VENUE, [(i.native_symbol, i.symbol) for i in listed])
+        return listed
+
+    def new_client_order_id(self) -> str:
+        return self.ids.next()
+
+    # ---- requests ----
+
+    async def send(self, method: str, path: str, http: str, params: dict[str, str], **kw: Any) -> Any:
+        """One request, over the WebSocket API when there is one (``method``), else REST."""
+        self.clock.check()
+        if self.ws is not None:
+            weight, cancel = kw.get("weight", 1), kw.get("cancel", False)
+            return await self.ws.call(method, params, weight=weight, cancel=cancel)
+        return await self.rest.call(http, path, params, **kw)
+
+    async def place(self, order: Order, method: str, path: str, params: dict[str, str]) -> OrderEvent:
+        """Send a new order once; an unknown outcome is UNKNOWN now and resolved later."""
+        symbol = order.request.symbol
+        try:
+            answer = await self.send(method, path, "POST", params, orders=1)
+        except OutcomeUnknown as unknown:
+            self.spawn(self._resolve(symbol, order.client_order_id))
+            return OrderEvent(
+                venue=self.VENUE,
+                symbol=symbol,
+                status=OrderStatus.UNKNOWN,
+                client_order_id=order.client_order_id,
+                reason=unknown.message,
+                ts_ns=time.time_ns(),
+            )
+        self._answer_fills(answer, symbol, order.request.side)
+        return self.order_event(answer, symbol)
+
+    async def _resolve(self, symbol: str, client_order_id: str) -> None:
+        deadline = time.monotonic() + self.config.recv_window_ms / 1000 + 1
+        for delay in RESOLVE_DELAYS_S:
+            await asyncio.sleep(delay)
+            try:
+                event = await self.fetch_order(symbol, client_order_id=client_order_id)
+            except OrderNotFound:
+                if time.monotonic() < deadline:
+                    continue
+                event = OrderEvent(
+                    venue=self.VENUE,
+                    symbol=symbol,
+                    status=OrderStatus.REJECTED,
+                    client_order_id=client_order_id,
+                    reason="not at the venue after its receive window: it was never placed",
+                )
+            except OmsError:
+                continue  # still unreachable: try again
+            await self._events.put(event)
+            return
+
+    async def cancel_order(self, order: Order) -> OrderEvent:
+        params = {
+            "symbol": self.symbols.to_native(order.request.symbol),
+            "origClientOrderId": order.client_order_id,
+        }
+        answer = await self.send("order.cancel", self.PATHS.order, "DELETE", params, cancel=True)
+        return self.order_event(answer, order.request.symbol, client_id=order.client_order_id)
+
+    async def fetch_order(
+        self, symbol: str, *, client_order_id: str | None = None, venue_order_id: str | None = None
+    ) -> OrderEvent:
+        params = {"symbol": self.symbols.to_native(symbol)}
+        if venue_order_id:
+            params["orderId"] = venue_order_id
+        elif client_order_id:
+            params["origClientOrderId"] = client_order_id
+        else:
+            raise InvalidInput("client_order_id or venue_order_id", field="client_order_id")
+        answer = await self.send("order.status", self.PATHS.order, "GET", params, weight=4)
+        return self.order_event(answer, symbol)
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderEvent]:
+        params = {"symbol": self.symbols.to_native(symbol)} if symbol else {}
+        answers = await self.rest.call("GET", self.PATHS.open_orders, params, weight=6)
+        return [self.order_event(a, self.symbols.to_unified(a["symbol"])) for a in answers]
+
+    async def cancel_all(self, symbol: str | None = None) -> list[OrderEvent]:
+        if symbol is None:
+            raise InvalidInput("Binance cancels all open orders of one symbol at a time", field="symbol")
+        before = await self.fetch_open_orders(symbol)
+        try:
+            await self.rest.call("DELETE", self.PATHS.cancel_all, {"symbol": self.symbols.to_native(symbol)})
+        except OrderNotFound:
+            return []  # nothing was open
+        return [msgspec.structs.replace(o, status=OrderStatus.CANCELED) for o in before]
+
+    # ---- answers -> events ----
+
+    def order_event(self, answer: dict[str, Any], symbol: str, client_id: str | None = None) -> OrderEvent:
+        quote = answer.get("cummulativeQuoteQty", answer.get("cumQuote", "0"))
+        return OrderEvent(
+            venue=self.VENUE,
+            symbol=symbol,
+            status=STATUS.get(answer.get("status", ""), OrderStatus.UNKNOWN),
+            client_order_id=answer.get("origClientOrderId") or client_id or answer.get("clientOrderId"),
+            venue_order_id=str(answer["orderId"]) if "orderId" in answer else None,
+            filled_qty=Decimal(answer.get("executedQty", "0")),
+            filled_quote=Decimal(quote),
+            ts_ns=int(answer.get("transactTime") or answer.get("updateTime") or 0) * MS,
+        )
+
+    def _answer_fills(self, answer: dict[str, Any], symbol: str, side: Side) -> None:
+        """A FULL answer's fills go out at once (the stream repeats them; de-duplicated)."""
+        now = int(answer.get("transactTime", 0)) * MS
+        for row in answer.get("fills") or []:
+            fill = Fill(
+                venue=self.VENUE,
+                symbol=symbol,
+                trade_id=str(row["tradeId"]),
+                side=side,
+                qty=Decimal(row["qty"]),
+                price=Decimal(row["price"]),
+                fee=Decimal(row["commission"]),
+                fee_asset=row["commissionAsset"],
+                liquidity=Liquidity.TAKER,
+                client_order_id=answer.get("clientOrderId"),
+                venue_order_id=str(answer["orderId"]),
+                ts_ns=now,
+            )
+            self.publish(FillEvent(fill=fill))
+
+    def publish(self, event: UserEvent) -> None:
+        if isinstance(event, FillEvent):
+            key = f"{event.fill.symbol}/{event.fill.trade_id}"
+            if key in self._seen:
+                return
+            self._seen.add(key)
+            self._seen_order.append(key)
+            if len(self._seen_order) > SEEN_TRADES:
+                self._seen.discard(self._seen_order.popleft())
+        self._events.put_nowait(event)
+
+    async def user_events(self) -> AsyncIterator[UserEvent]:
+        while True:
+            yield await self._events.get()
+
+    # ---- market data ----
+
+    async def fetch_book(self, symbol: str, depth: int = 20) -> OrderBook:
+        params = {"symbol": self.symbols.to_native(symbol), "limit": str(depth)}
+        answer = await self.rest.call("GET", self.PATHS.depth, params, weight=5, signed=False)
+        return OrderBook(
+            venue=self.VENUE,
+            symbol=symbol,
+            bids=[BookLevel(Decimal(p), Decimal(q)) for p, q in answer["bids"]],
+            asks=[BookLevel(Decimal(p), Decimal(q)) for p, q in answer["asks"]],
+            update_id=int(answer["lastUpdateId"]),
+            ts_ns=time.time_ns(),
+        )
+
+    async def stream(
+        self, name: str, on_message: Callable[[dict[str, Any]], None], path: str | None = None
+    ) -> None:
+        """Subscribe `name` on the SDK's stream client; `on_message` gets the raw frame."""
+        if self._streams is None:
+            if not self.config.ws_url:
+                raise self._unsupported("market streams (no ws_url configured)")
+            self._streams = self._streams_client()
+            await self._streams.create_connection()
+        if path is None:
+            await self._streams.subscribe(streams=[name])
+        else:
+            await self._streams.subscribe(streams=[name], stream_url=path)
+        self._streams.on("message", on_message, name)
+
+    async def watch_book(self, symbol: str) -> AsyncIterator[OrderBook]:
+        """A local book by Binance's procedure: diffs buffered from the stream, a REST
+        snapshot, and a new snapshot whenever a diff is lost."""
+        native = self.symbols.to_native(symbol)
+        book, changed = DepthBook(futures=self.MARKET == "usdm"), asyncio.Queue[DepthUpdate]()
+
+        def on_diff(message: dict[str, Any]) -> None:
+            changed.put_nowait(msgspec.convert(message["data"], type=DepthUpdate, strict=False))
+
+        await self.stream(self.PATHS.depth_stream.format(symbol=native.lower()), on_diff)
+        depth = {"symbol": native, "limit": "1000"}
+        while True:
+            if not book.synced:
+                snapshot = await self.rest.call("GET", self.PATHS.depth, depth, weight=25, signed=False)
+                try:
+                    book.on_snapshot(msgspec.convert(snapshot, type=DepthSnapshot, strict=False))
+                except BookOutOfSync:
+                    await asyncio.sleep(0.1)
+                    continue
+                yield book.snapshot(self.VENUE, symbol)
+            try:
+                if book.on_diff(await changed.get()):
+                    yield book.snapshot(self.VENUE, symbol)
+            except BookOutOfSync:
+                continue
+
+    async def watch_trades(self, symbol: str) -> AsyncIterator[Trade]:
+        native = self.symbols.to_native(symbol)
+        trades: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await self.stream(
+            self.PATHS.trade_stream.format(symbol=native.lower()), lambda m: trades.put_nowait(m["data"])
+        )
+        while True:
+            t = await trades.get()
+            yield Trade(
+                venue=self.VENUE,
+                symbol=symbol,
+                trade_id=str(t[self.PATHS.trade_id_key]),
+                price=Decimal(t["p"]),
+                qty=Decimal(t["q"]),
+                side=Side.SELL if t["m"] else Side.BUY,  # buyer is maker: the seller took
+                ts_ns=int(t["T"]) * MS,
+            )
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
