@@ -48,6 +48,7 @@ from oms.model import (
 from oms.symbols import SymbolMap
 
 MS = 1_000_000
+Lookup = Callable[[str, str], Coroutine[Any, Any, OrderEvent]]  # (symbol, client id) -> the order
 SEEN_TRADES = 100_000  # trade ids remembered for de-duplication
 RESOLVE_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0)
 STATUS = {
@@ -94,6 +95,8 @@ class BinanceConnector(Exchange):
         self._seen_order: deque[str] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
         self._streams: Any = None
+        self._active_symbols: set[str] = set()  # traded this session: where gaps may hide fills
+        self._last_event_ns = 0
 
     # ---- what each market adds ----
 
@@ -165,13 +168,24 @@ class BinanceConnector(Exchange):
             return await self.ws.call(method, params, weight=weight, cancel=cancel)
         return await self.rest.call(http, path, params, **kw)
 
-    async def place(self, order: Order, method: str, path: str, params: dict[str, str]) -> OrderEvent:
-        """Send a new order once; an unknown outcome is UNKNOWN now and resolved later."""
+    async def place(
+        self,
+        order: Order,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        *,
+        to_event: Callable[[dict[str, Any], str], OrderEvent] | None = None,
+        lookup: Lookup | None = None,
+    ) -> OrderEvent:
+        """Send a new order once; an unknown outcome is UNKNOWN now and resolved later
+        (``lookup``: how to query it by client id; ``to_event``: how to read the answer)."""
         symbol = order.request.symbol
         try:
             answer = await self.send(method, path, "POST", params, orders=1)
         except OutcomeUnknown as unknown:
-            self.spawn(self._resolve(symbol, order.client_order_id))
+            find = lookup or (lambda sym, cid: self.fetch_order(sym, client_order_id=cid))
+            self.spawn(self._resolve(symbol, order.client_order_id, find))
             return OrderEvent(
                 venue=self.VENUE,
                 symbol=symbol,
@@ -180,15 +194,17 @@ class BinanceConnector(Exchange):
                 reason=unknown.message,
                 ts_ns=time.time_ns(),
             )
+        if to_event is not None:
+            return to_event(answer, symbol)
         self._answer_fills(answer, symbol, order.request.side)
         return self.order_event(answer, symbol)
 
-    async def _resolve(self, symbol: str, client_order_id: str) -> None:
+    async def _resolve(self, symbol: str, client_order_id: str, lookup: Lookup) -> None:
         deadline = time.monotonic() + self.config.recv_window_ms / 1000 + 1
         for delay in RESOLVE_DELAYS_S:
             await asyncio.sleep(delay)
             try:
-                event = await self.fetch_order(symbol, client_order_id=client_order_id)
+                event = await lookup(symbol, client_order_id)
             except OrderNotFound:
                 if time.monotonic() < deadline:
                     continue
@@ -240,6 +256,18 @@ class BinanceConnector(Exchange):
             return []  # nothing was open
         return [msgspec.structs.replace(o, status=OrderStatus.CANCELED) for o in before]
 
+    async def fill_gap(self, lookback_ns: int = 60 * 1_000_000_000) -> None:
+        """After the user stream was down: publish every open order's state, and the
+        fills of the symbols we have been trading since shortly before the last event
+        we saw (fills are de-duplicated by trade id, so overlap costs nothing)."""
+        open_orders = await self.fetch_open_orders()
+        for event in open_orders:
+            self.publish(event)
+        since = max(self._last_event_ns - lookback_ns, 0)
+        for symbol in sorted({o.symbol for o in open_orders} | self._active_symbols):
+            for fill in await self.fetch_fills(symbol, since_ns=since):
+                self.publish(FillEvent(fill=fill))
+
     # ---- answers -> events ----
 
     def order_event(self, answer: dict[str, Any], symbol: str, client_id: str | None = None) -> OrderEvent:
@@ -276,6 +304,9 @@ class BinanceConnector(Exchange):
             self.publish(FillEvent(fill=fill))
 
     def publish(self, event: UserEvent) -> None:
+        if isinstance(event, OrderEvent | FillEvent):
+            self._active_symbols.add(event.fill.symbol if isinstance(event, FillEvent) else event.symbol)
+            self._last_event_ns = max(self._last_event_ns, time.time_ns())
         if isinstance(event, FillEvent):
             key = f"{event.fill.symbol}/{event.fill.trade_id}"
             if key in self._seen:

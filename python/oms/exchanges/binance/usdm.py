@@ -1,0 +1,330 @@
+"""``BinanceUsdm`` (``binance:usdm``): the Binance USD-M Futures connector on the SDK.
+
+On top of the shared connector (``connector.py``): futures order parameters, with
+conditional orders on the algo endpoint (``algoOrder.place`` / ``/fapi/v1/algoOrder``,
+answered with ``clientAlgoId`` and ``algo:<algoId>`` as the venue id); modify (price
+and quantity, ``order.modify``); batches of up to five plain orders with one result per
+order; positions, balances, fills; leverage, margin type and position mode (asking for
+the state the account is already in is a success); mark prices; and user data through
+a listenKey: created at connect, kept alive every 30 minutes, and replaced (with a new
+subscription) when the venue says it expired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from binance_common.configuration import ConfigurationWebSocketStreams
+from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (
+    DerivativesTradingUsdsFutures,
+)
+
+from oms.errors import NoChange, OmsError, OutcomeUnknown
+from oms.exchanges.base import Capabilities
+from oms.exchanges.binance.connector import MS, BinanceConnector, Paths
+from oms.exchanges.binance.errors import from_binance
+from oms.exchanges.binance.order_params import text, usdm_params
+from oms.exchanges.binance.user_data import FuturesEvent, ListenKeyExpired, normalize_futures
+from oms.model import (
+    Balance,
+    Fill,
+    Liquidity,
+    MarginMode,
+    MarkPrice,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionSide,
+    Side,
+    TimeInForce,
+)
+
+KEEP_ALIVE_S = 30 * 60  # Binance: a listenKey lives 60 minutes unless kept alive
+BATCH = 5
+_ALGO_STATUS = {
+    "NEW": OrderStatus.NEW,
+    "TRIGGERING": OrderStatus.TRIGGERED,
+    "TRIGGERED": OrderStatus.TRIGGERED,
+    "FINISHED": OrderStatus.TRIGGERED,  # the order it placed reports its own end
+    "CANCELED": OrderStatus.CANCELED,
+    "EXPIRED": OrderStatus.EXPIRED,
+    "REJECTED": OrderStatus.REJECTED,
+}
+
+
+class BinanceUsdm(BinanceConnector):
+    MARKET = "usdm"
+    VENUE = "binance:usdm"
+    PATHS = Paths(
+        time="/fapi/v1/time",
+        exchange_info="/fapi/v1/exchangeInfo",
+        depth="/fapi/v1/depth",
+        order="/fapi/v1/order",
+        open_orders="/fapi/v1/openOrders",
+        cancel_all="/fapi/v1/allOpenOrders",
+        depth_stream="{symbol}@depth@100ms",
+        trade_stream="{symbol}@aggTrade",
+        trade_id_key="a",
+    )
+    capabilities = Capabilities(
+        order_types=frozenset(OrderType),
+        time_in_force=frozenset(TimeInForce),
+        amend=True,
+        batch_size=BATCH,
+        cancel_all=True,
+        reduce_only=True,
+        leverage=True,
+        margin_mode=True,
+        position_mode=True,
+    )
+    listen_key: str | None = None
+
+    def _streams_client(self) -> Any:
+        config = ConfigurationWebSocketStreams(stream_url=self.config.ws_url)
+        return DerivativesTradingUsdsFutures(config_ws_streams=config).websocket_streams
+
+    async def stream(self, name: str, on_message: Any, path: str | None = None) -> None:
+        """USD-M serves depth and tickers on /public, trades and mark prices on /market."""
+        if path is None:
+            path = "public" if "@depth" in name or "@bookTicker" in name else "market"
+        await super().stream(name, on_message, path)
+
+    # ---- orders ----
+
+    async def create_order(self, order: Order) -> OrderEvent:
+        native = self.symbols.to_native(order.request.symbol)
+        endpoint, params = usdm_params(order.request, native, order.client_order_id)
+        if endpoint == "order":
+            return await self.place(order, "order.place", self.PATHS.order, params)
+        return await self.place(
+            order,
+            "algoOrder.place",
+            "/fapi/v1/algoOrder",
+            params,
+            to_event=self._algo_event,
+            lookup=self._fetch_algo,
+        )
+
+    async def create_orders(self, orders: Sequence[Order]) -> list[OrderEvent | OmsError]:
+        """Plain orders in batches of five (one result per order, in order); conditional
+        ones one by one. A batch whose answer is lost: each order UNKNOWN, resolved."""
+        results: list[OrderEvent | OmsError] = []
+        for start in range(0, len(orders), BATCH):
+            chunk = orders[start : start + BATCH]
+            if any(o.request.type.is_conditional for o in chunk):
+                results += await super().create_orders(chunk)
+                continue
+            results += await self._batch(chunk)
+        return results
+
+    async def _batch(self, chunk: Sequence[Order]) -> list[OrderEvent | OmsError]:
+        items = [
+            usdm_params(o.request, self.symbols.to_native(o.request.symbol), o.client_order_id)[1]
+            for o in chunk
+        ]
+        try:
+            answers = await self.rest.call(
+                "POST",
+                "/fapi/v1/batchOrders",
+                {"batchOrders": msgspec.json.encode(items).decode()},
+                orders=len(chunk),
+            )
+        except OutcomeUnknown:
+            return [await self.place_unknown(o) for o in chunk]
+        out: list[OrderEvent | OmsError] = []
+        for order, answer in zip(chunk, answers, strict=True):
+            if "code" in answer and "orderId" not in answer:
+                out.append(
+                    from_binance(answer["code"], answer.get("msg", ""), market="usdm", venue=self.VENUE)
+                )
+            else:
+                out.append(self.order_event(answer, order.request.symbol))
+        return out
+
+    async def place_unknown(self, order: Order) -> OrderEvent:
+        lookup = self._fetch_algo if order.request.type.is_conditional else None
+        find = lookup or (lambda sym, cid: self.fetch_order(sym, client_order_id=cid))
+        self.spawn(self._resolve(order.request.symbol, order.client_order_id, find))
+        return OrderEvent(
+            venue=self.VENUE,
+            symbol=order.request.symbol,
+            status=OrderStatus.UNKNOWN,
+            client_order_id=order.client_order_id,
+            ts_ns=time.time_ns(),
+        )
+
+    def _algo_event(self, answer: dict[str, Any], symbol: str) -> OrderEvent:
+        return OrderEvent(
+            venue=self.VENUE,
+            symbol=symbol,
+            status=_ALGO_STATUS.get(answer.get("algoStatus", ""), OrderStatus.UNKNOWN),
+            client_order_id=answer.get("clientAlgoId"),
+            venue_order_id=f"algo:{answer['algoId']}",
+            ts_ns=int(answer.get("updateTime") or answer.get("createTime") or 0) * MS,
+        )
+
+    async def _fetch_algo(self, symbol: str, client_algo_id: str) -> OrderEvent:
+        answer = await self.rest.call("GET", "/fapi/v1/algoOrder", {"clientAlgoId": client_algo_id})
+        return self._algo_event(answer, symbol)
+
+    async def cancel_order(self, order: Order) -> OrderEvent:
+        if not order.request.type.is_conditional:
+            return await super().cancel_order(order)
+        params = {"clientAlgoId": order.client_order_id}
+        await self.send("algoOrder.cancel", "/fapi/v1/algoOrder", "DELETE", params, cancel=True)
+        return await self._fetch_algo(order.request.symbol, order.client_order_id)
+
+    async def amend_order(
+        self, order: Order, *, qty: Decimal | None = None, price: Decimal | None = None
+    ) -> OrderEvent:
+        """``order.modify``: a LIMIT order's price and/or quantity (it keeps its id and
+        goes to the back of the queue, as Binance does)."""
+        if order.request.type is not OrderType.LIMIT:
+            raise self._unsupported("modifying orders other than LIMIT")
+        params = {
+            "symbol": self.symbols.to_native(order.request.symbol),
+            "origClientOrderId": order.client_order_id,
+            "side": order.request.side.value,
+            "quantity": text(qty if qty is not None else order.request.qty),
+            "price": text(price if price is not None else order.request.price or Decimal(0)),
+        }
+        answer = await self.send("order.modify", self.PATHS.order, "PUT", params, orders=1)
+        return self.order_event(answer, order.request.symbol)
+
+    # ---- account ----
+
+    async def fetch_fills(self, symbol: str, since_ns: int = 0) -> list[Fill]:
+        params = {"symbol": self.symbols.to_native(symbol)}
+        if since_ns:
+            params["startTime"] = str(since_ns // MS)
+        rows = await self.rest.call("GET", "/fapi/v1/userTrades", params, weight=5)
+        return [
+            Fill(
+                venue=self.VENUE,
+                symbol=symbol,
+                trade_id=str(r["id"]),
+                side=Side(r["side"]),
+                qty=Decimal(r["qty"]),
+                price=Decimal(r["price"]),
+                fee=Decimal(r["commission"]),
+                fee_asset=r["commissionAsset"],
+                liquidity=Liquidity.MAKER if r["maker"] else Liquidity.TAKER,
+                venue_order_id=str(r["orderId"]),
+                ts_ns=int(r["time"]) * MS,
+            )
+            for r in rows
+        ]
+
+    async def fetch_balances(self) -> list[Balance]:
+        rows = await self.rest.call("GET", "/fapi/v3/balance", weight=5)
+        now = time.time_ns()
+        return [
+            Balance(
+                venue=self.VENUE,
+                asset=r["asset"],
+                free=Decimal(r["availableBalance"]),
+                locked=Decimal(r["balance"]) - Decimal(r["availableBalance"]),
+                ts_ns=now,
+            )
+            for r in rows
+        ]
+
+    async def fetch_positions(self) -> list[Position]:
+        rows = await self.rest.call("GET", "/fapi/v3/positionRisk", weight=5)
+        now = time.time_ns()
+        out = []
+        for r in rows:
+            side = PositionSide(r["positionSide"])
+            qty = Decimal(r["positionAmt"])
+            out.append(
+                Position(
+                    venue=self.VENUE,
+                    symbol=self.symbols.to_unified(r["symbol"]),
+                    qty=abs(qty) if side is not PositionSide.BOTH else qty,
+                    side=side,
+                    entry_price=Decimal(r["entryPrice"]),
+                    mark_price=Decimal(r["markPrice"]),
+                    unrealized_pnl=Decimal(r["unRealizedProfit"]),
+                    liquidation_price=Decimal(r["liquidationPrice"]) or None,
+                    ts_ns=now,
+                )
+            )
+        return out
+
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
+        params = {"symbol": self.symbols.to_native(symbol), "leverage": str(int(leverage))}
+        await self.rest.call("POST", "/fapi/v1/leverage", params)
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
+        params = {
+            "symbol": self.symbols.to_native(symbol),
+            "marginType": "ISOLATED" if mode is MarginMode.ISOLATED else "CROSSED",
+        }
+        with contextlib.suppress(NoChange):  # already so
+            await self.rest.call("POST", "/fapi/v1/marginType", params)
+
+    async def set_position_mode(self, hedge: bool) -> None:
+        with contextlib.suppress(NoChange):
+            await self.rest.call(
+                "POST", "/fapi/v1/positionSide/dual", {"dualSidePosition": str(hedge).lower()}
+            )
+
+    # ---- user data and mark prices ----
+
+    async def _subscribe_user_data(self) -> None:
+        answer = await self.rest.call("POST", "/fapi/v1/listenKey", signed=False)
+        self.listen_key = str(answer["listenKey"])
+        await self.stream(self.listen_key, self._on_user_event, "private")
+        self.spawn(self._keep_alive())
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(KEEP_ALIVE_S)
+            try:
+                await self.rest.call("PUT", "/fapi/v1/listenKey", signed=False)
+            except OmsError:
+                continue  # the next round tries again; an expiry event renews the key
+
+    def _on_user_event(self, raw: dict[str, Any]) -> None:
+        try:
+            event: FuturesEvent = msgspec.convert(raw.get("data", raw), type=FuturesEvent, strict=False)
+        except msgspec.ValidationError:
+            return  # an event type we do not model
+        if isinstance(event, ListenKeyExpired):
+            self.spawn(self._renew())
+            return
+        for normalized in normalize_futures(event, self.VENUE, self.symbols.to_unified):
+            self.publish(normalized)
+
+    async def _renew(self) -> None:
+        """The listenKey expired: a new one, a new subscription, then the gap filled
+        from REST (events sent while no key was subscribed)."""
+        answer = await self.rest.call("POST", "/fapi/v1/listenKey", signed=False)
+        key = str(answer["listenKey"])
+        await self.stream(key, self._on_user_event, "private")
+        self.listen_key = key
+        await self.fill_gap()
+
+    async def watch_mark_price(self, symbol: str) -> AsyncIterator[MarkPrice]:
+        native = self.symbols.to_native(symbol)
+        marks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await self.stream(f"{native.lower()}@markPrice", lambda m: marks.put_nowait(m["data"]))
+        while True:
+            m = await marks.get()
+            yield MarkPrice(
+                venue=self.VENUE,
+                symbol=symbol,
+                mark=Decimal(m["p"]),
+                index=Decimal(m["i"]) if m.get("i") else None,
+                funding_rate=Decimal(m["r"]) if m.get("r") else None,
+                next_funding_ns=int(m["T"]) * MS if m.get("T") else None,
+                ts_ns=int(m["E"]) * MS,
+            )
