@@ -1,105 +1,18 @@
 """BinanceSpot against the simulator, through the official SDK: the order lifecycle over
 the WebSocket API with fills and states from the user-data stream (fills once, though
-they also come in the answer), amend and cancel-all, balances and fills, an unknown
-outcome resolved by query with the order sent once, and a local book from the stream."""
+they also come in the answer), amend (keep-priority, and cancel-replace for a new price),
+OCO, a stop-loss triggering, cancel-all, balances and fills, an unknown outcome resolved
+by query with the order sent once, and a local book from the stream."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from decimal import Decimal
-from typing import Any
 
-import pytest
+import msgspec
 
-from oms.exchanges import ExchangeConfig, create_exchange
 from oms.exchanges.binance.spot import BinanceSpot
-from oms.model import FillEvent, Order, OrderEvent, OrderRequest, OrderStatus, OrderType, Side, UserEvent
-from oms.sim.binance import auth
-from oms.sim.binance.spot import SpotExchange
-from oms.sim.binance.spot_rest import SpotRestServer
-from oms.sim.binance.spot_symbols import SpotSymbol
-from tests.integration.server_thread import ServerThread
-
-D = Decimal
-
-
-class Sim:
-    def __init__(self) -> None:
-        self.venue = SpotExchange([SpotSymbol(symbol="BTCUSDT", base="BTC", quote="USDT")])
-        self.venue.add_account("alice", {"BTC": "1", "USDT": "100000"})
-        self.venue.add_account("mm", {"BTC": "10", "USDT": "1000000"})
-        self.key, self.secret = auth.generate_key(auth.KeyType.ED25519, "alice", ["SPOT"])
-        self.server = SpotRestServer(self.venue, auth.KeyStore([self.key]))
-        self.running = ServerThread(self.server)
-        ws = self.running.url.replace("http", "ws")
-        self.config = ExchangeConfig(
-            venue="binance:spot",
-            api_key=self.key.api_key,
-            api_secret=self.secret,
-            rest_url=self.running.url,
-            ws_api_url=f"{ws}/ws-api/v3",
-            ws_url=ws,
-            request_timeout_s=2,
-        )
-
-    def mm(self, side: str, qty: str, price: str | None = None) -> dict[str, Any]:
-        """The market maker trades on the server's own loop (the venue and its sockets
-        belong to that thread)."""
-        params = {"symbol": "BTCUSDT", "side": side, "quantity": qty}
-        params |= {"type": "LIMIT", "timeInForce": "GTC", "price": price} if price else {"type": "MARKET"}
-
-        async def place() -> dict[str, Any]:
-            return self.venue.new_order("mm", params)
-
-        return asyncio.run_coroutine_threadsafe(place(), self.running.loop).result(5)
-
-    def orders_named(self, client_id: str) -> int:
-        return sum(1 for o in self.venue.orders.values() if o.client_order_id == client_id)
-
-
-@pytest.fixture
-def sim() -> Iterator[Sim]:
-    s = Sim()
-    try:
-        yield s
-    finally:
-        s.running.close()
-
-
-def order(spot: BinanceSpot, type_: OrderType, side: Side, qty: str, price: str | None = None) -> Order:
-    request = OrderRequest(venue="binance:spot", symbol="BTC/USDT", side=side, type=type_, qty=D(qty))
-    if price is not None:
-        request.price = D(price)
-    return Order(id="o", request=request.validate(), client_order_id=spot.new_client_order_id())
-
-
-async def collect(
-    spot: BinanceSpot, done: Callable[[list[UserEvent]], bool], timeout: float = 5
-) -> list[UserEvent]:
-    events: list[UserEvent] = []
-
-    async def read() -> None:
-        async for event in spot.user_events():
-            events.append(event)
-            if done(events):
-                return
-
-    await asyncio.wait_for(read(), timeout)
-    return events
-
-
-def run(sim: Sim, steps: Callable[[BinanceSpot], Any]) -> Any:
-    async def main() -> Any:
-        spot = create_exchange("binance:spot", sim.config)
-        assert isinstance(spot, BinanceSpot)
-        await spot.connect()
-        try:
-            return await steps(spot)
-        finally:
-            await spot.close()
-
-    return asyncio.run(asyncio.wait_for(main(), 60))
+from oms.model import FillEvent, Order, OrderEvent, OrderStatus, OrderType, Side, UserEvent
+from tests.integration.binance_spot_sim import D, Sim, collect, drain, has, order, run, sim_fixture  # noqa: F401
 
 
 def test_a_limit_order_fills_in_part_then_is_canceled(sim: Sim) -> None:
@@ -200,3 +113,68 @@ def test_cancel_all_and_a_local_book_from_the_stream(sim: Sim) -> None:
         assert [(lv.price, lv.qty) for lv in book.bids[:5]] == [(lv.price, lv.qty) for lv in rest.bids]
 
     run(sim, steps)
+
+
+def test_a_new_price_is_a_cancel_replace_never_above_the_quantity_asked(sim: Sim) -> None:
+    """The order part-filled without our knowing (the Order says 0 filled): the new order
+    is sent for the whole 0.1, the cancel reveals 0.04 filled, so it is cut to 0.06."""
+
+    async def steps(spot: BinanceSpot) -> None:
+        buy = order(spot, OrderType.LIMIT, Side.BUY, "0.1", "50000")
+        await spot.create_order(buy)
+        sim.mm("SELL", "0.04")
+        replaced = await spot.amend_order(buy, price=D("49500"))
+        assert replaced.client_order_id != buy.client_order_id and replaced.status is OrderStatus.NEW
+        old, new = sim.order_named(buy.client_order_id), sim.order_named(replaced.client_order_id)
+        assert (old.status, old.executed_qty) == ("CANCELED", D("0.04"))
+        assert (new.price, new.orig_qty, new.status) == (D(49500), D("0.06"), "NEW")
+        # Told of the fills, the next replace is sized right at once.
+        told = Order(
+            id="o",
+            request=msgspec.structs.replace(buy.request, qty=D("0.06")),
+            client_order_id=replaced.client_order_id or "",
+        )
+        moved = await spot.amend_order(told, price=D("49400"))
+        newest = sim.order_named(moved.client_order_id)
+        assert (newest.price, newest.orig_qty, newest.status) == (D(49400), D("0.06"), "NEW")
+        events = await collect(spot, has(OrderStatus.CANCELED, replaced.client_order_id))
+        assert has(OrderStatus.CANCELED, buy.client_order_id)(events)
+
+    run(sim, steps)
+
+
+def test_an_oco_take_profit_fills_and_the_stop_expires(sim: Sim) -> None:
+    sim.mm("BUY", "0.5", "50000")
+    sim.take("SELL", "0.1")  # a last price of 50000
+
+    async def steps(spot: BinanceSpot) -> list[UserEvent]:
+        above = order(spot, OrderType.LIMIT_MAKER, Side.SELL, "0.2", "51000")
+        below = order(spot, OrderType.STOP_MARKET, Side.SELL, "0.2", stop="49000")
+        placed = await spot.create_oco(above, below)
+        assert [(e.client_order_id, e.status) for e in placed] == [
+            (above.client_order_id, OrderStatus.NEW),
+            (below.client_order_id, OrderStatus.NEW),
+        ]
+        sim.take("BUY", "0.2")  # lifts the LIMIT_MAKER leg
+        expired, filled = has(OrderStatus.EXPIRED, below.client_order_id), has(OrderStatus.FILLED)
+        return await collect(spot, lambda ev: expired(ev) and filled(ev))
+
+    events = run(sim, steps)
+    fills = [e.fill for e in events if isinstance(e, FillEvent)]
+    assert [(f.qty, f.price, f.side) for f in fills] == [(D("0.2"), D(51000), Side.SELL)]
+
+
+def test_a_stop_loss_triggers_and_fills(sim: Sim) -> None:
+    sim.mm("BUY", "0.5", "50000")
+    sim.take("SELL", "0.1")  # last 50000
+
+    async def steps(spot: BinanceSpot) -> list[UserEvent]:
+        stop = order(spot, OrderType.STOP_MARKET, Side.SELL, "0.3", stop="49900")
+        assert (await spot.create_order(stop)).status is OrderStatus.NEW
+        sim.mm("BUY", "1", "49800")
+        sim.take("SELL", "0.5")  # 0.4 at 50000, then 0.1 at 49800: the stop fires
+        return await collect(spot, has(OrderStatus.FILLED, stop.client_order_id))
+
+    events = run(sim, steps)
+    fills = [e.fill for e in events if isinstance(e, FillEvent)]
+    assert sum(f.qty for f in fills) == D("0.3") and {f.price for f in fills} == {D(49800)}

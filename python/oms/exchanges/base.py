@@ -133,6 +133,12 @@ class Exchange(abc.ABC):
     ) -> OrderEvent:
         raise self._unsupported("amending orders")
 
+    async def create_oco(self, above: Order, below: Order) -> list[OrderEvent]:
+        """One-cancels-the-other: two orders, same side and quantity, one above the
+        market and one below; when one executes the venue cancels the other. One event
+        per leg, ``[above, below]``; an unknown outcome is UNKNOWN for both legs."""
+        raise self._unsupported("OCO order lists")
+
     @abc.abstractmethod
     async def cancel_order(self, order: Order) -> OrderEvent: ...
 

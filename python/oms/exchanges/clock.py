@@ -36,6 +36,10 @@ class ClockOffset:
         midpoint_ms = (sent_ns + received_ns) / 2 / 1e6
         self._samples.append((received_ns - sent_ns, server_ms - midpoint_ms))
 
+    def reset(self) -> None:
+        """Forget every sample (the clock jumped: the old ones describe another clock)."""
+        self._samples.clear()
+
     @property
     def measured(self) -> bool:
         return bool(self._samples)

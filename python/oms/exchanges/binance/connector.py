@@ -6,13 +6,21 @@ market data into a local book.
 Order entry: an order whose answer is lost (``OutcomeUnknown``) is reported UNKNOWN at
 once and resolved in the background by querying it by client order id (0.2..4 s
 backoff): found, the venue's status is published; still absent once its receive window
-has passed (the venue can no longer accept it), REJECTED.
+has passed (the venue can no longer accept it), REJECTED. While the WebSocket API is
+down, requests go over REST (nothing was sent on the socket, so nothing is sent twice).
+
+Staying connected: a dropped WebSocket API session is rebuilt with backoff, then each
+market restores what it had (spot: the user-data subscription and the gap filled from
+REST). The clock offset is measured at connect and every ``clock_sync_s`` (option,
+default 60 s), and again at once after a -1021; an offset beyond ``recv_window_ms``
+stops order entry with ``ClockSkew`` until a new measurement is back inside it.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -22,7 +30,7 @@ from typing import Any
 
 import msgspec
 
-from oms.errors import InvalidInput, OmsError, OrderNotFound, OutcomeUnknown
+from oms.errors import ClockSkew, InvalidInput, OmsError, OrderNotFound, OutcomeUnknown, VenueUnavailable
 from oms.exchanges.base import Exchange, ExchangeConfig, VenueHealth
 from oms.exchanges.binance.depth import BookOutOfSync, DepthBook, DepthSnapshot, DepthUpdate
 from oms.exchanges.binance.errors import Market
@@ -51,6 +59,8 @@ MS = 1_000_000
 Lookup = Callable[[str, str], Coroutine[Any, Any, OrderEvent]]  # (symbol, client id) -> the order
 SEEN_TRADES = 100_000  # trade ids remembered for de-duplication
 RESOLVE_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0)
+RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)  # then every 5 s until closed
+CLOCK_SYNC_S = 60.0
 STATUS = {
     "NEW": OrderStatus.NEW,
     "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
@@ -97,6 +107,14 @@ class BinanceConnector(Exchange):
         self._streams: Any = None
         self._active_symbols: set[str] = set()  # traded this session: where gaps may hide fills
         self._last_event_ns = 0
+        self._closing = False
+        self._reconnecting: asyncio.Task[None] | None = None
+        self.reconnects = 0  # WebSocket API sessions rebuilt (for health and tests)
+        self.rest.now_ms = self.clock.venue_now_ms
+        if self.ws is not None:
+            self.ws.now_ms = self.clock.venue_now_ms
+            self.ws.on_lost = self._ws_lost
+            self.ws.weights = self.rest.weights  # one request-weight budget per IP on both
 
     # ---- what each market adds ----
 
@@ -108,6 +126,9 @@ class BinanceConnector(Exchange):
     async def _subscribe_user_data(self) -> None:
         """Start the user-data feed (WebSocket API subscription or listenKey)."""
 
+    async def _after_reconnect(self) -> None:
+        """Restore what lived on the WebSocket API session (spot: user data)."""
+
     # ---- lifecycle ----
 
     async def connect(self) -> None:
@@ -116,8 +137,10 @@ class BinanceConnector(Exchange):
         if self.ws is not None:
             await self.ws.connect()
         await self._subscribe_user_data()
+        self.spawn(self._keep_clock())
 
     async def close(self) -> None:
+        self._closing = True
         for task in list(self._tasks):
             task.cancel()
         if self.ws is not None:
@@ -141,12 +164,51 @@ class BinanceConnector(Exchange):
         answer = await self.rest.call("GET", self.PATHS.time, signed=False)
         return int(answer["serverTime"]) * MS
 
-    async def _sync_clock(self, samples: int = 3) -> None:
+    async def _sync_clock(self, samples: int = 3, fresh: bool = False) -> None:
+        """Measure the offset (``fresh``: from these samples alone, swapped in at once)."""
+        taken = []
         for _ in range(samples):
             sent = time.time_ns()
             server = await self.server_time()
-            self.clock.record(sent, server // MS, time.time_ns())
+            taken.append((sent, server // MS, time.time_ns()))
+        if fresh:
+            self.clock.reset()
+        for sample in taken:
+            self.clock.record(*sample)
         self.clock.check()
+
+    async def _keep_clock(self) -> None:
+        """Re-measure the offset every ``clock_sync_s``; a failed measurement keeps the
+        last one (and a skew found is reported by every order until it is gone)."""
+        every = float(self.config.options.get("clock_sync_s", CLOCK_SYNC_S))
+        while True:
+            await asyncio.sleep(every)
+            await self._resync_clock()
+
+    async def _resync_clock(self, fresh: bool = False) -> None:
+        with contextlib.suppress(OmsError):
+            await self._sync_clock(fresh=fresh)
+
+    def _ws_lost(self) -> None:
+        if not self._closing and (self._reconnecting is None or self._reconnecting.done()):
+            self._reconnecting = asyncio.ensure_future(self._reconnect_ws())
+            self._tasks.add(self._reconnecting)
+            self._reconnecting.add_done_callback(self._tasks.discard)
+
+    async def _reconnect_ws(self) -> None:
+        """Rebuild the WebSocket API session until it is back (or we close)."""
+        assert self.ws is not None
+        attempt = 0
+        while not self._closing:
+            await asyncio.sleep(RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)])
+            attempt += 1
+            try:
+                await self.ws.reconnect()
+                await self._after_reconnect()
+            except (OmsError, OSError, ValueError):
+                continue  # still down: try again
+            self.reconnects += 1
+            return
 
     async def load_instruments(self) -> list[Instrument]:
         info = await self.rest.call("GET", self.PATHS.exchange_info, weight=20, signed=False)
@@ -161,12 +223,21 @@ class BinanceConnector(Exchange):
     # ---- requests ----
 
     async def send(self, method: str, path: str, http: str, params: dict[str, str], **kw: Any) -> Any:
-        """One request, over the WebSocket API when there is one (``method``), else REST."""
+        """One request, over the WebSocket API while it is up (``method``), else REST."""
         self.clock.check()
-        if self.ws is not None:
-            weight, cancel = kw.get("weight", 1), kw.get("cancel", False)
-            return await self.ws.call(method, params, weight=weight, cancel=cancel)
-        return await self.rest.call(http, path, params, **kw)
+        try:
+            if self.ws is not None and self.ws.connected:
+                weight, cancel = kw.get("weight", 1), kw.get("cancel", False)
+                try:
+                    return await self.ws.call(method, params, weight=weight, cancel=cancel)
+                except VenueUnavailable:
+                    if self.ws.connected:
+                        raise  # the venue refused it; the socket is fine
+                    # the frame never left: REST is safe
+            return await self.rest.call(http, path, params, **kw)
+        except ClockSkew:
+            self.spawn(self._resync_clock(fresh=True))  # -1021: the clock jumped; measure anew
+            raise
 
     async def place(
         self,
@@ -184,20 +255,26 @@ class BinanceConnector(Exchange):
         try:
             answer = await self.send(method, path, "POST", params, orders=1)
         except OutcomeUnknown as unknown:
-            find = lookup or (lambda sym, cid: self.fetch_order(sym, client_order_id=cid))
-            self.spawn(self._resolve(symbol, order.client_order_id, find))
-            return OrderEvent(
-                venue=self.VENUE,
-                symbol=symbol,
-                status=OrderStatus.UNKNOWN,
-                client_order_id=order.client_order_id,
-                reason=unknown.message,
-                ts_ns=time.time_ns(),
-            )
+            return self._unknown(symbol, order.client_order_id, unknown, lookup)
         if to_event is not None:
             return to_event(answer, symbol)
         self._answer_fills(answer, symbol, order.request.side)
         return self.order_event(answer, symbol)
+
+    def _unknown(
+        self, symbol: str, client_order_id: str, unknown: OutcomeUnknown, lookup: Lookup | None = None
+    ) -> OrderEvent:
+        """UNKNOWN now; the venue's answer (found by ``lookup``) later, on the events."""
+        find = lookup or (lambda sym, cid: self.fetch_order(sym, client_order_id=cid))
+        self.spawn(self._resolve(symbol, client_order_id, find))
+        return OrderEvent(
+            venue=self.VENUE,
+            symbol=symbol,
+            status=OrderStatus.UNKNOWN,
+            client_order_id=client_order_id,
+            reason=unknown.message,
+            ts_ns=time.time_ns(),
+        )
 
     async def _resolve(self, symbol: str, client_order_id: str, lookup: Lookup) -> None:
         deadline = time.monotonic() + self.config.recv_window_ms / 1000 + 1
@@ -221,12 +298,12 @@ class BinanceConnector(Exchange):
             return
 
     async def cancel_order(self, order: Order) -> OrderEvent:
-        params = {
-            "symbol": self.symbols.to_native(order.request.symbol),
-            "origClientOrderId": order.client_order_id,
-        }
+        return await self.cancel(order.request.symbol, order.client_order_id)
+
+    async def cancel(self, symbol: str, client_order_id: str) -> OrderEvent:
+        params = {"symbol": self.symbols.to_native(symbol), "origClientOrderId": client_order_id}
         answer = await self.send("order.cancel", self.PATHS.order, "DELETE", params, cancel=True)
-        return self.order_event(answer, order.request.symbol, client_id=order.client_order_id)
+        return self.order_event(answer, symbol, client_id=client_order_id)
 
     async def fetch_order(
         self, symbol: str, *, client_order_id: str | None = None, venue_order_id: str | None = None
@@ -257,16 +334,23 @@ class BinanceConnector(Exchange):
         return [msgspec.structs.replace(o, status=OrderStatus.CANCELED) for o in before]
 
     async def fill_gap(self, lookback_ns: int = 60 * 1_000_000_000) -> None:
-        """After the user stream was down: publish every open order's state, and the
-        fills of the symbols we have been trading since shortly before the last event
-        we saw (fills are de-duplicated by trade id, so overlap costs nothing)."""
+        """After the user stream was down: publish every open order's state, the fills
+        of the symbols we have been trading since shortly before the last event we saw
+        (de-duplicated by trade id, so overlap costs nothing), and the state of each
+        order that got a new fill but is no longer open (it filled or was canceled in
+        the gap)."""
         open_orders = await self.fetch_open_orders()
         for event in open_orders:
             self.publish(event)
+        still_open = {o.venue_order_id for o in open_orders}
         since = max(self._last_event_ns - lookback_ns, 0)
         for symbol in sorted({o.symbol for o in open_orders} | self._active_symbols):
+            finished: set[str] = set()
             for fill in await self.fetch_fills(symbol, since_ns=since):
-                self.publish(FillEvent(fill=fill))
+                if self.publish(FillEvent(fill=fill)) and fill.venue_order_id not in still_open:
+                    finished.add(fill.venue_order_id or "")
+            for venue_order_id in sorted(finished - {""}):
+                self.publish(await self.fetch_order(symbol, venue_order_id=venue_order_id))
 
     # ---- answers -> events ----
 
@@ -303,19 +387,21 @@ class BinanceConnector(Exchange):
             )
             self.publish(FillEvent(fill=fill))
 
-    def publish(self, event: UserEvent) -> None:
+    def publish(self, event: UserEvent) -> bool:
+        """Queue an event for ``user_events``; False for a fill already published."""
         if isinstance(event, OrderEvent | FillEvent):
             self._active_symbols.add(event.fill.symbol if isinstance(event, FillEvent) else event.symbol)
             self._last_event_ns = max(self._last_event_ns, time.time_ns())
         if isinstance(event, FillEvent):
             key = f"{event.fill.symbol}/{event.fill.trade_id}"
             if key in self._seen:
-                return
+                return False
             self._seen.add(key)
             self._seen_order.append(key)
             if len(self._seen_order) > SEEN_TRADES:
                 self._seen.discard(self._seen_order.popleft())
         self._events.put_nowait(event)
+        return True
 
     async def user_events(self) -> AsyncIterator[UserEvent]:
         while True:

@@ -168,7 +168,8 @@ def from_binance(
 ) -> OmsError:
     """The ``oms.errors`` exception for a Binance error answer."""
     cls, our_code = _rule(code, message, market)
-    if http_status == 418 and cls is VenueRateLimited:
+    if cls is VenueRateLimited and (http_status == 418 or "banned until" in message):
+        # the WebSocket API's SDK drops the 418 status; the message still says it
         our_code = "IP_BANNED"
     venue = venue or f"binance:{market}"
     text = f"{venue} refused: {message} ({code})"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from oms.errors import NotSupported
+from oms.errors import InvalidInput, NotSupported
 from oms.model import OrderRequest, OrderType, PositionSide, TimeInForce, TriggerPrice
 
 Endpoint = Literal["order", "algoOrder"]
@@ -138,4 +138,33 @@ def _algo(req: OrderRequest, client_order_id: str) -> dict[str, str]:
             params["activatePrice"] = text(req.activation_price)
     elif req.stop_price is not None:
         params["triggerPrice"] = text(req.stop_price)
+    return params
+
+
+def spot_oco_params(
+    above: OrderRequest, below: OrderRequest, native_symbol: str, ids: tuple[str, str, str]
+) -> dict[str, str]:
+    """``POST /api/v3/orderList/oco``: two legs on one side for one quantity, one above
+    the market and one below (``ids``: list, above leg, below leg client ids). Each leg
+    is read as a single order would be, then renamed ``above*`` / ``below*``."""
+    venue = "binance:spot"
+    if (above.symbol, above.side, above.qty) != (below.symbol, below.side, below.qty):
+        raise InvalidInput(
+            f"{venue}: the two legs of an OCO must share symbol, side and quantity", field="below"
+        )
+    list_id, above_id, below_id = ids
+    params = {
+        "symbol": native_symbol,
+        "side": above.side.value,
+        "quantity": text(above.qty),
+        "listClientOrderId": list_id,
+        "newOrderRespType": "FULL",
+    }
+    for prefix, leg, leg_id in (("above", above, above_id), ("below", below, below_id)):
+        single = spot_params(leg, native_symbol, leg_id)
+        params[f"{prefix}Type"] = single["type"]
+        params[f"{prefix}ClientOrderId"] = leg_id
+        for name in ("price", "stopPrice", "trailingDelta", "timeInForce"):
+            if name in single:
+                params[prefix + name[0].upper() + name[1:]] = single[name]
     return params

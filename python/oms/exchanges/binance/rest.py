@@ -12,6 +12,8 @@
 * Errors become ``oms.errors`` (``errors.from_binance``). The SDK drops Binance's code
   and message from 5xx answers; a response hook on its session keeps the last error
   body per thread, so -1007 / -1006 / -1001 are recovered and told apart.
+* Signed requests carry ``timestamp`` on the venue's clock (``now_ms``, set by the
+  connector from the measured offset) and our ``recvWindow``.
 * A timeout or a dropped connection is ``OutcomeUnknown``: the request may have been
   executed. Order entry must then resolve by query, never resend.
 """
@@ -20,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -81,6 +84,8 @@ class BinanceRest:
         weights, orders = _LIMITS[market]
         self.weights = WeightedLimiter(weights, cancel_reserve=0.1)
         self.orders = WeightedLimiter(orders, cancel_reserve=0.0)
+        self.recv_window = str(config.recv_window_ms)
+        self.now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
         self.sent = 0  # requests that left (for tests and metrics)
 
     def _keep_error_body(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -116,7 +121,10 @@ class BinanceRest:
             raise VenueRateLimited(
                 f"{self.venue}: {err.message}", "RATE_LIMITED", retry_after=err.retry_after, venue=self.venue
             ) from None
-        return await asyncio.to_thread(self._send, method, path, dict(params or {}), signed)
+        query = dict(params or {})
+        if signed:
+            query |= {"recvWindow": self.recv_window, "timestamp": str(self.now_ms())}
+        return await asyncio.to_thread(self._send, method, path, query, signed)
 
     def _send(self, method: str, path: str, params: dict[str, str], signed: bool) -> Any:
         # The SDK's own send_signed_request wrapper fails at runtime (it subscripts a

@@ -2,9 +2,18 @@
 
 On top of the shared connector (``connector.py``: order entry sent once, unknown
 outcomes resolved by query, fills de-duplicated, local book): spot's order parameters,
-the keep-priority amend, balances, ``myTrades`` and user data through the WebSocket API
+amends, OCO lists, balances, ``myTrades`` and user data through the WebSocket API
 subscription (``userDataStream.subscribe`` on an Ed25519 session, ``.signature`` with
-other keys), decoded by ``user_data.py``.
+other keys), decoded by ``user_data.py``; after the session is rebuilt the subscription
+is renewed and the gap filled from REST.
+
+Amend: a lower quantity alone is the keep-priority amend (same order, same queue
+place). A new price is cancel-replace (``STOP_ON_FAILURE``: no new order unless the old
+one was canceled) under a new client order id: the returned event is the new order's;
+the old one's CANCELED comes on the stream. The new order is sized from the fills we
+knew of; if the cancel reveals more, the new order is cut back at once by the
+difference (keep-priority amend, or canceled if nothing is left), so the total never
+exceeds what was asked.
 """
 
 from __future__ import annotations
@@ -17,12 +26,22 @@ import msgspec
 from binance_common.configuration import ConfigurationWebSocketStreams
 from binance_sdk_spot.spot import Spot
 
-from oms.errors import InvalidInput
+from oms.errors import InvalidInput, OutcomeUnknown
 from oms.exchanges.base import Capabilities
 from oms.exchanges.binance.connector import MS, STATUS, BinanceConnector, Paths
-from oms.exchanges.binance.order_params import spot_params, text
+from oms.exchanges.binance.order_params import spot_oco_params, spot_params, text
 from oms.exchanges.binance.user_data import SpotEvent, normalize_spot
-from oms.model import Balance, Fill, Liquidity, Order, OrderEvent, OrderStatus, OrderType, Side, TimeInForce
+from oms.model import (
+    Balance,
+    Fill,
+    Liquidity,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 
 
 class BinanceSpot(BinanceConnector):
@@ -61,24 +80,80 @@ class BinanceSpot(BinanceConnector):
     async def amend_order(
         self, order: Order, *, qty: Decimal | None = None, price: Decimal | None = None
     ) -> OrderEvent:
-        """Keep-priority amend: a lower quantity, same order and queue place. A new
-        price would need cancel-replace (a new order id): not offered here."""
-        if price is not None or qty is None:
-            raise self._unsupported("amending the price (cancel and place a new order)")
-        native = self.symbols.to_native(order.request.symbol)
-        params = {"symbol": native, "origClientOrderId": order.client_order_id, "newQty": text(qty)}
+        if price is not None:
+            return await self._cancel_replace(order, qty if qty is not None else order.qty, price)
+        if qty is None:
+            raise InvalidInput("amend needs a new qty or price", field="qty")
+        return await self._keep_priority(order.request.symbol, order.client_order_id, qty)
+
+    async def _keep_priority(self, symbol: str, client_order_id: str, qty: Decimal) -> OrderEvent:
+        """Lower the total quantity (filled part included) in place."""
+        native = self.symbols.to_native(symbol)
+        params = {"symbol": native, "origClientOrderId": client_order_id, "newQty": text(qty)}
         path = "/api/v3/order/amend/keepPriority"
         answer = await self.send("order.amend.keepPriority", path, "PUT", params, weight=4)
         amended = answer["amendedOrder"]
         return OrderEvent(
             venue=self.VENUE,
-            symbol=order.request.symbol,
+            symbol=symbol,
             status=STATUS.get(amended["status"], OrderStatus.UNKNOWN),
             client_order_id=amended["clientOrderId"],
             venue_order_id=str(amended["orderId"]),
             filled_qty=Decimal(amended["executedQty"]),
             ts_ns=int(answer["transactTime"]) * MS,
         )
+
+    async def _cancel_replace(self, order: Order, total: Decimal, price: Decimal) -> OrderEvent:
+        remaining = total - order.filled_qty
+        if remaining <= 0:
+            raise InvalidInput(f"nothing left to replace: {order.filled_qty} of {total} filled", field="qty")
+        request = msgspec.structs.replace(order.request, qty=remaining, price=price)
+        replacement = Order(id=order.id, request=request, client_order_id=self.new_client_order_id())
+        native = self.symbols.to_native(request.symbol)
+        params = spot_params(request, native, replacement.client_order_id)
+        params |= {"cancelReplaceMode": "STOP_ON_FAILURE", "cancelOrigClientOrderId": order.client_order_id}
+        path = "/api/v3/order/cancelReplace"
+        answers: list[dict[str, Any]] = []
+
+        def read(answer: dict[str, Any], symbol: str) -> OrderEvent:
+            answers.append(answer)
+            new = answer["newOrderResponse"]
+            self._answer_fills(new, symbol, request.side)
+            return self.order_event(new, symbol)
+
+        event = await self.place(replacement, "order.cancelReplace", path, params, to_event=read)
+        if answers:  # the cancel's own figures: fills we had not seen yet?
+            unseen = Decimal(answers[0]["cancelResponse"]["executedQty"]) - order.filled_qty
+            if unseen > 0:
+                return await self._cut_back(event, remaining, unseen)
+        return event
+
+    async def _cut_back(self, event: OrderEvent, qty: Decimal, excess: Decimal) -> OrderEvent:
+        """The old order filled ``excess`` more than we knew: shrink the new one by it."""
+        assert event.client_order_id is not None
+        if excess >= qty - (event.filled_qty or 0):
+            return await self.cancel(event.symbol, event.client_order_id)
+        return await self._keep_priority(event.symbol, event.client_order_id, qty - excess)
+
+    async def create_oco(self, above: Order, below: Order) -> list[OrderEvent]:
+        """Over REST (Binance's WebSocket API has order lists; the simulator does not)."""
+        native = self.symbols.to_native(above.request.symbol)
+        list_id = self.new_client_order_id()
+        ids = (list_id, above.client_order_id, below.client_order_id)
+        params = spot_oco_params(above.request, below.request, native, ids)
+        self.clock.check()
+        symbol = above.request.symbol
+        try:
+            answer = await self.rest.call("POST", "/api/v3/orderList/oco", params, orders=2)
+        except OutcomeUnknown as unknown:
+            return [self._unknown(symbol, leg.client_order_id, unknown) for leg in (above, below)]
+        reports = {r["clientOrderId"]: r for r in answer["orderReports"]}
+        events = []
+        for leg in (above, below):
+            report = reports[leg.client_order_id]
+            self._answer_fills(report, symbol, leg.request.side)
+            events.append(self.order_event(report, symbol))
+        return events
 
     async def fetch_fills(self, symbol: str, since_ns: int = 0) -> list[Fill]:
         params = {"symbol": self.symbols.to_native(symbol)}
@@ -115,6 +190,10 @@ class BinanceSpot(BinanceConnector):
             )
             for b in account["balances"]
         ]
+
+    async def _after_reconnect(self) -> None:
+        await self._subscribe_user_data()
+        await self.fill_gap()
 
     async def _subscribe_user_data(self) -> None:
         if self.ws is None:

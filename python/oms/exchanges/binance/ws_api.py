@@ -12,15 +12,22 @@ the ``retryAfter`` it carries; the SDK keeps the error, not the status); no repl
 time, or the socket closing after the frame left, is ``OutcomeUnknown`` (resolve, never
 resend); a frame that never left (no connection, or the SDK reconnecting) is
 ``VenueUnavailable``.
+
+Every request carries ``timestamp`` on the venue's clock (``now_ms``, set by the
+connector from its measured offset) and our ``recvWindow``. When the socket drops,
+``on_lost`` is called once; ``reconnect`` builds a fresh SDK client (its own reconnect
+would resubscribe user data under a subscription id the server no longer uses).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import aiohttp
 from binance_common.configuration import ConfigurationWebSocketAPI
 from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futures import (
     DerivativesTradingUsdsFutures,
@@ -49,22 +56,40 @@ class BinanceWsApi:
         }
         self.ed25519 = bool(secret and "PRIVATE KEY" in secret)
         settings["private_key" if self.ed25519 else "api_secret"] = secret
-        ws_config = ConfigurationWebSocketAPI(**{k: v for k, v in settings.items() if v is not None})
-        facade: Any = Spot if market == "spot" else DerivativesTradingUsdsFutures
-        self.api = facade(config_ws_api=ws_config).websocket_api
+        self._ws_config = ConfigurationWebSocketAPI(**{k: v for k, v in settings.items() if v is not None})
+        self._facade: Any = Spot if market == "spot" else DerivativesTradingUsdsFutures
+        self.api: Any = self._facade(config_ws_api=self._ws_config).websocket_api
+        self.recv_window = str(config.recv_window_ms)
         self.weights = WeightedLimiter(_WEIGHT_WINDOWS[market], cancel_reserve=0.1)
+        self.now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
+        self.on_lost: Callable[[], None] | None = None
         self.connected = False
         self.sent = 0
 
     async def connect(self) -> None:
         await self.api.create_connection()
         self.connected = True
+        for event in ("close", "reconnect"):
+            self.api.on_connection(event, self._lost)
         if self.market == "spot" and self.ed25519:
             await self.call("session.logon", {}, session_logon=True)
 
-    async def close(self) -> None:
+    def _lost(self) -> None:
+        """The SDK reports the socket closed (or being replaced): tell the owner once."""
         if self.connected:
             self.connected = False
+            if self.on_lost is not None:
+                self.on_lost()
+
+    async def reconnect(self) -> None:
+        """A new connection on a new SDK client (and a new session logon)."""
+        await self.close()
+        self.api = self._facade(config_ws_api=self._ws_config).websocket_api
+        await self.connect()
+
+    async def close(self) -> None:
+        self.connected = False
+        with contextlib.suppress(Exception):  # already closed, or closing half-open
             await self.api.close_connection(close_session=True)
 
     async def call(
@@ -83,7 +108,8 @@ class BinanceWsApi:
             raise VenueRateLimited(
                 f"{self.venue}: {err.message}", "RATE_LIMITED", retry_after=err.retry_after, venue=self.venue
             ) from None
-        payload = {"method": method, "params": dict(params)}
+        signed = {"timestamp": str(self.now_ms()), "recvWindow": self.recv_window}
+        payload = {"method": method, "params": dict(params) | signed}
         try:
             sending = self.api.send_signed_message(
                 payload=payload, signer=self.api.signer, session_logon=session_logon
@@ -95,8 +121,12 @@ class BinanceWsApi:
                 f"{self.venue}: no answer to {method} within {self.timeout_s} s: outcome unknown",
                 venue=self.venue,
             ) from None
+        except (ConnectionError, aiohttp.ClientConnectionError) as err:  # the frame did not leave
+            self._lost()
+            raise VenueUnavailable(f"{self.venue}: {err}: {method} not sent", venue=self.venue) from None
         except ValueError as err:  # the SDK's "No WebSocket connections available."
-            raise VenueUnavailable(f"{self.venue}: {err}", venue=self.venue) from None
+            self._lost()
+            raise VenueUnavailable(f"{self.venue}: {err}: {method} not sent", venue=self.venue) from None
         return self._result(method, response.data())
 
     def _result(self, method: str, frame: Any) -> Any:
@@ -104,6 +134,7 @@ class BinanceWsApi:
         for an error reply (the HTTP-like status is dropped), and ``{"error": "<text>"}``
         when it stopped waiting or the socket closed."""
         if frame == "Websocket Reconnect":  # the SDK did not send it
+            self._lost()
             raise VenueUnavailable(f"{self.venue}: reconnecting, {method} not sent", venue=self.venue)
         error = frame.get("error") if isinstance(frame, dict) else None
         if isinstance(error, dict) and isinstance(error.get("code"), int):

@@ -132,6 +132,7 @@ class WsApi:
             key = self._authenticate(conn, params) if method.signed else None
             if method.key_only:
                 key = conn.key or self.keys.lookup(params.get("apiKey"), self.permission)
+            self.limits.storm = self.faults.rate_limit_storm
             usage = self.limits.charge(
                 conn.ip,
                 method.weight,
