@@ -11,6 +11,8 @@ c. ``ring``: ``ShmRing`` cross-process round trip vs ``multiprocessing.Pipe``
    (b and c in ``bench_queues.py``).
 d. ``positions``: ``PositionBook.apply_fill`` vs a pure-Python average-cost book
    (``bench_positions.py``).
+e. ``binance_orders`` / ``binance_parse``: order entry send -> ack over the WebSocket
+   API vs REST, and user-data event parsing vs ``json.loads`` (``bench_binance.py``).
 
 Timing never fails the run: the summary at the end says MET / NOT MET for each target.
 """
@@ -29,6 +31,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
+import bench_binance  # noqa: E402
 import bench_positions  # noqa: E402
 import bench_queues  # noqa: E402
 import bench_risk  # noqa: E402
@@ -40,6 +43,8 @@ SECTIONS: dict[str, Callable[[Report, bool], None]] = {
     "queues": bench_queues.run_queues,
     "ring": bench_queues.run_ring,
     "positions": bench_positions.run,
+    "binance_orders": bench_binance.run_orders,
+    "binance_parse": bench_binance.run_parse,
 }
 
 

@@ -164,7 +164,10 @@ class WeightedLimiter:
 
     def update_used(self, name: str, used: int) -> None:
         """The venue's own count for a window. We keep the larger of ours and theirs:
-        requests still in flight are in ours but not yet in theirs."""
+        requests still in flight are in ours but not yet in theirs. A window we do not
+        keep is ignored."""
+        if name not in self._used:
+            return
         with self._lock:
             self._roll(self._clock())
             self._used[name] = max(self._used[name], used)

@@ -142,3 +142,37 @@ def test_a_clock_jump_beyond_the_receive_window_stops_trading_until_fixed(sim: S
         assert placed.status is OrderStatus.NEW
 
     run(sim, steps)
+
+
+def test_the_local_book_resyncs_after_lost_diffs_and_a_dropped_stream(sim: Sim) -> None:
+    sim.mm("SELL", "1", "50100")
+    sim.mm("BUY", "1", "49900")
+
+    async def until_bid(books: Any, price: str) -> Any:
+        while True:
+            book = await asyncio.wait_for(books.__anext__(), 5)
+            if book.best_bid is not None and book.best_bid.price == D(price):
+                return book
+
+    async def same_as_rest(spot: BinanceSpot, book: Any) -> None:
+        rest = await spot.fetch_book("BTC/USDT", 20)
+        assert [(lv.price, lv.qty) for lv in book.bids[:20]] == [(lv.price, lv.qty) for lv in rest.bids]
+        assert [(lv.price, lv.qty) for lv in book.asks[:20]] == [(lv.price, lv.qty) for lv in rest.asks]
+
+    async def steps(spot: BinanceSpot) -> None:
+        books = spot.watch_book("BTC/USDT")
+        await until_bid(books, "49900")
+        requests = spot.rest.sent
+        sim.server.faults.update({"drop_depth_updates": 0.5})
+        for i in range(10):
+            sim.mm("BUY", "0.1", str(49000 + 10 * i))
+        sim.server.faults.update({"drop_depth_updates": 0.0})
+        sim.mm("BUY", "0.1", "49950")
+        await same_as_rest(spot, await until_bid(books, "49950"))
+        assert spot.rest.sent > requests + 1, "a lost diff was noticed and a new snapshot taken"
+        sim.on_server(lambda: asyncio.ensure_future(sim.server.disconnect_sockets()))
+        await until(lambda: spot.stream_rebuilds == 1)
+        sim.mm("BUY", "0.2", "49960")
+        await same_as_rest(spot, await until_bid(books, "49960"))
+
+    run(sim, steps)

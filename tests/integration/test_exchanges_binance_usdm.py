@@ -33,7 +33,7 @@ from oms.sim.binance import auth
 from oms.sim.binance.usdm import FuturesExchange
 from oms.sim.binance.usdm_rest import FuturesRestServer
 from oms.sim.binance.usdm_symbols import FuturesSymbol
-from tests.integration.server_thread import ServerThread
+from oms.sim.server_thread import ServerThread
 
 D = Decimal
 
@@ -244,3 +244,32 @@ def test_a_fill_missed_while_the_stream_was_down_is_recovered_once(sim: Sim) -> 
     fills = [e.fill for e in events if isinstance(e, FillEvent)]
     assert [(f.qty, f.price) for f in fills] == [(D("0.03"), D(50000))]
     assert any(isinstance(e, OrderEvent) and e.filled_qty == D("0.03") for e in events)
+
+
+def test_dropped_sockets_mid_fill_are_rebuilt_and_the_fill_arrives_once(sim: Sim) -> None:
+    """Every WebSocket (user stream and WebSocket API) is dropped and a fill happens
+    before any client can come back: the stream client is rebuilt, the listenKey
+    subscribed again, the gap filled from REST; later events come on the new stream."""
+
+    async def steps(usdm: BinanceUsdm) -> list[UserEvent]:
+        buy = order(usdm, OrderType.LIMIT, Side.BUY, "0.1", price=D("50000"))
+        await usdm.create_order(buy)
+        await collect(usdm, has(OrderStatus.NEW, buy.client_order_id))
+
+        async def drop_then_fill() -> Any:
+            await sim.server.disconnect_sockets()
+            return sim.venue.new_order(
+                "mm", {"symbol": "BTCUSDT", "side": "SELL", "type": "MARKET", "quantity": "0.1"}
+            )
+
+        asyncio.run_coroutine_threadsafe(drop_then_fill(), sim.running.loop).result(5)
+        events = await collect(usdm, has(OrderStatus.FILLED, buy.client_order_id), timeout=10)
+        assert usdm.stream_rebuilds == 1
+        later = order(usdm, OrderType.LIMIT, Side.BUY, "0.01", price=D("49000"))
+        await usdm.create_order(later)
+        events += await collect(usdm, has(OrderStatus.NEW, later.client_order_id))
+        return events + await drain(usdm, quiet_s=0.5)
+
+    events = run(sim, steps)
+    fills = [e.fill for e in events if isinstance(e, FillEvent)]
+    assert [(f.qty, f.price) for f in fills] == [(D("0.1"), D(50000))]

@@ -17,7 +17,7 @@ from oms.sim.binance import auth
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_rest import SpotRestServer
 from oms.sim.binance.spot_symbols import SpotSymbol
-from tests.integration.server_thread import ServerThread
+from oms.sim.server_thread import ServerThread
 
 
 class Sim:

@@ -26,7 +26,7 @@ from oms.sim.binance.spot_symbols import SpotSymbol
 from oms.sim.binance.usdm import FuturesExchange
 from oms.sim.binance.usdm_rest import FuturesRestServer
 from oms.sim.binance.usdm_symbols import FuturesSymbol
-from tests.integration.server_thread import ServerThread
+from oms.sim.server_thread import ServerThread
 
 
 @pytest.fixture

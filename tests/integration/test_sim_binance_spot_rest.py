@@ -26,7 +26,7 @@ from oms.sim.binance import auth
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_rest import SpotRestServer
 from oms.sim.binance.spot_symbols import SpotSymbol
-from tests.integration.server_thread import ServerThread
+from oms.sim.server_thread import ServerThread
 
 
 @dataclass
@@ -128,7 +128,7 @@ def test_wrong_secret_and_unknown_key(sim: Sim) -> None:
     assert caught.value.status_code == -2015
 
 
-def test_public_endpoints_and_the_weight_limit(sim: Sim, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_public_endpoints_and_the_weight_limit(sim: Sim) -> None:
     from oms.sim.binance import limits
 
     public = Spot(config_rest_api=ConfigurationRestAPI(base_path=sim.url, timeout=5000, retries=0)).rest_api
@@ -136,8 +136,7 @@ def test_public_endpoints_and_the_weight_limit(sim: Sim, monkeypatch: pytest.Mon
     assert info.symbols[0].symbol == "BTCUSDT"
     assert {f.actual_instance.filter_type for f in info.symbols[0].filters} >= {"PRICE_FILTER", "LOT_SIZE"}
     assert public.time().data().server_time > 0
-    monkeypatch.setattr(limits, "WEIGHT_PER_MINUTE", 45)
-    sim.server.limits = limits.RequestLimits()
+    sim.server.limits = limits.RequestLimits(limits.Limits(weight_per_minute=45))
     public.exchange_info()
     public.exchange_info()
     with pytest.raises(TooManyRequestsError) as caught:
@@ -302,17 +301,14 @@ def test_market_orders_sized_in_quote(sim: Sim) -> None:
     )
 
 
-def test_cancel_replace_past_the_order_limit_follows_its_mode(
-    sim: Sim, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cancel_replace_past_the_order_limit_follows_its_mode(sim: Sim, shared_dir: Path) -> None:
     """One order per 10 s: DO_NOTHING refuses the whole request (-1015, the order stays);
     CANCEL_ONLY cancels and reports the new half's -1015 in a -2021, as published."""
     from oms.sim.binance import limits
 
     samples = json.loads((shared_dir / "reference/binance/spot_order_responses.json").read_text())
     sample = {s["id"]: s["json"] for s in samples["samples"]}
-    monkeypatch.setattr(limits, "ORDERS_PER_10S", 1)
-    sim.server.limits = limits.RequestLimits()
+    sim.server.limits = limits.RequestLimits(limits.Limits(orders_per_10s=1))
     mm = client(sim, "mm").rest_api
     resting = mm.new_order(
         symbol="BTCUSDT", side="SELL", type="LIMIT", time_in_force="GTC", quantity=0.1, price=51000

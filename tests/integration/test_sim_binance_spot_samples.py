@@ -35,7 +35,7 @@ from oms.sim.binance import auth, limits
 from oms.sim.binance.spot import SpotExchange
 from oms.sim.binance.spot_rest import SpotRestServer
 from oms.sim.binance.spot_symbols import SpotSymbol
-from tests.integration.server_thread import ServerThread
+from oms.sim.server_thread import ServerThread
 
 FILES = ("spot_order_responses", "spot_user_data_events", "market_data_events", "exchangeInfo_spot_sample")
 # reason -> the sample ids it explains
@@ -257,8 +257,7 @@ def cancel_replace(sim: Sim) -> dict[str, Any]:
             gone, "ALLOW_FAILURE", newOrderRespType="ACK"
         ),
     }
-    sim.monkeypatch.setattr(limits, "ORDERS_PER_10S", 1)
-    sim.server.limits = limits.RequestLimits()
+    sim.server.limits = limits.RequestLimits(limits.Limits(orders_per_10s=1))
     resting = sim.order("mm", "SELL", "0.1", "51000")["orderId"]
     out["rest.cancelReplace.do_nothing.order_count_exceeded"] = replace(resting)
     only = replace(resting, orderRateLimitExceededMode="CANCEL_ONLY")
@@ -345,8 +344,7 @@ async def ws_api(sim: Sim) -> dict[str, Any]:
         time_only = await mm("time", {"returnRateLimits": False}, sign=False)
         out["wsapi.response.time_without_ratelimits"] = time_only
         out["wsapi.exchangeInfo.BNBBTC"] = await mm("exchangeInfo", sign=False)
-        sim.monkeypatch.setattr(limits, "WEIGHT_PER_MINUTE", 1)
-        sim.server.ws_api.limits = limits.RequestLimits()
+        sim.server.ws_api.limits = limits.RequestLimits(limits.Limits(weight_per_minute=1))
         for _ in range(limits.BAN_AFTER_429S + 3):
             if (reply := await mm("ping", sign=False))["status"] == 418:
                 out["wsapi.response.ip_banned_418"] = reply

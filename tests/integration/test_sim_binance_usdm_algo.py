@@ -18,7 +18,7 @@ from oms.sim.binance import auth
 from oms.sim.binance.usdm import FuturesExchange
 from oms.sim.binance.usdm_rest import FuturesRestServer
 from oms.sim.binance.usdm_symbols import FuturesSymbol
-from tests.integration.server_thread import ServerThread
+from oms.sim.server_thread import ServerThread
 
 NAMES = ("mm", "alice", "bob")
 

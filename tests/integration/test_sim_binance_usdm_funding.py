@@ -21,7 +21,7 @@ from oms.sim.binance.usdm import FuturesExchange
 from oms.sim.binance.usdm_funding import INTERVAL_MS
 from oms.sim.binance.usdm_rest import FuturesRestServer
 from oms.sim.binance.usdm_symbols import FuturesSymbol
-from tests.integration.server_thread import ServerThread
+from oms.sim.server_thread import ServerThread
 
 NAMES = ("mm", "alice", "bob")
 START_MS = 1_700_000_000_000

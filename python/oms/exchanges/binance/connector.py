@@ -105,11 +105,14 @@ class BinanceConnector(Exchange):
         self._seen_order: deque[str] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
         self._streams: Any = None
+        self._subscriptions: dict[str, tuple[Callable[[dict[str, Any]], None], str | None]] = {}
+        self._rebuilding_streams: asyncio.Task[None] | None = None
         self._active_symbols: set[str] = set()  # traded this session: where gaps may hide fills
         self._last_event_ns = 0
         self._closing = False
         self._reconnecting: asyncio.Task[None] | None = None
         self.reconnects = 0  # WebSocket API sessions rebuilt (for health and tests)
+        self.stream_rebuilds = 0  # stream clients rebuilt
         self.rest.now_ms = self.clock.venue_now_ms
         if self.ws is not None:
             self.ws.now_ms = self.clock.venue_now_ms
@@ -128,6 +131,9 @@ class BinanceConnector(Exchange):
 
     async def _after_reconnect(self) -> None:
         """Restore what lived on the WebSocket API session (spot: user data)."""
+
+    async def _after_streams_rebuilt(self) -> None:
+        """Catch up on what the stream connections carried (USD-M: user data)."""
 
     # ---- lifecycle ----
 
@@ -212,6 +218,9 @@ class BinanceConnector(Exchange):
 
     async def load_instruments(self) -> list[Instrument]:
         info = await self.rest.call("GET", self.PATHS.exchange_info, weight=20, signed=False)
+        self.rest.use_published_limits(info.get("rateLimits") or [])
+        if self.ws is not None:
+            self.ws.weights = self.rest.weights  # one request-weight budget per IP on both
         listed = instruments(info, self.MARKET)
         self.instruments = {i.symbol: i for i in listed}
         self.symbols = SymbolMap(self.VENUE, [(i.native_symbol, i.symbol) for i in listed])
@@ -424,17 +433,65 @@ class BinanceConnector(Exchange):
     async def stream(
         self, name: str, on_message: Callable[[dict[str, Any]], None], path: str | None = None
     ) -> None:
-        """Subscribe `name` on the SDK's stream client; `on_message` gets the raw frame."""
+        """Subscribe `name` on the SDK's stream client; `on_message` gets the raw frame.
+        Subscriptions outlive a dropped connection: the client is rebuilt and each is
+        made again (a local book then sees a gap and takes a new snapshot)."""
         if self._streams is None:
             if not self.config.ws_url:
                 raise self._unsupported("market streams (no ws_url configured)")
-            self._streams = self._streams_client()
-            await self._streams.create_connection()
+            await self._open_streams()
+        self._subscriptions[name] = (on_message, path)
+        await self._subscribe_stream(name, on_message, path)
+
+    def forget_stream(self, name: str) -> None:
+        """Not to be made again after a reconnect (e.g. an expired listenKey)."""
+        self._subscriptions.pop(name, None)
+
+    async def _open_streams(self) -> None:
+        streams = self._streams_client()
+        await streams.create_connection()
+        self._streams = streams
+        for event in ("close", "reconnect"):
+            streams.on_connection(event, self._streams_lost)
+
+    async def _subscribe_stream(
+        self, name: str, on_message: Callable[[dict[str, Any]], None], path: str | None
+    ) -> None:
         if path is None:
             await self._streams.subscribe(streams=[name])
         else:
             await self._streams.subscribe(streams=[name], stream_url=path)
         self._streams.on("message", on_message, name)
+
+    def _streams_lost(self) -> None:
+        rebuilding = self._rebuilding_streams is not None and not self._rebuilding_streams.done()
+        if not self._closing and not rebuilding and self._streams is not None:
+            self._rebuilding_streams = asyncio.ensure_future(self._rebuild_streams())
+            self._tasks.add(self._rebuilding_streams)
+            self._rebuilding_streams.add_done_callback(self._tasks.discard)
+
+    async def _rebuild_streams(self) -> None:
+        """A new stream client with every subscription made again, until it works."""
+        old, self._streams = self._streams, None
+        with contextlib.suppress(Exception):
+            await old.close_connection(close_session=True)
+        attempt = 0
+        while not self._closing:
+            await asyncio.sleep(RECONNECT_DELAYS_S[min(attempt, len(RECONNECT_DELAYS_S) - 1)])
+            attempt += 1
+            try:
+                await self._open_streams()
+                for name, (on_message, path) in list(self._subscriptions.items()):
+                    await self._subscribe_stream(name, on_message, path)
+                await self._after_streams_rebuilt()
+            except (OmsError, OSError, ValueError):
+                if self._streams is not None:
+                    with contextlib.suppress(Exception):
+                        await self._streams.close_connection(close_session=True)
+                    self._streams = None
+                continue
+            self.stream_rebuilds += 1
+            return
 
     async def watch_book(self, symbol: str) -> AsyncIterator[OrderBook]:
         """A local book by Binance's procedure: diffs buffered from the stream, a REST

@@ -4,6 +4,9 @@
   Binance's own parameter names, the SDK's signing, the raw JSON back), each in a worker
   thread (the SDK is synchronous
   ``requests``), with its retries off: a timed-out POST or DELETE is never replayed.
+* Limiters start with Binance's published windows and are resized from the venue's
+  own ``exchangeInfo.rateLimits`` (``use_published_limits``: a VIP tier or a paper venue
+  may differ).
 * Before a request leaves, its weight (and, for order entry, one order) is taken from
   limiters with Binance's windows; every answer's ``X-MBX-USED-WEIGHT-1M`` /
   ``X-MBX-ORDER-COUNT-*`` headers correct them. A 429 or 418 puts both in a ban for
@@ -52,6 +55,22 @@ _HEADERS: dict[Market, tuple[dict[str, str], dict[str, str]]] = {
 }
 
 
+_INTERVAL = {"SECOND": ("s", 1), "MINUTE": ("m", 60), "HOUR": ("h", 3600), "DAY": ("d", 86_400)}
+
+
+def published_windows(rate_limits: list[dict[str, Any]], kind: str) -> list[Window]:
+    """The windows of one ``rateLimitType`` in ``exchangeInfo.rateLimits``, named as the
+    usage headers name them (``1m``, ``10s``, ``1d``)."""
+    windows = []
+    for limit in rate_limits:
+        if limit.get("rateLimitType") != kind or limit.get("interval") not in _INTERVAL:
+            continue
+        unit, seconds = _INTERVAL[limit["interval"]]
+        num = int(limit.get("intervalNum", 1))
+        windows.append(Window(f"{num}{unit}", int(limit["limit"]), num * seconds))
+    return windows
+
+
 class _LastError(threading.local):
     """The body of the last HTTP error answer seen by this thread's requests."""
 
@@ -87,6 +106,16 @@ class BinanceRest:
         self.recv_window = str(config.recv_window_ms)
         self.now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000
         self.sent = 0  # requests that left (for tests and metrics)
+
+    def use_published_limits(self, rate_limits: list[dict[str, Any]]) -> None:
+        """Resize the limiters to what the venue publishes (kept as they are where it
+        publishes nothing of a kind)."""
+        weights = published_windows(rate_limits, "REQUEST_WEIGHT")
+        orders = published_windows(rate_limits, "ORDERS")
+        if weights:
+            self.weights = WeightedLimiter(weights, cancel_reserve=0.1)
+        if orders:
+            self.orders = WeightedLimiter(orders, cancel_reserve=0.0)
 
     def _keep_error_body(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._last.status = response.status_code

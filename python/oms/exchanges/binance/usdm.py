@@ -310,8 +310,13 @@ class BinanceUsdm(BinanceConnector):
         answer = await self.rest.call("POST", "/fapi/v1/listenKey", signed=False)
         key = str(answer["listenKey"])
         await self.stream(key, self._on_user_event, "private")
+        if self.listen_key:
+            self.forget_stream(self.listen_key)
         self.listen_key = key
         await self.fill_gap()
+
+    async def _after_streams_rebuilt(self) -> None:
+        await self.fill_gap()  # the user stream was on the lost connection
 
     async def watch_mark_price(self, symbol: str) -> AsyncIterator[MarkPrice]:
         native = self.symbols.to_native(symbol)

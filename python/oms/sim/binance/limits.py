@@ -25,6 +25,34 @@ BAN_SECONDS = 120
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The venue's limits (Binance's spot defaults; a paper venue or a benchmark may
+    raise them). ``exchangeInfo`` publishes them and clients size their limiters by it."""
+
+    weight_per_minute: int = WEIGHT_PER_MINUTE
+    orders_per_10s: int = ORDERS_PER_10S
+    orders_per_day: int = ORDERS_PER_DAY
+
+    def published(self) -> list[dict[str, object]]:
+        """The ``rateLimits`` array of ``exchangeInfo``."""
+        return [
+            {
+                "rateLimitType": "REQUEST_WEIGHT",
+                "interval": "MINUTE",
+                "intervalNum": 1,
+                "limit": self.weight_per_minute,
+            },
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "SECOND",
+                "intervalNum": 10,
+                "limit": self.orders_per_10s,
+            },
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": self.orders_per_day},
+        ]
+
+
+@dataclass(frozen=True)
 class Usage:
     weight_1m: int
     orders_10s: int | None = None  # None: not an order request
@@ -32,6 +60,7 @@ class Usage:
     # cancelReplace with orderRateLimitExceededMode=CANCEL_ONLY: the order limit was hit,
     # the request goes on (its cancel half), and this is the new half's -1015 message.
     orders_refused: str | None = None
+    limits: Limits = Limits()
 
     def headers(self) -> dict[str, str]:
         out = {"X-MBX-USED-WEIGHT-1M": str(self.weight_1m)}
@@ -43,9 +72,9 @@ class Usage:
     def rate_limits(self) -> list[dict[str, object]]:
         out: list[dict[str, object]] = []
         if self.orders_10s is not None:
-            out.append(_limit("ORDERS", "SECOND", 10, ORDERS_PER_10S, self.orders_10s))
-            out.append(_limit("ORDERS", "DAY", 1, ORDERS_PER_DAY, self.orders_1d or 0))
-        out.append(_limit("REQUEST_WEIGHT", "MINUTE", 1, WEIGHT_PER_MINUTE, self.weight_1m))
+            out.append(_limit("ORDERS", "SECOND", 10, self.limits.orders_per_10s, self.orders_10s))
+            out.append(_limit("ORDERS", "DAY", 1, self.limits.orders_per_day, self.orders_1d or 0))
+        out.append(_limit("REQUEST_WEIGHT", "MINUTE", 1, self.limits.weight_per_minute, self.weight_1m))
         return out
 
 
@@ -60,7 +89,8 @@ def limit_error(status: int, msg: str, retry_after: float, code: int = -1003) ->
 
 
 class RequestLimits:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = Limits()) -> None:
+        self.limits = limits
         self._weights: dict[str, WeightedLimiter] = {}
         self._orders: dict[str, WeightedLimiter] = {}
         self._strikes: dict[str, int] = {}
@@ -69,20 +99,26 @@ class RequestLimits:
 
     def _weight(self, ip: str) -> WeightedLimiter:
         if ip not in self._weights:
-            self._weights[ip] = WeightedLimiter([Window("1m", WEIGHT_PER_MINUTE, 60)], cancel_reserve=0)
+            self._weights[ip] = WeightedLimiter(
+                [Window("1m", self.limits.weight_per_minute, 60)], cancel_reserve=0
+            )
         return self._weights[ip]
 
     def _order_counts(self, account: str) -> WeightedLimiter:
         if account not in self._orders:
             self._orders[account] = WeightedLimiter(
-                [Window("10s", ORDERS_PER_10S, 10), Window("1d", ORDERS_PER_DAY, 86_400)], cancel_reserve=0
+                [
+                    Window("10s", self.limits.orders_per_10s, 10),
+                    Window("1d", self.limits.orders_per_day, 86_400),
+                ],
+                cancel_reserve=0,
             )
         return self._orders[account]
 
     def current(self, ip: str) -> Usage:
         """What the IP has used this minute, without counting a request (a refused
         request's reply still reports it)."""
-        return Usage(self._weight(ip).used("1m"))
+        return Usage(self._weight(ip).used("1m"), limits=self.limits)
 
     def charge(
         self,
@@ -115,22 +151,25 @@ class RequestLimits:
                 self._banned_until[ip] = now + BAN_SECONDS
             raise limit_error(
                 429,
-                f"Too much request weight used; current limit is {WEIGHT_PER_MINUTE} request weight "
-                "per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.",
+                "Too much request weight used; current limit is "
+                f"{self.limits.weight_per_minute} request weight per 1 MINUTE. "
+                "Please use WebSocket Streams for live updates to avoid polling the API.",
                 err.retry_after,
             ) from None
         self._strikes[ip] = 0
         if not new_orders or account is None:
-            return Usage(weights.used("1m"))
+            return Usage(weights.used("1m"), limits=self.limits)
         counts = self._order_counts(account)
         try:
             counts.acquire_or_raise(new_orders)
         except RateLimited as err:
-            message = f"Too many new orders; current limit is {ORDERS_PER_10S} orders per 10 SECOND."
+            message = (
+                f"Too many new orders; current limit is {self.limits.orders_per_10s} orders per 10 SECOND."
+            )
             if not refuse_orders:
-                return Usage(weights.used("1m"), counts.used("10s"), counts.used("1d"), message)
+                return Usage(weights.used("1m"), counts.used("10s"), counts.used("1d"), message, self.limits)
             raise limit_error(429, message, err.retry_after, -1015) from None
-        return Usage(weights.used("1m"), counts.used("10s"), counts.used("1d"))
+        return Usage(weights.used("1m"), counts.used("10s"), counts.used("1d"), limits=self.limits)
 
 
 ORDERS_REFUSED = "_ordersRefused"  # params marker: the order-rate limit refused the new order

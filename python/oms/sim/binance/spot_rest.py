@@ -36,7 +36,7 @@ class SpotRestServer(RestServer):
         )
         add_get("/api/v3/ping", public(1, lambda r, p, a: {}))
         add_get("/api/v3/time", public(1, lambda r, p, a: {"serverTime": self.server_time_ms()}))
-        add_get("/api/v3/exchangeInfo", public(20, lambda r, p, a: v.exchange_info()))
+        add_get("/api/v3/exchangeInfo", public(20, lambda r, p, a: self._exchange_info()))
         add_get("/api/v3/depth", public(depth_weight, self._depth))
         several = lambda p: 2 if p.get("symbol") else 4  # noqa: E731 - one symbol, or several/all
         add_get("/api/v3/trades", public(25, lambda r, p, a: market_rest.recent_trades(v, p, False)))
@@ -72,6 +72,9 @@ class SpotRestServer(RestServer):
         add_get("/ws-api/v3", self.ws_api.handle)
         self.streams = MarketStreams(v, self.faults)
         self.streams.routes(self.app)
+
+    def _exchange_info(self) -> dict[str, Any]:
+        return self.venue.exchange_info() | {"rateLimits": self.limits.limits.published()}
 
     def _depth(self, request: web.Request, params: dict[str, str], _: str) -> dict[str, Any]:
         return self.venue.depth(params.get("symbol", ""), depth_limit(params))

@@ -37,7 +37,9 @@ class SpotWsApi(WsApi):
         return super()._methods() | {
             "ping": Method(1, False, lambda c, p, k: {}),
             "time": Method(1, False, lambda c, p, k: {"serverTime": self._clock_ms()}),
-            "exchangeInfo": Method(20, False, lambda c, p, k: v.exchange_info()),
+            "exchangeInfo": Method(
+                20, False, lambda c, p, k: v.exchange_info() | {"rateLimits": self.limits.limits.published()}
+            ),
             "order.place": Method(1, True, lambda c, p, k: v.new_order(account_of(k), p), new_order=True),
             "order.test": Method(1, True, lambda c, p, k: v.new_order(account_of(k), p, test=True)),
             "order.cancel": Method(1, True, lambda c, p, k: v.cancel_order(account_of(k), p)),

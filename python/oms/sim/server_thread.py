@@ -1,5 +1,5 @@
-"""Run a simulator server on its own event loop in a background thread, so that the
-official SDKs' blocking REST clients can call it from the test thread."""
+"""Run a simulator server on its own event loop in a background thread, so that
+blocking code (the official SDKs' REST clients, tests, benchmarks) can call it."""
 
 from __future__ import annotations
 
