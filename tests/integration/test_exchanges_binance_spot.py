@@ -10,6 +10,7 @@ import asyncio
 
 import msgspec
 
+from oms.errors import OrderRejected
 from oms.exchanges.binance.spot import BinanceSpot
 from oms.model import FillEvent, Order, OrderEvent, OrderStatus, OrderType, Side, UserEvent
 from tests.integration.binance_spot_sim import D, Sim, collect, drain, has, order, run, sim_fixture  # noqa: F401
@@ -178,3 +179,43 @@ def test_a_stop_loss_triggers_and_fills(sim: Sim) -> None:
     events = run(sim, steps)
     fills = [e.fill for e in events if isinstance(e, FillEvent)]
     assert sum(f.qty for f in fills) == D("0.3") and {f.price for f in fills} == {D(49800)}
+
+
+def test_balances_and_fee_rates_are_cached_and_follow_the_stream(sim: Sim) -> None:
+    async def steps(spot: BinanceSpot) -> None:
+        fees = await spot.fee_rates("BTC/USDT")
+        assert (fees.maker, fees.taker) == (D("0.001"), D("0.001"))
+        before = await spot.balances()
+        assert (before["BTC"].free, before["USDT"].free) == (D(1), D(100000))
+        assert spot.ws is not None
+        requests = spot.ws.sent + spot.rest.sent
+        buy = order(spot, OrderType.LIMIT, Side.BUY, "0.1", "50000")
+        await spot.create_order(buy)
+        sim.mm("SELL", "0.1")
+        await collect(spot, has(OrderStatus.FILLED, buy.client_order_id))
+        await drain(spot, quiet_s=0.3)  # the balance report follows the fill
+        after = await spot.balances()
+        assert after["BTC"].free == D("1.1") - D("0.0001")  # 0.1 bought, 10 bps fee in BTC
+        assert after["USDT"].free == D(100000) - D(5000)
+        await spot.fee_rates("BTC/USDT")
+        assert spot.ws.sent + spot.rest.sent == requests + 1, "only the order: the rest from cache and events"
+
+    run(sim, steps)
+
+
+def test_a_batch_goes_out_concurrently_with_one_result_per_order(sim: Sim) -> None:
+    sim.mm("SELL", "1", "50100")
+
+    async def steps(spot: BinanceSpot) -> None:
+        batch = [
+            order(spot, OrderType.LIMIT, Side.BUY, "0.1", "49000"),
+            order(spot, OrderType.LIMIT_MAKER, Side.BUY, "0.1", "50200"),  # would take: refused
+            order(spot, OrderType.LIMIT, Side.BUY, "0.1", "48000"),
+        ]
+        first, refused, third = await spot.create_orders(batch)
+        assert isinstance(first, OrderEvent) and first.client_order_id == batch[0].client_order_id
+        assert isinstance(refused, OrderRejected) and refused.venue_code == -2010
+        assert isinstance(third, OrderEvent) and third.client_order_id == batch[2].client_order_id
+        assert len(await spot.fetch_open_orders("BTC/USDT")) == 2
+
+    run(sim, steps)

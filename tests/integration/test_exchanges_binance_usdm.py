@@ -273,3 +273,43 @@ def test_dropped_sockets_mid_fill_are_rebuilt_and_the_fill_arrives_once(sim: Sim
     events = run(sim, steps)
     fills = [e.fill for e in events if isinstance(e, FillEvent)]
     assert [(f.qty, f.price) for f in fills] == [(D("0.1"), D(50000))]
+
+
+def test_the_account_is_cached_and_kept_current_by_events(sim: Sim) -> None:
+    """Fee rates, leverage/margin mode, position mode and positions are read from the
+    venue once; our own changes, ACCOUNT_CONFIG_UPDATE and ACCOUNT_UPDATE keep them
+    current without further requests."""
+    symbol = "BTC/USDT:USDT"
+
+    async def steps(usdm: BinanceUsdm) -> None:
+        fees = await usdm.fee_rates(symbol)
+        assert (fees.maker, fees.taker) == (D("0.0002"), D("0.0005"))
+        settings = await usdm.symbol_settings(symbol)
+        assert (settings.leverage, settings.margin_mode) == (D(20), MarginMode.CROSS)
+        assert await usdm.position_mode() is False
+        assert await usdm.positions() == {}
+        await usdm.set_leverage(symbol, D(10))
+        await usdm.set_margin_mode(symbol, MarginMode.ISOLATED)
+        sent = usdm.rest.sent
+        settings = await usdm.symbol_settings(symbol)
+        assert (settings.leverage, settings.margin_mode) == (D(10), MarginMode.ISOLATED)
+        # Changed elsewhere (another client): the venue's ACCOUNT_CONFIG_UPDATE says so.
+        sim.on_server(lambda: sim.venue.change_leverage("alice", {"symbol": "BTCUSDT", "leverage": "7"}))
+        await until_true(lambda: usdm.account.cached_settings(symbol).leverage == D(7))  # type: ignore[union-attr]
+        await usdm.create_order(order(usdm, OrderType.LIMIT, Side.BUY, "0.1", price=D("50000")))
+        sim.mm("SELL", "0.1")
+        await collect(usdm, lambda ev: any(isinstance(e, PositionEvent) for e in ev))
+        positions = await usdm.positions()
+        assert [(p.qty, p.entry_price) for p in positions.values()] == [(D("0.1"), D(50000))]
+        assert (await usdm.fee_rates(symbol)).taker == D("0.0005")
+        assert usdm.rest.sent == sent, "no REST request since the changes: cache and events"
+
+    run(sim, steps)
+
+
+async def until_true(condition: Callable[[], bool], timeout: float = 5) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not reached in time")

@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from oms.exchanges.binance.user_data import (
+    AccountConfigUpdate,
     ListenKeyExpired,
     SpotStreamEnd,
     decode_futures,
@@ -187,6 +188,15 @@ def test_futures_events_we_do_not_model_decode_to_nothing(shared_dir: Path) -> N
     ):
         assert futures(published[sample]) == [], sample
     assert isinstance(decode_futures(json.dumps(published["listenKeyExpired"]).encode()), ListenKeyExpired)
+
+
+def test_a_leverage_change_is_decoded_for_the_settings_cache(shared_dir: Path) -> None:
+    published = samples(shared_dir, "futures_user_data_events.json")
+    change = decode_futures(json.dumps(published["ACCOUNT_CONFIG_UPDATE.leverage"]).encode())
+    assert isinstance(change, AccountConfigUpdate) and change.leverage is not None
+    assert (change.leverage.symbol, change.leverage.leverage) == ("BTCUSDT", 25)
+    other = decode_futures(json.dumps(published["ACCOUNT_CONFIG_UPDATE.multi_assets"]).encode())
+    assert isinstance(other, AccountConfigUpdate) and other.leverage is None
 
 
 def test_a_malformed_known_event_is_an_error_not_silence() -> None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from oms.errors import NotSupported, OmsError
 from oms.model import (
     Balance,
+    FeeRates,
     Fill,
     Instrument,
     MarginMode,
@@ -162,6 +163,10 @@ class Exchange(abc.ABC):
 
     async def fetch_positions(self) -> list[Position]:
         return []  # spot venues hold balances, not positions
+
+    async def fetch_fee_rates(self, symbol: str) -> FeeRates:
+        """The maker and taker rates this account pays on ``symbol``."""
+        raise self._unsupported("fee rates")
 
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         raise self._unsupported("leverage")

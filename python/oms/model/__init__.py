@@ -4,7 +4,7 @@ msgspec Structs for everything on hot paths; enums whose values are the strings 
 travel; exact Decimals (never floats) for prices, quantities and money. The order
 state machine is in :mod:`oms.model.state` (see docs/model.md)."""
 
-from oms.model.account import Balance, Position
+from oms.model.account import Balance, FeeRates, Position, SymbolSettings
 from oms.model.enums import (
     InstrumentKind,
     Liquidity,
@@ -32,6 +32,7 @@ __all__ = [
     "Balance",
     "BalanceEvent",
     "BookLevel",
+    "FeeRates",
     "Fill",
     "FillEvent",
     "Instrument",
@@ -49,6 +50,7 @@ __all__ = [
     "PositionEvent",
     "PositionSide",
     "Side",
+    "SymbolSettings",
     "TimeInForce",
     "Trade",
     "TriggerPrice",

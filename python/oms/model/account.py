@@ -1,4 +1,5 @@
-"""What a venue says the account holds: balances and positions."""
+"""What a venue says the account holds and how it trades: balances, positions, fee
+rates and per-symbol settings."""
 
 from __future__ import annotations
 
@@ -36,4 +37,25 @@ class Position(msgspec.Struct, kw_only=True, frozen=True):
     leverage: Decimal | None = None
     margin_mode: MarginMode | None = None
     liquidation_price: Decimal | None = None
+    ts_ns: int = 0
+
+
+class FeeRates(msgspec.Struct, kw_only=True, frozen=True):
+    """What the account pays on one symbol, as fractions of the notional (0.001 is
+    10 bps; negative is a rebate)."""
+
+    venue: str
+    symbol: str
+    maker: Decimal
+    taker: Decimal
+    ts_ns: int = 0
+
+
+class SymbolSettings(msgspec.Struct, kw_only=True, frozen=True):
+    """The leverage and margin mode one futures symbol trades with."""
+
+    venue: str
+    symbol: str
+    leverage: Decimal
+    margin_mode: MarginMode
     ts_ns: int = 0

@@ -25,13 +25,14 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from oms.errors import ClockSkew, InvalidInput, OmsError, OrderNotFound, OutcomeUnknown, VenueUnavailable
+from oms.exchanges.account_cache import AccountCache
 from oms.exchanges.base import Exchange, ExchangeConfig, VenueHealth
+from oms.exchanges.binance import market_data, responses
 from oms.exchanges.binance.depth import BookOutOfSync, DepthBook, DepthSnapshot, DepthUpdate
 from oms.exchanges.binance.errors import Market
 from oms.exchanges.binance.instruments import instruments
@@ -40,37 +41,29 @@ from oms.exchanges.binance.ws_api import BinanceWsApi
 from oms.exchanges.client_ids import ClientOrderIds
 from oms.exchanges.clock import ClockOffset
 from oms.model import (
-    BookLevel,
-    Fill,
+    Balance,
+    BalanceEvent,
+    FeeRates,
     FillEvent,
     Instrument,
-    Liquidity,
     Order,
     OrderBook,
     OrderEvent,
     OrderStatus,
+    PositionEvent,
     Side,
     Trade,
     UserEvent,
 )
 from oms.symbols import SymbolMap
 
-MS = 1_000_000
+MS = responses.MS
+STATUS = responses.STATUS
 Lookup = Callable[[str, str], Coroutine[Any, Any, OrderEvent]]  # (symbol, client id) -> the order
 SEEN_TRADES = 100_000  # trade ids remembered for de-duplication
 RESOLVE_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0)
 RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)  # then every 5 s until closed
 CLOCK_SYNC_S = 60.0
-STATUS = {
-    "NEW": OrderStatus.NEW,
-    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
-    "FILLED": OrderStatus.FILLED,
-    "CANCELED": OrderStatus.CANCELED,
-    "PENDING_CANCEL": OrderStatus.PENDING_CANCEL,
-    "REJECTED": OrderStatus.REJECTED,
-    "EXPIRED": OrderStatus.EXPIRED,
-    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
-}
 
 
 @dataclass(frozen=True)
@@ -85,7 +78,7 @@ class Paths:
     cancel_all: str
     depth_stream: str  # "{symbol}" is the lower-case native symbol
     trade_stream: str
-    trade_id_key: str  # "t" on @trade, "a" on @aggTrade
+    book_ticker_stream: str
 
 
 class BinanceConnector(Exchange):
@@ -100,6 +93,7 @@ class BinanceConnector(Exchange):
         self.ids = ClientOrderIds(config.client_order_prefix)
         self.clock = ClockOffset(self.VENUE, max_skew_ms=config.recv_window_ms)
         self.instruments: dict[str, Instrument] = {}
+        self.account = AccountCache()
         self._events: asyncio.Queue[UserEvent] = asyncio.Queue()
         self._seen: set[str] = set()
         self._seen_order: deque[str] = deque()
@@ -364,40 +358,17 @@ class BinanceConnector(Exchange):
     # ---- answers -> events ----
 
     def order_event(self, answer: dict[str, Any], symbol: str, client_id: str | None = None) -> OrderEvent:
-        quote = answer.get("cummulativeQuoteQty", answer.get("cumQuote", "0"))
-        return OrderEvent(
-            venue=self.VENUE,
-            symbol=symbol,
-            status=STATUS.get(answer.get("status", ""), OrderStatus.UNKNOWN),
-            client_order_id=answer.get("origClientOrderId") or client_id or answer.get("clientOrderId"),
-            venue_order_id=str(answer["orderId"]) if "orderId" in answer else None,
-            filled_qty=Decimal(answer.get("executedQty", "0")),
-            filled_quote=Decimal(quote),
-            ts_ns=int(answer.get("transactTime") or answer.get("updateTime") or 0) * MS,
-        )
+        return responses.order_event(answer, self.VENUE, symbol, client_id)
 
     def _answer_fills(self, answer: dict[str, Any], symbol: str, side: Side) -> None:
         """A FULL answer's fills go out at once (the stream repeats them; de-duplicated)."""
-        now = int(answer.get("transactTime", 0)) * MS
-        for row in answer.get("fills") or []:
-            fill = Fill(
-                venue=self.VENUE,
-                symbol=symbol,
-                trade_id=str(row["tradeId"]),
-                side=side,
-                qty=Decimal(row["qty"]),
-                price=Decimal(row["price"]),
-                fee=Decimal(row["commission"]),
-                fee_asset=row["commissionAsset"],
-                liquidity=Liquidity.TAKER,
-                client_order_id=answer.get("clientOrderId"),
-                venue_order_id=str(answer["orderId"]),
-                ts_ns=now,
-            )
+        for fill in responses.answer_fills(answer, self.VENUE, symbol, side):
             self.publish(FillEvent(fill=fill))
 
     def publish(self, event: UserEvent) -> bool:
         """Queue an event for ``user_events``; False for a fill already published."""
+        if isinstance(event, BalanceEvent | PositionEvent):
+            self._on_account_event(event)
         if isinstance(event, OrderEvent | FillEvent):
             self._active_symbols.add(event.fill.symbol if isinstance(event, FillEvent) else event.symbol)
             self._last_event_ns = max(self._last_event_ns, time.time_ns())
@@ -412,6 +383,19 @@ class BinanceConnector(Exchange):
         self._events.put_nowait(event)
         return True
 
+    def _on_account_event(self, event: BalanceEvent | PositionEvent) -> None:
+        self.account.apply(event)
+
+    # ---- the account, cached (account_cache.py) ----
+
+    async def balances(self) -> dict[str, Balance]:
+        """Asset -> balance: loaded once per TTL, kept current by user data meanwhile."""
+        return await self.account.balances(self.fetch_balances)
+
+    async def fee_rates(self, symbol: str) -> FeeRates:
+        """``fetch_fee_rates``, cached for an hour."""
+        return await self.account.fee_rates(symbol, lambda: self.fetch_fee_rates(symbol))
+
     async def user_events(self) -> AsyncIterator[UserEvent]:
         while True:
             yield await self._events.get()
@@ -421,14 +405,7 @@ class BinanceConnector(Exchange):
     async def fetch_book(self, symbol: str, depth: int = 20) -> OrderBook:
         params = {"symbol": self.symbols.to_native(symbol), "limit": str(depth)}
         answer = await self.rest.call("GET", self.PATHS.depth, params, weight=5, signed=False)
-        return OrderBook(
-            venue=self.VENUE,
-            symbol=symbol,
-            bids=[BookLevel(Decimal(p), Decimal(q)) for p, q in answer["bids"]],
-            asks=[BookLevel(Decimal(p), Decimal(q)) for p, q in answer["asks"]],
-            update_id=int(answer["lastUpdateId"]),
-            ts_ns=time.time_ns(),
-        )
+        return responses.book(answer, self.VENUE, symbol, time.time_ns())
 
     async def stream(
         self, name: str, on_message: Callable[[dict[str, Any]], None], path: str | None = None
@@ -526,16 +503,18 @@ class BinanceConnector(Exchange):
             self.PATHS.trade_stream.format(symbol=native.lower()), lambda m: trades.put_nowait(m["data"])
         )
         while True:
-            t = await trades.get()
-            yield Trade(
-                venue=self.VENUE,
-                symbol=symbol,
-                trade_id=str(t[self.PATHS.trade_id_key]),
-                price=Decimal(t["p"]),
-                qty=Decimal(t["q"]),
-                side=Side.SELL if t["m"] else Side.BUY,  # buyer is maker: the seller took
-                ts_ns=int(t["T"]) * MS,
-            )
+            yield market_data.trade(await trades.get(), self.VENUE, symbol)
+
+    async def watch_book_ticker(self, symbol: str) -> AsyncIterator[OrderBook]:
+        """Best bid and ask as they change (``@bookTicker``), as one-level books."""
+        native = self.symbols.to_native(symbol)
+        tickers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await self.stream(
+            self.PATHS.book_ticker_stream.format(symbol=native.lower()),
+            lambda m: tickers.put_nowait(m["data"]),
+        )
+        while True:
+            yield market_data.book_ticker(await tickers.get(), self.VENUE, symbol, time.time_ns())
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

@@ -18,7 +18,9 @@ exceeds what was asked.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,20 +28,20 @@ import msgspec
 from binance_common.configuration import ConfigurationWebSocketStreams
 from binance_sdk_spot.spot import Spot
 
-from oms.errors import InvalidInput, OutcomeUnknown
+from oms.errors import InvalidInput, OmsError, OutcomeUnknown
 from oms.exchanges.base import Capabilities
+from oms.exchanges.binance import responses
 from oms.exchanges.binance.connector import MS, STATUS, BinanceConnector, Paths
 from oms.exchanges.binance.order_params import spot_oco_params, spot_params, text
 from oms.exchanges.binance.user_data import SpotEvent, normalize_spot
 from oms.model import (
     Balance,
+    FeeRates,
     Fill,
-    Liquidity,
     Order,
     OrderEvent,
     OrderStatus,
     OrderType,
-    Side,
     TimeInForce,
 )
 
@@ -56,7 +58,7 @@ class BinanceSpot(BinanceConnector):
         cancel_all="/api/v3/openOrders",
         depth_stream="{symbol}@depth@100ms",
         trade_stream="{symbol}@trade",
-        trade_id_key="t",
+        book_ticker_stream="{symbol}@bookTicker",
     )
     capabilities = Capabilities(
         order_types=frozenset(OrderType),
@@ -76,6 +78,15 @@ class BinanceSpot(BinanceConnector):
         native = self.symbols.to_native(order.request.symbol)
         params = spot_params(order.request, native, order.client_order_id)
         return await self.place(order, "order.place", self.PATHS.order, params)
+
+    async def create_orders(self, orders: Sequence[Order]) -> list[OrderEvent | OmsError]:
+        """Spot has no batch endpoint: the orders go out concurrently (over the one
+        WebSocket API session), one result each, in the order given."""
+        results = await asyncio.gather(*(self.create_order(o) for o in orders), return_exceptions=True)
+        for result in results:
+            if not isinstance(result, OrderEvent | OmsError):
+                raise result  # a defect, not a venue's answer
+        return [r for r in results if isinstance(r, OrderEvent | OmsError)]
 
     async def amend_order(
         self, order: Order, *, qty: Decimal | None = None, price: Decimal | None = None
@@ -160,36 +171,17 @@ class BinanceSpot(BinanceConnector):
         if since_ns:
             params["startTime"] = str(since_ns // MS)
         rows = await self.rest.call("GET", "/api/v3/myTrades", params, weight=20)
-        return [
-            Fill(
-                venue=self.VENUE,
-                symbol=symbol,
-                trade_id=str(r["id"]),
-                side=Side.BUY if r["isBuyer"] else Side.SELL,
-                qty=Decimal(r["qty"]),
-                price=Decimal(r["price"]),
-                fee=Decimal(r["commission"]),
-                fee_asset=r["commissionAsset"],
-                liquidity=Liquidity.MAKER if r["isMaker"] else Liquidity.TAKER,
-                venue_order_id=str(r["orderId"]),
-                ts_ns=int(r["time"]) * MS,
-            )
-            for r in rows
-        ]
+        return [responses.spot_trade(r, self.VENUE, symbol) for r in rows]
 
     async def fetch_balances(self) -> list[Balance]:
         account = await self.send("account.status", "/api/v3/account", "GET", {}, weight=20)
-        now = time.time_ns()
-        return [
-            Balance(
-                venue=self.VENUE,
-                asset=b["asset"],
-                free=Decimal(b["free"]),
-                locked=Decimal(b["locked"]),
-                ts_ns=now,
-            )
-            for b in account["balances"]
-        ]
+        return responses.spot_balances(account, self.VENUE, time.time_ns())
+
+    async def fetch_fee_rates(self, symbol: str) -> FeeRates:
+        """``account.commission`` (``responses.spot_fee_rates`` says what is summed)."""
+        params = {"symbol": self.symbols.to_native(symbol)}
+        answer = await self.send("account.commission", "/api/v3/account/commission", "GET", params, weight=20)
+        return responses.spot_fee_rates(answer, self.VENUE, symbol, time.time_ns())
 
     async def _after_reconnect(self) -> None:
         await self._subscribe_user_data()

@@ -27,14 +27,21 @@ from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futur
 
 from oms.errors import NoChange, OmsError, OutcomeUnknown
 from oms.exchanges.base import Capabilities
+from oms.exchanges.binance import market_data, responses
 from oms.exchanges.binance.connector import MS, BinanceConnector, Paths
 from oms.exchanges.binance.errors import from_binance
 from oms.exchanges.binance.order_params import text, usdm_params
-from oms.exchanges.binance.user_data import FuturesEvent, ListenKeyExpired, normalize_futures
+from oms.exchanges.binance.user_data import (
+    AccountConfigUpdate,
+    FuturesEvent,
+    ListenKeyExpired,
+    normalize_futures,
+)
 from oms.model import (
     Balance,
+    BalanceEvent,
+    FeeRates,
     Fill,
-    Liquidity,
     MarginMode,
     MarkPrice,
     Order,
@@ -42,22 +49,14 @@ from oms.model import (
     OrderStatus,
     OrderType,
     Position,
+    PositionEvent,
     PositionSide,
-    Side,
+    SymbolSettings,
     TimeInForce,
 )
 
 KEEP_ALIVE_S = 30 * 60  # Binance: a listenKey lives 60 minutes unless kept alive
 BATCH = 5
-_ALGO_STATUS = {
-    "NEW": OrderStatus.NEW,
-    "TRIGGERING": OrderStatus.TRIGGERED,
-    "TRIGGERED": OrderStatus.TRIGGERED,
-    "FINISHED": OrderStatus.TRIGGERED,  # the order it placed reports its own end
-    "CANCELED": OrderStatus.CANCELED,
-    "EXPIRED": OrderStatus.EXPIRED,
-    "REJECTED": OrderStatus.REJECTED,
-}
 
 
 class BinanceUsdm(BinanceConnector):
@@ -72,7 +71,7 @@ class BinanceUsdm(BinanceConnector):
         cancel_all="/fapi/v1/allOpenOrders",
         depth_stream="{symbol}@depth@100ms",
         trade_stream="{symbol}@aggTrade",
-        trade_id_key="a",
+        book_ticker_stream="{symbol}@bookTicker",
     )
     capabilities = Capabilities(
         order_types=frozenset(OrderType),
@@ -162,14 +161,7 @@ class BinanceUsdm(BinanceConnector):
         )
 
     def _algo_event(self, answer: dict[str, Any], symbol: str) -> OrderEvent:
-        return OrderEvent(
-            venue=self.VENUE,
-            symbol=symbol,
-            status=_ALGO_STATUS.get(answer.get("algoStatus", ""), OrderStatus.UNKNOWN),
-            client_order_id=answer.get("clientAlgoId"),
-            venue_order_id=f"algo:{answer['algoId']}",
-            ts_ns=int(answer.get("updateTime") or answer.get("createTime") or 0) * MS,
-        )
+        return responses.algo_event(answer, self.VENUE, symbol)
 
     async def _fetch_algo(self, symbol: str, client_algo_id: str) -> OrderEvent:
         answer = await self.rest.call("GET", "/fapi/v1/algoOrder", {"clientAlgoId": client_algo_id})
@@ -206,62 +198,51 @@ class BinanceUsdm(BinanceConnector):
         if since_ns:
             params["startTime"] = str(since_ns // MS)
         rows = await self.rest.call("GET", "/fapi/v1/userTrades", params, weight=5)
-        return [
-            Fill(
-                venue=self.VENUE,
-                symbol=symbol,
-                trade_id=str(r["id"]),
-                side=Side(r["side"]),
-                qty=Decimal(r["qty"]),
-                price=Decimal(r["price"]),
-                fee=Decimal(r["commission"]),
-                fee_asset=r["commissionAsset"],
-                liquidity=Liquidity.MAKER if r["maker"] else Liquidity.TAKER,
-                venue_order_id=str(r["orderId"]),
-                ts_ns=int(r["time"]) * MS,
-            )
-            for r in rows
-        ]
+        return [responses.usdm_trade(r, self.VENUE, symbol) for r in rows]
 
     async def fetch_balances(self) -> list[Balance]:
         rows = await self.rest.call("GET", "/fapi/v3/balance", weight=5)
         now = time.time_ns()
-        return [
-            Balance(
-                venue=self.VENUE,
-                asset=r["asset"],
-                free=Decimal(r["availableBalance"]),
-                locked=Decimal(r["balance"]) - Decimal(r["availableBalance"]),
-                ts_ns=now,
-            )
-            for r in rows
-        ]
+        return [responses.usdm_balance(r, self.VENUE, now) for r in rows]
 
     async def fetch_positions(self) -> list[Position]:
         rows = await self.rest.call("GET", "/fapi/v3/positionRisk", weight=5)
         now = time.time_ns()
-        out = []
-        for r in rows:
-            side = PositionSide(r["positionSide"])
-            qty = Decimal(r["positionAmt"])
-            out.append(
-                Position(
-                    venue=self.VENUE,
-                    symbol=self.symbols.to_unified(r["symbol"]),
-                    qty=abs(qty) if side is not PositionSide.BOTH else qty,
-                    side=side,
-                    entry_price=Decimal(r["entryPrice"]),
-                    mark_price=Decimal(r["markPrice"]),
-                    unrealized_pnl=Decimal(r["unRealizedProfit"]),
-                    liquidation_price=Decimal(r["liquidationPrice"]) or None,
-                    ts_ns=now,
-                )
-            )
-        return out
+        return [
+            responses.usdm_position(r, self.VENUE, self.symbols.to_unified(r["symbol"]), now) for r in rows
+        ]
+
+    async def fetch_fee_rates(self, symbol: str) -> FeeRates:
+        params = {"symbol": self.symbols.to_native(symbol)}
+        answer = await self.rest.call("GET", "/fapi/v1/commissionRate", params, weight=20)
+        return responses.usdm_fee_rates(answer, self.VENUE, symbol, time.time_ns())
+
+    async def fetch_symbol_settings(self, symbol: str) -> SymbolSettings:
+        params = {"symbol": self.symbols.to_native(symbol)}
+        [row] = await self.rest.call("GET", "/fapi/v1/symbolConfig", params, weight=5)
+        return responses.usdm_symbol_settings(row, self.VENUE, symbol, time.time_ns())
+
+    async def fetch_position_mode(self) -> bool:
+        """True in hedge mode."""
+        answer = await self.rest.call("GET", "/fapi/v1/positionSide/dual", weight=30)
+        return bool(answer["dualSidePosition"])
+
+    async def positions(self) -> dict[tuple[str, PositionSide], Position]:
+        """(symbol, side) -> open position: cached, kept current by ACCOUNT_UPDATE."""
+        return await self.account.positions(self.fetch_positions)
+
+    async def symbol_settings(self, symbol: str) -> SymbolSettings:
+        """Leverage and margin mode: cached, kept current by our own changes and by
+        ACCOUNT_CONFIG_UPDATE."""
+        return await self.account.symbol_settings(symbol, lambda: self.fetch_symbol_settings(symbol))
+
+    async def position_mode(self) -> bool:
+        return await self.account.position_mode(self.fetch_position_mode)
 
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         params = {"symbol": self.symbols.to_native(symbol), "leverage": str(int(leverage))}
-        await self.rest.call("POST", "/fapi/v1/leverage", params)
+        answer = await self.rest.call("POST", "/fapi/v1/leverage", params)
+        self._settings_changed(symbol, leverage=Decimal(answer["leverage"]))
 
     async def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
         params = {
@@ -270,12 +251,28 @@ class BinanceUsdm(BinanceConnector):
         }
         with contextlib.suppress(NoChange):  # already so
             await self.rest.call("POST", "/fapi/v1/marginType", params)
+        self._settings_changed(symbol, margin_mode=mode)
 
     async def set_position_mode(self, hedge: bool) -> None:
         with contextlib.suppress(NoChange):
             await self.rest.call(
                 "POST", "/fapi/v1/positionSide/dual", {"dualSidePosition": str(hedge).lower()}
             )
+        self.account.set_position_mode(hedge)
+
+    def _settings_changed(self, symbol: str, **change: Any) -> None:
+        """Update the cached settings (if cached: otherwise the next read loads them)."""
+        cached = self.account.cached_settings(symbol)
+        if cached is not None:
+            self.account.set_symbol_settings(msgspec.structs.replace(cached, ts_ns=time.time_ns(), **change))
+
+    def _on_account_event(self, event: BalanceEvent | PositionEvent) -> None:
+        if isinstance(event, BalanceEvent):
+            # ACCOUNT_UPDATE carries wallet balances, not the available balance the
+            # REST view gives: reload on the next read rather than mix the two.
+            self.account.forget("balances")
+        else:
+            self.account.apply(event)
 
     # ---- user data and mark prices ----
 
@@ -301,6 +298,9 @@ class BinanceUsdm(BinanceConnector):
         if isinstance(event, ListenKeyExpired):
             self.spawn(self._renew())
             return
+        if isinstance(event, AccountConfigUpdate) and event.leverage is not None:
+            symbol = self.symbols.to_unified(event.leverage.symbol)
+            self._settings_changed(symbol, leverage=Decimal(event.leverage.leverage))
         for normalized in normalize_futures(event, self.VENUE, self.symbols.to_unified):
             self.publish(normalized)
 
@@ -323,13 +323,4 @@ class BinanceUsdm(BinanceConnector):
         marks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         await self.stream(f"{native.lower()}@markPrice", lambda m: marks.put_nowait(m["data"]))
         while True:
-            m = await marks.get()
-            yield MarkPrice(
-                venue=self.VENUE,
-                symbol=symbol,
-                mark=Decimal(m["p"]),
-                index=Decimal(m["i"]) if m.get("i") else None,
-                funding_rate=Decimal(m["r"]) if m.get("r") else None,
-                next_funding_ns=int(m["T"]) * MS if m.get("T") else None,
-                ts_ns=int(m["E"]) * MS,
-            )
+            yield market_data.mark_price(await marks.get(), self.VENUE, symbol)

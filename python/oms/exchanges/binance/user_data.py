@@ -239,10 +239,31 @@ class AlgoUpdate(Event, frozen=True, tag="ALGO_UPDATE", rename={"time": "E", "al
     algo: AlgoOrderUpdate
 
 
-FuturesEvent = OrderTradeUpdate | AccountUpdate | AlgoUpdate | ListenKeyExpired
+class LeverageChange(msgspec.Struct, frozen=True, rename={"symbol": "s", "leverage": "l"}):
+    symbol: str
+    leverage: int
+
+
+class AccountConfigUpdate(
+    Event, frozen=True, tag="ACCOUNT_CONFIG_UPDATE", rename={"time": "E", "leverage": "ac"}
+):
+    """A symbol's leverage changed (``ac``; ``ai`` is the multi-assets mode, not kept).
+    No model event: the connector updates its cached symbol settings."""
+
+    time: int
+    leverage: LeverageChange | None = None
+
+
+FuturesEvent = OrderTradeUpdate | AccountUpdate | AlgoUpdate | AccountConfigUpdate | ListenKeyExpired
 
 _KNOWN_SPOT = {b"executionReport", b"outboundAccountPosition", b"eventStreamTerminated", b"listenKeyExpired"}
-_KNOWN_FUTURES = {b"ORDER_TRADE_UPDATE", b"ACCOUNT_UPDATE", b"ALGO_UPDATE", b"listenKeyExpired"}
+_KNOWN_FUTURES = {
+    b"ORDER_TRADE_UPDATE",
+    b"ACCOUNT_UPDATE",
+    b"ALGO_UPDATE",
+    b"ACCOUNT_CONFIG_UPDATE",
+    b"listenKeyExpired",
+}
 _spot_decoder = msgspec.json.Decoder(SpotEvent)
 _futures_decoder = msgspec.json.Decoder(FuturesEvent)
 _envelope_decoder = msgspec.json.Decoder(SpotEnvelope)

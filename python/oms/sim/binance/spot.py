@@ -32,6 +32,7 @@ from oms.sim.binance.spot_orders import (
     HISTORY,
     SpotAccount,
     SpotOrder,
+    commission_rates,
     int_param,
     number_param,
     order_test_answer,
@@ -113,6 +114,10 @@ class SpotExchange:
     def account_info(self, name: str) -> dict[str, Any]:
         """``GET /api/v3/account``."""
         return self.accounts[name].view(self._clock_ms())
+
+    def commission(self, name: str, params: Mapping[str, str]) -> dict[str, Any]:
+        """``GET /api/v3/account/commission``."""
+        return commission_rates(self.accounts[name], self.symbol_of(params).symbol)
 
     def exchange_info(self) -> dict[str, Any]:
         """``GET /api/v3/exchangeInfo``."""

@@ -282,3 +282,26 @@ def order_test_answer(account: SpotAccount, params: Mapping[str, str]) -> dict[s
             "discount": "0.00000000",
         },
     }
+
+
+def commission_rates(account: SpotAccount, symbol: str) -> dict[str, Any]:
+    """``GET /api/v3/account/commission`` (and ``account.commission``): the account's
+    rates; no special or tax commission and no BNB discount on the simulator."""
+    none = {"maker": "0.00000000", "taker": "0.00000000", "buyer": "0.00000000", "seller": "0.00000000"}
+    return {
+        "symbol": symbol,
+        "standardCommission": {
+            "maker": f"{account.maker_fee:.8f}",
+            "taker": f"{account.taker_fee:.8f}",
+            "buyer": "0.00000000",
+            "seller": "0.00000000",
+        },
+        "specialCommission": dict(none),
+        "taxCommission": dict(none),
+        "discount": {
+            "enabledForAccount": False,
+            "enabledForSymbol": False,
+            "discountAsset": "BNB",
+            "discount": "0.00000000",
+        },
+    }

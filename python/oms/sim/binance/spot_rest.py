@@ -67,6 +67,7 @@ class SpotRestServer(RestServer):
         add_get("/api/v3/orderList", signed(4, lambda r, p, a: lists.get(a, p)))
         add_get("/api/v3/openOrderList", signed(6, lambda r, p, a: lists.open_lists(a)))
         add_get("/api/v3/account", signed(20, lambda r, p, a: v.account_info(a)))
+        add_get("/api/v3/account/commission", signed(20, lambda r, p, a: v.commission(a, p)))
         add_get("/api/v3/myTrades", signed(20, lambda r, p, a: v.my_trades(a, p.get("symbol", ""))))
         self.ws_api = SpotWsApi(v, self.keys, self.limits, self.server_time_ms, self.faults)
         add_get("/ws-api/v3", self.ws_api.handle)

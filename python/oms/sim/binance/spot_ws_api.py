@@ -56,6 +56,7 @@ class SpotWsApi(WsApi):
                 6, True, lambda c, p, k: v.open_orders(account_of(k), p.get("symbol"))
             ),
             "account.status": Method(20, True, lambda c, p, k: v.account_info(account_of(k))),
+            "account.commission": Method(20, True, lambda c, p, k: v.commission(account_of(k), p)),
             "myTrades": Method(20, True, lambda c, p, k: v.my_trades(account_of(k), p.get("symbol", ""))),
             "userDataStream.subscribe": Method(2, False, self._subscribe_session),
             "userDataStream.subscribe.signature": Method(2, True, self._subscribe),

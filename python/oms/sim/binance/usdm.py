@@ -733,3 +733,12 @@ class FuturesExchange:
 
     def position_risk(self, account_name: str) -> list[dict[str, Any]]:
         return usdm_views.position_risk(self, self.accounts[account_name])
+
+    def symbol_config(self, account_name: str, params: Mapping[str, str]) -> list[dict[str, Any]]:
+        name = params.get("symbol") or None
+        if name is not None:
+            self.symbol_of(params)  # -1121 for an unknown symbol
+        return usdm_views.symbol_config(self, self.accounts[account_name], name)
+
+    def commission_rate(self, params: Mapping[str, str]) -> dict[str, Any]:
+        return usdm_views.commission_rate(self.symbol_of(params).symbol, MAKER_FEE, TAKER_FEE)

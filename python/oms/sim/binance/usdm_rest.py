@@ -145,6 +145,8 @@ class FuturesRestServer(RestServer):
             "/fapi/v1/positionSide/dual", signed(30, lambda r, p, a: {"dualSidePosition": v.accounts[a].dual})
         )
         add_get("/fapi/v3/positionRisk", signed(5, lambda r, p, a: v.position_risk(a)))
+        add_get("/fapi/v1/symbolConfig", signed(5, lambda r, p, a: v.symbol_config(a, p)))
+        add_get("/fapi/v1/commissionRate", signed(20, lambda r, p, a: v.commission_rate(p)))
         add_get("/fapi/v1/userTrades", signed(5, self._user_trades))
         add_get("/fapi/v1/income", signed(30, lambda r, p, a: v.income_history(a, p)))
         add_post("/fapi/v1/listenKey", keyed(1, self.open_listen_key))

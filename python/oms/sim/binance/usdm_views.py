@@ -1,6 +1,7 @@
 """The USD-M account views: ``GET /fapi/v3/balance``, ``/fapi/v3/account`` and
 ``/fapi/v3/positionRisk`` (v2 alike, and the WebSocket API's ``account.*``), computed
-from the venue's wallets, positions, marks and open orders."""
+from the venue's wallets, positions, marks and open orders; and the per-symbol
+settings: ``/fapi/v1/symbolConfig`` and ``/fapi/v1/commissionRate``."""
 
 from __future__ import annotations
 
@@ -139,3 +140,30 @@ def position_risk(venue: FuturesExchange, account: FuturesAccount) -> list[dict[
             }
         )
     return out
+
+
+def symbol_config(
+    venue: FuturesExchange, account: FuturesAccount, symbol: str | None
+) -> list[dict[str, Any]]:
+    """``GET /fapi/v1/symbolConfig``: leverage and margin type, one symbol or all."""
+    names = [symbol] if symbol else sorted(venue.symbols)
+    return [
+        {
+            "symbol": name,
+            "marginType": "ISOLATED" if venue.is_isolated(account, name) else "CROSSED",
+            "isAutoAddMargin": False,
+            "leverage": venue.leverage_of(account, name),
+            "maxNotionalValue": "1000000",
+        }
+        for name in names
+    ]
+
+
+def commission_rate(symbol: str, maker: Decimal, taker: Decimal) -> dict[str, Any]:
+    """``GET /fapi/v1/commissionRate``."""
+    return {
+        "symbol": symbol,
+        "makerCommissionRate": f"{maker:f}",
+        "takerCommissionRate": f"{taker:f}",
+        "rpiCommissionRate": "0",
+    }
