@@ -219,3 +219,25 @@ def test_a_batch_goes_out_concurrently_with_one_result_per_order(sim: Sim) -> No
         assert len(await spot.fetch_open_orders("BTC/USDT")) == 2
 
     run(sim, steps)
+
+
+def test_the_book_ticker_follows_the_best_prices(sim: Sim) -> None:
+    sim.mm("SELL", "1", "50100")
+    sim.mm("BUY", "1", "49900")
+
+    async def steps(spot: BinanceSpot) -> None:
+        tickers = spot.watch_book_ticker("BTC/USDT")
+        first = asyncio.ensure_future(tickers.__anext__())
+        for _ in range(250):  # until the SDK has sent the SUBSCRIBE, then a moment for it to land
+            if spot._streams is not None and spot._streams.stream_connections.stream_connections_map:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        sim.mm("BUY", "0.5", "49950")
+        top = await asyncio.wait_for(first, 5)
+        while top.best_bid is None or top.best_bid.price != D(49950):
+            top = await asyncio.wait_for(tickers.__anext__(), 5)
+        assert top.best_bid is not None and top.best_ask is not None
+        assert (top.best_bid.qty, top.best_ask.price, top.best_ask.qty) == (D("0.5"), D(50100), D(1))
+
+    run(sim, steps)

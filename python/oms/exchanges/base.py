@@ -192,5 +192,9 @@ class Exchange(abc.ABC):
     @abc.abstractmethod
     def watch_trades(self, symbol: str) -> AsyncIterator[Trade]: ...
 
+    def watch_book_ticker(self, symbol: str) -> AsyncIterator[OrderBook]:
+        """Best bid and ask as they change, as one-level books."""
+        raise self._unsupported("book tickers")
+
     def watch_mark_price(self, symbol: str) -> AsyncIterator[MarkPrice]:
         raise self._unsupported("mark prices")

@@ -46,8 +46,8 @@ def mark_price(message: Message, venue: str, symbol: str) -> MarkPrice:
 
 def book_ticker(message: Message, venue: str, symbol: str, now_ns: int) -> OrderBook:
     """``@bookTicker`` as a one-level book (spot sends no time: ``now_ns``; USD-M's
-    ``E`` is used when present). ``update_id`` is the ticker's ``u``."""
-    ts = int(message["E"]) * MS if message.get("E") else now_ns
+    transaction time ``T``, as trades use). ``update_id`` is the ticker's ``u``."""
+    ts = int(message["T"]) * MS if message.get("T") else now_ns
     return OrderBook(
         venue=venue,
         symbol=symbol,

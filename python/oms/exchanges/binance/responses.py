@@ -32,6 +32,7 @@ ZERO = Decimal(0)
 Answer = dict[str, Any]
 
 STATUS = {
+    "PENDING_NEW": OrderStatus.PENDING_NEW,  # a list's order not yet working (OTO)
     "NEW": OrderStatus.NEW,
     "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
     "FILLED": OrderStatus.FILLED,
@@ -42,6 +43,7 @@ STATUS = {
     "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,  # self-trade prevention
 }
 ALGO_STATUS = {
+    "PENDING_NEW": OrderStatus.PENDING_NEW,  # a list's order not yet working (OTO)
     "NEW": OrderStatus.NEW,
     "TRIGGERING": OrderStatus.TRIGGERED,
     "TRIGGERED": OrderStatus.TRIGGERED,
@@ -58,16 +60,18 @@ ALGO_STATUS = {
 def order_event(answer: Answer, venue: str, symbol: str, client_id: str | None = None) -> OrderEvent:
     """An order answer (place RESULT/FULL, cancel, query, amend, modify). A cancel's
     ``origClientOrderId`` names the order (its ``clientOrderId`` is the cancel's own);
-    an ACK has no status yet: UNKNOWN until the stream or a query says."""
-    quote = answer.get("cummulativeQuoteQty", answer.get("cumQuote", "0"))
+    an ACK has no status or fills yet: UNKNOWN with no fill figures, until the stream
+    or a query says. The amend answer spells ``cumulativeQuoteQty`` correctly."""
+    quote = answer.get("cummulativeQuoteQty", answer.get("cumQuote", answer.get("cumulativeQuoteQty")))
+    executed = answer.get("executedQty")
     return OrderEvent(
         venue=venue,
         symbol=symbol,
         status=STATUS.get(answer.get("status", ""), OrderStatus.UNKNOWN),
         client_order_id=answer.get("origClientOrderId") or client_id or answer.get("clientOrderId"),
         venue_order_id=str(answer["orderId"]) if "orderId" in answer else None,
-        filled_qty=Decimal(answer.get("executedQty", "0")),
-        filled_quote=Decimal(str(quote)),
+        filled_qty=Decimal(str(executed)) if executed is not None else None,
+        filled_quote=Decimal(str(quote)) if quote is not None else None,
         ts_ns=int(answer.get("transactTime") or answer.get("updateTime") or 0) * MS,
     )
 

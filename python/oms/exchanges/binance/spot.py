@@ -31,7 +31,7 @@ from binance_sdk_spot.spot import Spot
 from oms.errors import InvalidInput, OmsError, OutcomeUnknown
 from oms.exchanges.base import Capabilities
 from oms.exchanges.binance import responses
-from oms.exchanges.binance.connector import MS, STATUS, BinanceConnector, Paths
+from oms.exchanges.binance.connector import MS, BinanceConnector, Paths
 from oms.exchanges.binance.order_params import spot_oco_params, spot_params, text
 from oms.exchanges.binance.user_data import SpotEvent, normalize_spot
 from oms.model import (
@@ -40,7 +40,6 @@ from oms.model import (
     Fill,
     Order,
     OrderEvent,
-    OrderStatus,
     OrderType,
     TimeInForce,
 )
@@ -98,21 +97,19 @@ class BinanceSpot(BinanceConnector):
         return await self._keep_priority(order.request.symbol, order.client_order_id, qty)
 
     async def _keep_priority(self, symbol: str, client_order_id: str, qty: Decimal) -> OrderEvent:
-        """Lower the total quantity (filled part included) in place."""
+        """Lower the total quantity (filled part included) in place. The order keeps our
+        client id (Binance would otherwise name it anew)."""
         native = self.symbols.to_native(symbol)
-        params = {"symbol": native, "origClientOrderId": client_order_id, "newQty": text(qty)}
+        params = {
+            "symbol": native,
+            "origClientOrderId": client_order_id,
+            "newClientOrderId": client_order_id,
+            "newQty": text(qty),
+        }
         path = "/api/v3/order/amend/keepPriority"
         answer = await self.send("order.amend.keepPriority", path, "PUT", params, weight=4)
-        amended = answer["amendedOrder"]
-        return OrderEvent(
-            venue=self.VENUE,
-            symbol=symbol,
-            status=STATUS.get(amended["status"], OrderStatus.UNKNOWN),
-            client_order_id=amended["clientOrderId"],
-            venue_order_id=str(amended["orderId"]),
-            filled_qty=Decimal(amended["executedQty"]),
-            ts_ns=int(answer["transactTime"]) * MS,
-        )
+        amended = answer["amendedOrder"] | {"transactTime": answer["transactTime"]}
+        return self.order_event(amended, symbol, client_id=client_order_id)
 
     async def _cancel_replace(self, order: Order, total: Decimal, price: Decimal) -> OrderEvent:
         remaining = total - order.filled_qty

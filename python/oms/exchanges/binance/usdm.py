@@ -46,7 +46,6 @@ from oms.model import (
     MarkPrice,
     Order,
     OrderEvent,
-    OrderStatus,
     OrderType,
     Position,
     PositionEvent,
@@ -136,8 +135,8 @@ class BinanceUsdm(BinanceConnector):
                 {"batchOrders": msgspec.json.encode(items).decode()},
                 orders=len(chunk),
             )
-        except OutcomeUnknown:
-            return [await self.place_unknown(o) for o in chunk]
+        except OutcomeUnknown as unknown:
+            return [self._unknown(o.request.symbol, o.client_order_id, unknown) for o in chunk]
         out: list[OrderEvent | OmsError] = []
         for order, answer in zip(chunk, answers, strict=True):
             if "code" in answer and "orderId" not in answer:
@@ -147,18 +146,6 @@ class BinanceUsdm(BinanceConnector):
             else:
                 out.append(self.order_event(answer, order.request.symbol))
         return out
-
-    async def place_unknown(self, order: Order) -> OrderEvent:
-        lookup = self._fetch_algo if order.request.type.is_conditional else None
-        find = lookup or (lambda sym, cid: self.fetch_order(sym, client_order_id=cid))
-        self.spawn(self._resolve(order.request.symbol, order.client_order_id, find))
-        return OrderEvent(
-            venue=self.VENUE,
-            symbol=order.request.symbol,
-            status=OrderStatus.UNKNOWN,
-            client_order_id=order.client_order_id,
-            ts_ns=time.time_ns(),
-        )
 
     def _algo_event(self, answer: dict[str, Any], symbol: str) -> OrderEvent:
         return responses.algo_event(answer, self.VENUE, symbol)
