@@ -313,3 +313,30 @@ async def until_true(condition: Callable[[], bool], timeout: float = 5) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("condition not reached in time")
+
+
+def test_a_stop_on_the_mark_price_triggers_and_its_order_fills(sim: Sim) -> None:
+    sim.mm("BUY", "1", "49000")
+
+    async def steps(usdm: BinanceUsdm) -> list[UserEvent]:
+        stop = order(
+            usdm,
+            OrderType.STOP_MARKET,
+            Side.SELL,
+            "0.02",
+            stop_price=D("49500"),
+            trigger_by=TriggerPrice.MARK,
+        )
+        assert (await usdm.create_order(stop)).status is OrderStatus.NEW
+        sim.on_server(lambda: sim.venue.set_mark_price("BTCUSDT", "49400"))
+        return await collect(
+            usdm,
+            lambda ev: (
+                has(OrderStatus.TRIGGERED, stop.client_order_id)(ev)
+                and has(OrderStatus.FILLED, stop.client_order_id)(ev)
+            ),
+        )
+
+    events = run(sim, steps)
+    fills = [e.fill for e in events if isinstance(e, FillEvent)]
+    assert [(f.qty, f.price, f.side) for f in fills] == [(D("0.02"), D(49000), Side.SELL)]
