@@ -72,8 +72,8 @@ class Sim:
         return self.on_server(lambda: self.venue.new_order("mm", params))
 
 
-@pytest.fixture
-def sim() -> Iterator[Sim]:
+@pytest.fixture(name="sim")
+def sim_fixture() -> Iterator[Sim]:
     s = Sim()
     try:
         yield s

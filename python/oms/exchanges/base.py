@@ -16,6 +16,7 @@ import msgspec
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from oms.errors import NotSupported, OmsError
+from oms.exchanges.client_ids import ClientOrderIds
 from oms.model import (
     Balance,
     FeeRates,
@@ -90,6 +91,12 @@ class Exchange(abc.ABC):
         self.config = config
         self.venue = config.venue
         self.symbols = SymbolMap(config.venue, [])
+        self.instruments: dict[str, Instrument] = {}  # unified symbol -> rules (load_instruments)
+        self._client_ids = ClientOrderIds(config.client_order_prefix)
+
+    def new_client_order_id(self) -> str:
+        """A client order id legal on this venue, unique and never reused."""
+        return self._client_ids.next()
 
     def _unsupported(self, what: str) -> NotSupported:
         return NotSupported(f"{self.venue} does not support {what}", venue=self.venue, feature=what)

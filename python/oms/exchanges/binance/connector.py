@@ -38,7 +38,6 @@ from oms.exchanges.binance.errors import Market
 from oms.exchanges.binance.instruments import instruments
 from oms.exchanges.binance.rest import BinanceRest
 from oms.exchanges.binance.ws_api import BinanceWsApi
-from oms.exchanges.client_ids import ClientOrderIds
 from oms.exchanges.clock import ClockOffset
 from oms.model import (
     Balance,
@@ -90,9 +89,7 @@ class BinanceConnector(Exchange):
         super().__init__(config)
         self.rest = BinanceRest(config, self.MARKET)
         self.ws = BinanceWsApi(config, self.MARKET) if config.ws_api_url else None
-        self.ids = ClientOrderIds(config.client_order_prefix)
         self.clock = ClockOffset(self.VENUE, max_skew_ms=config.recv_window_ms)
-        self.instruments: dict[str, Instrument] = {}
         self.account = AccountCache()
         self._events: asyncio.Queue[UserEvent] = asyncio.Queue()
         self._seen: set[str] = set()
@@ -219,9 +216,6 @@ class BinanceConnector(Exchange):
         self.instruments = {i.symbol: i for i in listed}
         self.symbols = SymbolMap(self.VENUE, [(i.native_symbol, i.symbol) for i in listed])
         return listed
-
-    def new_client_order_id(self) -> str:
-        return self.ids.next()
 
     # ---- requests ----
 

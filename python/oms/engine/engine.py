@@ -1,0 +1,404 @@
+"""``Engine``: the OMS in one asyncio object. Hand it an order and from then on it owns
+it: checked, sent once, tracked through every state the venue reports, its fills
+applied to positions and to the risk engine's reservations.
+
+The path of an order (``submit``): the request's shape (``OrderRequest.validate``) ->
+the venue and the instrument's rules (``oms.instruments.check_order``) -> the Rust risk
+check, which reserves the order's worst case -> PENDING_NEW under a fresh client order
+id -> the connector. Anything refused before the connector raises (nothing was sent,
+nothing is kept, a risk refusal is also an event); once sent, the answer is the order's
+state, REJECTED included.
+
+After that the venue drives: order reports and fills from the connectors' user streams
+(and the answers to our own requests) are applied to the order (``tracking.py`` says
+how), to the shared-memory ``PositionBook`` and to the risk engine; an order that ends
+frees what is left of its reservation. Every change is an ``EngineEvent``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from oms.engine.events import EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
+from oms.engine.order_registry import OrderRegistry
+from oms.engine.tracking import OrderTracker
+from oms.errors import (
+    InvalidInput,
+    NotSupported,
+    OmsError,
+    OrderStateError,
+    RiskRejected,
+    UnknownSymbol,
+    UnknownVenue,
+)
+from oms.exchanges.base import Exchange
+from oms.instruments import check_order
+from oms.model import Balance, Order, OrderRequest, OrderStatus
+from oms.model.state import PENDING, TRANSITIONS
+from oms.positions import AggregatePosition, Position, PositionBook
+from oms.risk import RiskEngine, RiskOrder, TradingState
+
+log = logging.getLogger(__name__)
+TERMINAL = frozenset(s for s, after in TRANSITIONS.items() if not after)
+
+
+class Engine:
+    def __init__(
+        self,
+        exchanges: Iterable[Exchange],
+        *,
+        risk: RiskEngine | None = None,
+        positions: PositionBook | None = None,
+    ) -> None:
+        self.exchanges = {ex.venue: ex for ex in exchanges}
+        self.risk = risk or RiskEngine()
+        self._own_positions = positions is None
+        self.positions_book = positions or PositionBook.create(f"oms-engine-{os.getpid()}-{id(self):x}")
+        self.registry = OrderRegistry()
+        self.events = EventHub()
+        self.tracker = OrderTracker(self)
+        self._prices: dict[tuple[str, str], Decimal] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._started = False
+
+    # ---- lifecycle ----
+
+    async def start(self) -> None:
+        """Connect every venue and start following its user stream."""
+        for exchange in self.exchanges.values():
+            await exchange.connect()
+            self.spawn(self.tracker.follow(exchange))
+        self._started = True
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for exchange in self.exchanges.values():
+            with contextlib.suppress(OmsError, OSError):
+                await exchange.close()
+        self.events.close()
+        if self._own_positions:
+            self.positions_book.unlink()
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---- orders ----
+
+    async def submit(self, request: OrderRequest) -> Order:
+        """Check and send one order. The same ``idempotency_key`` twice (concurrently
+        too) returns the first order and sends nothing more."""
+        key = request.idempotency_key
+        if key is None:
+            return await self._submit(request)
+        earlier = self.registry.claim(key)
+        if earlier is not None:
+            return await asyncio.shield(earlier)
+        try:
+            order = await self._submit(request)
+        except BaseException as err:
+            self.registry.settle(key, None, err)
+            raise
+        self.registry.settle(key, order)
+        return order
+
+    async def submit_many(self, requests: Sequence[OrderRequest]) -> list[Order | OmsError]:
+        """Each order checked on its own; the accepted ones sent together (the venue's
+        batch where it has one). One result per request, in order."""
+        results: list[Order | OmsError] = []
+        accepted: list[tuple[int, Order, Exchange]] = []
+        for request in requests:
+            try:
+                order, exchange = self._accept(request)
+            except OmsError as err:
+                results.append(err)
+                continue
+            accepted.append((len(results), order, exchange))
+            results.append(order)
+        by_venue: dict[str, list[Order]] = {}
+        for _, order, exchange in accepted:
+            by_venue.setdefault(exchange.venue, []).append(order)
+        await asyncio.gather(*(self._send_batch(self.exchanges[v], orders) for v, orders in by_venue.items()))
+        return results
+
+    async def _submit(self, request: OrderRequest) -> Order:
+        order, exchange = self._accept(request)
+        try:
+            event = await exchange.create_order(order)
+        except OmsError as err:
+            self.tracker.refused(order, err)
+            return order
+        self.tracker.apply_report(order, event)
+        return order
+
+    async def _send_batch(self, exchange: Exchange, orders: list[Order]) -> None:
+        for order, result in zip(orders, await exchange.create_orders(orders), strict=True):
+            if isinstance(result, OmsError):
+                self.tracker.refused(order, result)
+            else:
+                self.tracker.apply_report(order, result)
+
+    def _accept(self, request: OrderRequest) -> tuple[Order, Exchange]:
+        """Everything before the venue: shape, instrument rules, risk. Raises, with
+        nothing kept, on a refusal; else the order is PENDING_NEW and reserved."""
+        request.validate()
+        exchange = self._exchange(request.venue)
+        instrument = exchange.instruments.get(request.symbol)
+        if instrument is None:
+            raise UnknownSymbol(
+                f"{request.venue} does not list {request.symbol}", venue=request.venue, symbol=request.symbol
+            )
+        check_order(
+            instrument,
+            side=request.side,
+            type=request.type,
+            qty=request.qty,
+            price=request.price,
+            stop_price=request.stop_price,
+            reference_price=self._prices.get((request.venue, request.symbol)),
+        )
+        risk_order = RiskOrder(
+            request.account,
+            request.venue,
+            request.symbol,
+            request.side.value,
+            request.qty,
+            request.price,
+            request.reduce_only or request.close_position,
+        )
+        try:
+            self.risk.check(risk_order)
+        except RiskRejected as err:
+            self.emit(
+                RiskDecision(
+                    seq=self.events.next_seq(),
+                    venue=request.venue,
+                    symbol=request.symbol,
+                    account=request.account,
+                    side=request.side,
+                    qty=request.qty,
+                    code=err.code,
+                    message=err.message,
+                    ts_ns=time.time_ns(),
+                )
+            )
+            raise
+        client_id = request.client_order_id or exchange.new_client_order_id()
+        now = time.time_ns()
+        order = Order(
+            id=client_id, request=request, client_order_id=client_id, created_ns=now, updated_ns=now
+        )
+        self.registry.add(order)
+        self.tracker.reserve(order, risk_order)
+        self.emit_order(order)
+        return order, exchange
+
+    async def cancel(self, order_id: str) -> Order:
+        order = self.order(order_id)
+        self._must_be_open(order, "cancel")
+        order.transition(OrderStatus.PENDING_CANCEL, ts_ns=time.time_ns())
+        self.emit_order(order)
+        try:
+            event = await self._exchange(order.request.venue).cancel_order(order)
+        except OmsError as err:
+            self.tracker.not_done(order, err)
+            raise
+        self.tracker.apply_report(order, event)
+        return order
+
+    async def amend(
+        self, order_id: str, *, qty: Decimal | None = None, price: Decimal | None = None
+    ) -> Order:
+        """A new total quantity and/or price (see each venue's amend in docs/exchanges).
+        The risk engine reserves the amended order before anything is sent."""
+        order = self.order(order_id)
+        self._must_be_open(order, "amend")
+        if qty is None and price is None:
+            raise InvalidInput("amend needs a new qty or price", field="qty")
+        request = order.request
+        new_qty, new_price = (
+            qty if qty is not None else request.qty,
+            price if price is not None else request.price,
+        )
+        if new_qty <= order.filled_qty:
+            raise InvalidInput(
+                f"qty {new_qty} is not above the {order.filled_qty} already filled", field="qty"
+            )
+        exchange = self._exchange(request.venue)
+        instrument = exchange.instruments[request.symbol]
+        check_order(instrument, side=request.side, type=request.type, qty=new_qty, price=new_price)
+        replacement = RiskOrder(
+            request.account,
+            request.venue,
+            request.symbol,
+            request.side.value,
+            new_qty - order.filled_qty,
+            new_price,
+            request.reduce_only or request.close_position,
+        )
+        self.risk.check(replacement)  # held next to the old one until the venue answers
+        order.transition(OrderStatus.PENDING_REPLACE, ts_ns=time.time_ns())
+        self.emit_order(order)
+        try:
+            event = await exchange.amend_order(order, qty=qty, price=price)
+        except OmsError as err:
+            self.risk.release(replacement)
+            self.tracker.not_done(order, err)
+            raise
+        request.qty, request.price = new_qty, new_price
+        self.tracker.amended(order, event, replacement)
+        return order
+
+    async def cancel_all(self, *, venue: str | None = None, symbol: str | None = None) -> list[Order]:
+        """Cancel every open order (of a venue, of a symbol); the ones the venue could
+        not cancel are left as they are and logged."""
+        targets = [
+            o for o in self.orders(open_only=True, venue=venue, symbol=symbol) if o.status not in PENDING
+        ]
+        results = await asyncio.gather(*(self.cancel(o.id) for o in targets), return_exceptions=True)
+        for order, result in zip(targets, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("cancel of %s failed: %s", order.id, result)
+        return targets
+
+    # ---- trading state (kill switch) ----
+
+    async def halt(self) -> list[Order]:
+        """HALTED: nothing new is accepted, and every open order on every venue is canceled."""
+        self.risk.set_trading_state(TradingState.HALTED.value)
+        return await self.cancel_all()
+
+    def resume(self) -> None:
+        self.risk.set_trading_state(TradingState.ACTIVE.value)
+
+    @property
+    def trading_state(self) -> TradingState:
+        return TradingState(self.risk.trading_state)
+
+    # ---- reading ----
+
+    def order(self, order_id: str) -> Order:
+        order = self.registry.get(order_id)
+        if order is None:
+            raise InvalidInput(f"no order {order_id!r}", "UNKNOWN_ORDER", field="order_id")
+        return order
+
+    def orders(
+        self, *, open_only: bool = False, venue: str | None = None, symbol: str | None = None
+    ) -> list[Order]:
+        return [
+            o
+            for o in self.registry
+            if (not open_only or o.status not in TERMINAL)
+            and (venue is None or o.request.venue == venue)
+            and (symbol is None or o.request.symbol == symbol)
+        ]
+
+    def positions(self, account: str | None = None) -> list[Position]:
+        return self.positions_book.positions(account)
+
+    def aggregate_positions(self, account: str | None = None) -> list[AggregatePosition]:
+        """One line per base asset across venues (the unified position)."""
+        return self.positions_book.aggregate(account)
+
+    def pnl(self, account: str | None = None) -> dict[str, Decimal]:
+        """Realized, unrealized, fees and net P&L over every position, in quote units."""
+        rows = self.positions(account)
+        realized = sum((p.realized_pnl for p in rows), Decimal(0))
+        unrealized = sum((p.unrealized_pnl for p in rows), Decimal(0))
+        fees = sum((p.fees_paid for p in rows), Decimal(0))
+        return {
+            "realized": realized,
+            "unrealized": unrealized,
+            "fees": fees,
+            "net": realized + unrealized - fees,
+        }
+
+    async def balances(self, venue: str) -> dict[str, Balance]:
+        exchange = self._exchange(venue)
+        cached = getattr(exchange, "balances", None)
+        if cached is not None:
+            balances: dict[str, Balance] = await cached()
+            return balances
+        return {b.asset: b for b in await exchange.fetch_balances()}
+
+    # ---- prices ----
+
+    def set_price(self, venue: str, symbol: str, price: Decimal) -> None:
+        """A reference price: the risk engine's band and notional checks, market orders'
+        notional, and positions' unrealized P&L."""
+        self._prices[(venue, symbol)] = price
+        self.risk.set_reference_price(venue, symbol, price)
+        self.positions_book.mark(venue, symbol, price)
+
+    def price(self, venue: str, symbol: str) -> Decimal | None:
+        """The last reference price set or tracked (None before any)."""
+        return self._prices.get((venue, symbol))
+
+    def track(self, venue: str, symbol: str) -> None:
+        """Follow a symbol's prices from the venue (mark price where there is one, else
+        the middle of the best bid and ask) into ``set_price``."""
+        self.spawn(self._track(self._exchange(venue), symbol))
+
+    async def _track(self, exchange: Exchange, symbol: str) -> None:
+        try:
+            async for mark in exchange.watch_mark_price(symbol):
+                self.set_price(exchange.venue, symbol, mark.mark)
+        except NotSupported:
+            async for top in exchange.watch_book_ticker(symbol):
+                if top.best_bid is not None and top.best_ask is not None:
+                    self.set_price(exchange.venue, symbol, (top.best_bid.price + top.best_ask.price) / 2)
+
+    # ---- events ----
+
+    def subscribe(self) -> AsyncIterator[EngineEvent]:
+        return self.events.subscribe()
+
+    def on_event(self, listener: Listener) -> Callable[[], None]:
+        return self.events.on(listener)
+
+    def emit(self, event: EngineEvent) -> None:
+        self.events.emit(event)
+
+    def emit_order(self, order: Order) -> None:
+        self.emit(OrderUpdate.of(order, self.events.next_seq()))
+
+    # ---- helpers ----
+
+    def _exchange(self, venue: str) -> Exchange:
+        exchange = self.exchanges.get(venue)
+        if exchange is None:
+            known = ", ".join(sorted(self.exchanges)) or "none"
+            raise UnknownVenue(f"no venue {venue!r} in this engine (known: {known})", venue=venue)
+        return exchange
+
+    @staticmethod
+    def _must_be_open(order: Order, action: str) -> None:
+        if order.status in TERMINAL:
+            raise OrderStateError(
+                f"order {order.id} is {order.status}: nothing to {action}",
+                "ORDER_NOT_OPEN",
+                status=str(order.status),
+            )
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("engine task failed", exc_info=task.exception())

@@ -1,0 +1,137 @@
+"""What the engine tells the world: every order change, fill and risk decision, each
+with a sequence number that orders them, fanned out to subscribers.
+
+These are the records the event bus (JetStream) and the files will carry, so they are
+msgspec Structs with stable field names, one tagged union, decimals as strings in JSON.
+A subscriber is an async iterator over a bounded queue of its own, or a callback; a
+subscriber that falls ``SUBSCRIBER_BACKLOG`` events behind is dropped (told by a closed
+iterator) rather than let it grow the engine's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+
+import msgspec
+
+from oms.model import Fill, Order, OrderStatus, OrderType, Side
+
+SUBSCRIBER_BACKLOG = 100_000
+
+
+class OrderUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag="order"):
+    """An order as it is now (after a state change, a fill or a venue report)."""
+
+    seq: int
+    order_id: str
+    client_order_id: str
+    venue: str
+    symbol: str
+    side: Side
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    status: OrderStatus
+    filled_qty: Decimal
+    avg_price: Decimal | None
+    venue_order_id: str | None
+    reason: str | None
+    account: str
+    ts_ns: int
+
+    @staticmethod
+    def of(order: Order, seq: int) -> OrderUpdate:
+        r = order.request
+        return OrderUpdate(
+            seq=seq,
+            order_id=order.id,
+            client_order_id=order.client_order_id,
+            venue=r.venue,
+            symbol=r.symbol,
+            side=r.side,
+            type=r.type,
+            qty=r.qty,
+            price=r.price,
+            status=order.status,
+            filled_qty=order.filled_qty,
+            avg_price=order.avg_price,
+            venue_order_id=order.venue_order_id,
+            reason=order.reason,
+            account=r.account,
+            ts_ns=order.updated_ns or time.time_ns(),
+        )
+
+
+class FillUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag="fill"):
+    """A fill applied to one of our orders (each trade id once)."""
+
+    seq: int
+    order_id: str
+    account: str
+    fill: Fill
+
+
+class RiskDecision(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag="risk"):
+    """A submission the pre-trade checks refused (accepted ones show as orders)."""
+
+    seq: int
+    venue: str
+    symbol: str
+    account: str
+    side: Side
+    qty: Decimal
+    code: str
+    message: str
+    ts_ns: int
+
+
+EngineEvent = OrderUpdate | FillUpdate | RiskDecision
+Listener = Callable[[EngineEvent], None]
+
+
+class EventHub:
+    """Numbers events and hands each to every subscriber, in order."""
+
+    def __init__(self) -> None:
+        self._seq = itertools.count(1)
+        self._queues: list[asyncio.Queue[EngineEvent | None]] = []
+        self._listeners: list[Listener] = []
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def emit(self, event: EngineEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+        for queue in list(self._queues):
+            if queue.qsize() >= SUBSCRIBER_BACKLOG:
+                self._queues.remove(queue)  # too slow: cut off
+                queue.put_nowait(None)
+            else:
+                queue.put_nowait(event)
+
+    def on(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` for every event (synchronously: keep it quick); returns
+        the function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    async def subscribe(self) -> AsyncIterator[EngineEvent]:
+        """Every event from now on, until the engine stops (or this falls too far behind)."""
+        queue: asyncio.Queue[EngineEvent | None] = asyncio.Queue()
+        self._queues.append(queue)
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+        finally:
+            if queue in self._queues:
+                self._queues.remove(queue)
+
+    def close(self) -> None:
+        for queue in self._queues:
+            queue.put_nowait(None)
+        self._queues.clear()

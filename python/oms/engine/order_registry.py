@@ -1,0 +1,70 @@
+"""Every order the engine owns, findable by our id, by client order id and by
+idempotency key.
+
+A client order id is never reused, so it names one order forever. An order replaced on
+the venue under a new client id (spot cancel-replace) keeps its engine id; the old
+client id is *retired*: fills reported under it still belong to the order, but its
+CANCELED (the venue ending the old incarnation) does not end ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+from oms.model import Order
+
+
+class OrderRegistry:
+    def __init__(self) -> None:
+        self._by_id: dict[str, Order] = {}
+        self._by_client_id: dict[str, Order] = {}
+        self._retired: set[str] = set()
+        self._by_key: dict[str, asyncio.Future[Order]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Order]:
+        return iter(self._by_id.values())
+
+    def add(self, order: Order) -> None:
+        self._by_id[order.id] = order
+        self._by_client_id[order.client_order_id] = order
+
+    def get(self, order_id: str) -> Order | None:
+        return self._by_id.get(order_id)
+
+    def by_client_id(self, client_order_id: str | None) -> Order | None:
+        return self._by_client_id.get(client_order_id or "")
+
+    def is_retired(self, client_order_id: str | None) -> bool:
+        return (client_order_id or "") in self._retired
+
+    def rename(self, order: Order, new_client_order_id: str) -> None:
+        """The venue now knows ``order`` by a new client id (cancel-replace)."""
+        self._retired.add(order.client_order_id)
+        order.client_order_id = new_client_order_id
+        self._by_client_id[new_client_order_id] = order
+
+    # ---- idempotency ----
+
+    def claim(self, key: str) -> asyncio.Future[Order] | None:
+        """The pending or finished submission of ``key``, or None after reserving it
+        for the caller (who must ``settle`` it)."""
+        existing = self._by_key.get(key)
+        if existing is not None:
+            return existing
+        self._by_key[key] = asyncio.get_running_loop().create_future()
+        return None
+
+    def settle(self, key: str, order: Order | None, error: BaseException | None = None) -> None:
+        """Finish a claimed submission: later callers get ``order`` (or the key is freed
+        again when the submission failed before any order existed)."""
+        future = self._by_key[key]
+        if order is not None:
+            future.set_result(order)
+            return
+        del self._by_key[key]
+        future.set_exception(error or RuntimeError("submission failed"))
+        future.exception()  # retrieved: waiters re-raise it themselves

@@ -1,0 +1,233 @@
+"""How venue reports move the engine's orders, positions and risk reservations.
+
+Rules (the order state machine itself is ``oms.model.state``):
+
+* **Fills drive the fill statuses.** A fill (from the user stream, an answer, or a gap
+  fill) is applied once per trade id: to the order, to the ``PositionBook`` and to the
+  risk engine. An order report saying PARTIALLY_FILLED or FILLED only marks the order
+  as working; when it counts more filled than the fills we have, the missing fills are
+  fetched from the venue after a short wait (they are usually just behind).
+* **Other reports** (NEW, CANCELED, EXPIRED, REJECTED, TRIGGERED) move the order when
+  the state machine allows it; a report that is stale (the order is already further
+  on) is ignored.
+* **Refusals**: a request the venue refused before accepting it makes the order
+  REJECTED; a cancel or amend the venue refused goes back to the working status.
+* **Replacing**: while an amend is with the venue, an end reported for the order's
+  current client id is held back: a cancel-replace ends the old venue order by design
+  (and the report can beat the answer). Once the amend is answered it is dropped if the
+  order now lives under a new id, and applied otherwise.
+* **Reservations**: the risk engine holds each open order's worst case; a fill moves
+  it to the position, and an order that ends frees the rest, exactly once.
+* Fees reach positions in the quote currency: a fee in the base asset is valued at the
+  fill price; a fee in a third asset (BNB) stays on the order only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from oms.engine.events import FillUpdate
+from oms.errors import DuplicateFill, OmsError, Overfill
+from oms.exchanges.base import Exchange
+from oms.model import Fill, FillEvent, Order, OrderEvent, OrderStatus, UserEvent
+from oms.model.state import PENDING, can_transition
+from oms.risk import RiskOrder
+
+if TYPE_CHECKING:
+    from oms.engine.engine import Engine
+
+log = logging.getLogger(__name__)
+FILL_STATUSES = frozenset({OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED})
+ENDS = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED})
+CATCH_UP_DELAY_S = 0.5  # how long fills may trail the report that counts them
+
+
+class OrderTracker:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reserved: dict[str, RiskOrder] = {}
+        self._held: dict[str, OrderEvent] = {}  # order id -> an end reported mid-amend
+        self._by_venue_id: dict[tuple[str, str], Order] = {}
+
+    # ---- the user streams ----
+
+    async def follow(self, exchange: Exchange) -> None:
+        async for event in exchange.user_events():
+            try:
+                self.on_user_event(event)
+            except Exception:  # one bad event must not stop the stream
+                log.exception("could not apply %s", event)
+
+    def on_user_event(self, event: UserEvent) -> None:
+        if isinstance(event, FillEvent):
+            self.apply_fill(event.fill)
+        elif isinstance(event, OrderEvent):
+            order = self._find(event.venue, event.client_order_id, event.venue_order_id)
+            if order is None or self._from_retired(event):
+                return
+            if order.status is OrderStatus.PENDING_REPLACE and event.status in ENDS:
+                self._held[order.id] = event
+                return
+            self.apply_report(order, event)
+
+    # ---- reports ----
+
+    def apply_report(self, order: Order, event: OrderEvent) -> None:
+        if event.venue_order_id and order.venue_order_id != event.venue_order_id:
+            order.venue_order_id = event.venue_order_id
+            self._by_venue_id[(order.request.venue, event.venue_order_id)] = order
+        status = event.status
+        changed = False
+        if status in FILL_STATUSES:
+            changed = self._move(order, OrderStatus.NEW, event)
+            if (event.filled_qty or 0) > order.filled_qty:
+                self.engine.spawn(self._catch_up(order))
+        elif status is OrderStatus.UNKNOWN:
+            changed = self._move(order, OrderStatus.UNKNOWN, event)
+        else:
+            changed = self._move(order, status, event)
+        if changed:
+            self._settle(order)
+            self.engine.emit_order(order)
+
+    def _move(self, order: Order, status: OrderStatus, event: OrderEvent) -> bool:
+        if order.status == status or not can_transition(order.status, status):
+            return False  # already there, or a stale report
+        if order.status in PENDING and status is OrderStatus.NEW and order.filled_qty:
+            status = OrderStatus.PARTIALLY_FILLED
+        return order.transition(status, reason=event.reason, ts_ns=event.ts_ns or time.time_ns())
+
+    def refused(self, order: Order, err: OmsError) -> None:
+        """The venue refused the new order: nothing is there."""
+        order.transition(OrderStatus.REJECTED, reason=f"{err.message} [{err.code}]", ts_ns=time.time_ns())
+        self._settle(order)
+        self.engine.emit_order(order)
+
+    def not_done(self, order: Order, err: OmsError) -> None:
+        """A cancel or amend the venue refused: back to the working status (and an end
+        reported meanwhile is the order's own)."""
+        if order.status in PENDING:
+            order.revert_pending(reason=f"{err.message} [{err.code}]", ts_ns=time.time_ns())
+            self.engine.emit_order(order)
+        held = self._held.pop(order.id, None)
+        if held is not None:
+            self.apply_report(order, held)
+
+    def amended(self, order: Order, event: OrderEvent, replacement: RiskOrder) -> None:
+        """The venue took the amend; a new client id means a new venue order (spot
+        cancel-replace): the old id is retired. The new reservation replaces the old."""
+        registry = self.engine.registry
+        held = self._held.pop(order.id, None)
+        if event.client_order_id and event.client_order_id != order.client_order_id:
+            registry.rename(order, event.client_order_id)
+            held = None  # the old venue order's end, by design
+        old = self._reserved.get(order.id)
+        if old is not None:
+            self.engine.risk.release(old)
+        self._reserved[order.id] = replacement
+        if order.status in PENDING:
+            order.revert_pending(ts_ns=time.time_ns())
+        self.apply_report(order, event)
+        if held is not None:
+            self.apply_report(order, held)
+        self.engine.emit_order(order)
+
+    # ---- fills ----
+
+    def apply_fill(self, fill: Fill) -> None:
+        order = self._find(fill.venue, fill.client_order_id, fill.venue_order_id)
+        if order is None:
+            log.warning("a fill for an order that is not ours: %s", fill)
+            return
+        try:
+            order.apply_fill(fill)
+        except DuplicateFill:
+            return
+        except Overfill:
+            log.error("overfill on %s: %s", order.id, order.overfill_qty)
+        self._account(order, fill)
+        engine = self.engine
+        engine.emit(
+            FillUpdate(
+                seq=engine.events.next_seq(), order_id=order.id, account=order.request.account, fill=fill
+            )
+        )
+        self._settle(order)
+        engine.emit_order(order)
+
+    def _account(self, order: Order, fill: Fill) -> None:
+        request = order.request
+        risk_order = self._reserved.get(order.id)
+        if risk_order is not None:
+            self.engine.risk.on_fill(risk_order, fill.qty, fill.price)
+        base, quote = _assets(request.symbol)
+        fee = None
+        if fill.fee and fill.fee_asset == quote:
+            fee = fill.fee
+        elif fill.fee and fill.fee_asset == base:
+            fee = fill.fee * fill.price
+        book = self.engine.positions_book
+        book.apply_fill(
+            request.account,
+            request.venue,
+            request.symbol,
+            fill.side.value,
+            fill.qty,
+            fill.price,
+            fee,
+            fill.ts_ns or None,
+        )
+        price = self.engine.price(request.venue, request.symbol)
+        if price is not None:  # a new position is valued at once, not at the next mark
+            book.mark(request.venue, request.symbol, price)
+
+    async def _catch_up(self, order: Order) -> None:
+        """The venue counts fills we have not seen: fetch them (duplicates are dropped)."""
+        await asyncio.sleep(CATCH_UP_DELAY_S)
+        exchange = self.engine.exchanges[order.request.venue]
+        try:
+            fills = await exchange.fetch_fills(order.request.symbol, since_ns=order.created_ns - 60 * 10**9)
+        except OmsError as err:
+            log.warning("could not fetch the fills of %s: %s", order.id, err)
+            return
+        for fill in fills:
+            if fill.venue_order_id == order.venue_order_id:
+                self.apply_fill(fill)
+
+    # ---- reservations ----
+
+    def reserve(self, order: Order, risk_order: RiskOrder) -> None:
+        self._reserved[order.id] = risk_order
+
+    def _settle(self, order: Order) -> None:
+        """An order that ended frees what is left of its reservation (once)."""
+        if order.status in (
+            OrderStatus.FILLED,
+            OrderStatus.CANCELED,
+            OrderStatus.REJECTED,
+            OrderStatus.EXPIRED,
+        ):
+            risk_order = self._reserved.pop(order.id, None)
+            if risk_order is not None:
+                self.engine.risk.release(risk_order)
+
+    # ---- lookups ----
+
+    def _find(self, venue: str, client_order_id: str | None, venue_order_id: str | None) -> Order | None:
+        order = self.engine.registry.by_client_id(client_order_id)
+        if order is None and venue_order_id:
+            order = self._by_venue_id.get((venue, venue_order_id))
+        return order
+
+    def _from_retired(self, event: OrderEvent) -> bool:
+        """A report about an order's replaced incarnation (its CANCELED is not ours)."""
+        return self.engine.registry.is_retired(event.client_order_id)
+
+
+def _assets(symbol: str) -> tuple[str, str]:
+    """``BTC/USDT`` or ``BTC/USDT:USDT`` -> (``BTC``, ``USDT``)."""
+    base, _, rest = symbol.partition("/")
+    return base, rest.partition(":")[0]
