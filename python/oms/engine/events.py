@@ -89,7 +89,23 @@ class RiskDecision(msgspec.Struct, frozen=True, kw_only=True, tag_field="event",
     ts_ns: int
 
 
-EngineEvent = OrderUpdate | FillUpdate | RiskDecision
+class PositionUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag="position"):
+    """A position after a fill moved it (average cost, P&L and fees in quote units)."""
+
+    seq: int
+    account: str
+    venue: str
+    symbol: str
+    qty: Decimal
+    avg_entry_price: Decimal | None
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal
+    fees_paid: Decimal
+    version: int  # the position record's own sequence: each change has a new one
+    ts_ns: int
+
+
+EngineEvent = OrderUpdate | FillUpdate | PositionUpdate | RiskDecision
 Listener = Callable[[EngineEvent], None]
 
 

@@ -29,7 +29,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from oms.engine.events import FillUpdate
+from oms.engine.events import FillUpdate, PositionUpdate
 from oms.errors import DuplicateFill, OmsError, Overfill
 from oms.exchanges.base import Exchange
 from oms.model import Fill, FillEvent, Order, OrderEvent, OrderStatus, UserEvent
@@ -183,6 +183,23 @@ class OrderTracker:
         price = self.engine.price(request.venue, request.symbol)
         if price is not None:  # a new position is valued at once, not at the next mark
             book.mark(request.venue, request.symbol, price)
+        position = book.get(request.account, request.venue, request.symbol)
+        if position is not None:
+            self.engine.emit(
+                PositionUpdate(
+                    seq=self.engine.events.next_seq(),
+                    account=position.account,
+                    venue=position.venue,
+                    symbol=position.symbol,
+                    qty=position.qty,
+                    avg_entry_price=position.avg_entry_price,
+                    realized_pnl=position.realized_pnl,
+                    unrealized_pnl=position.unrealized_pnl,
+                    fees_paid=position.fees_paid,
+                    version=position.update_seq,
+                    ts_ns=position.updated_ns,
+                )
+            )
 
     async def _catch_up(self, order: Order) -> None:
         """The venue counts fills we have not seen: fetch them (duplicates are dropped)."""

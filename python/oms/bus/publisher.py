@@ -1,0 +1,173 @@
+"""Engine events -> NATS JetStream, off the order path.
+
+The engine's listener only encodes an event and puts it on the core's lock-free queue
+(``oms.queues.Queue``): the order path never waits on NATS. A task drains the queue in
+batches, publishes each event to its subject with a stable ``Nats-Msg-Id`` and awaits
+the batch's acks together. When NATS is away (a restart, a network cut) the batch is
+kept and sent again, in order, until acknowledged: the same ids, so JetStream drops the
+copies it already stored (within the stream's duplicate window). Nothing acknowledged
+is lost, nothing is stored twice.
+
+Subjects (DESIGN.md §4): ``orders.{exchange}.{market}.{symbol}`` (order updates),
+``trades.{exchange}.{market}.{symbol}`` (fills), ``positions.{exchange}.{market}``,
+``risk.{exchange}.{market}.{symbol}`` (refusals); native symbols as tokens. Streams
+ORDERS, TRADES, POSITIONS, RISK: file storage, 30 days, replicas configurable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgspec
+import nats
+from nats.aio.client import Client
+from nats.js.api import StorageType, StreamConfig
+
+from oms.engine.events import EngineEvent, FillUpdate, OrderUpdate, PositionUpdate
+from oms.errors import QueueFull
+from oms.queues import Queue
+from oms.symbols import subject
+
+log = logging.getLogger(__name__)
+
+DAYS_30 = 30 * 24 * 3600.0
+STREAMS = {"ORDERS": "orders.>", "TRADES": "trades.>", "POSITIONS": "positions.>", "RISK": "risk.>"}
+BATCH = 256
+QUEUE_CAPACITY = 1 << 20
+RETRY_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+ToNative = Callable[[str, str], str]  # (venue, unified symbol) -> native symbol
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    subject: str
+    msg_id: str
+    payload: bytes
+
+
+def address(event: EngineEvent, to_native: ToNative) -> tuple[str, str]:
+    """(subject, Nats-Msg-Id): the id names the fact, so a resend is recognised."""
+    if isinstance(event, OrderUpdate):
+        where = subject("orders", event.venue, to_native(event.venue, event.symbol))
+        return where, f"order:{event.client_order_id}:{event.status}:{event.filled_qty}"
+    if isinstance(event, FillUpdate):
+        fill = event.fill
+        return subject(
+            "trades", fill.venue, to_native(fill.venue, fill.symbol)
+        ), f"fill:{fill.venue}:{fill.trade_id}"
+    if isinstance(event, PositionUpdate):
+        where = subject("positions", event.venue)
+        return where, f"position:{event.account}:{event.venue}:{event.symbol}:{event.version}"
+    where = subject("risk", event.venue, to_native(event.venue, event.symbol))
+    return where, f"risk:{event.account}:{event.ts_ns}:{event.seq}"
+
+
+class JetStreamPublisher:
+    def __init__(self, servers: str | list[str], to_native: ToNative, *, replicas: int = 1) -> None:
+        self.servers = servers
+        self.to_native = to_native
+        self.replicas = replicas
+        self.queue = Queue(QUEUE_CAPACITY)
+        self.published = 0  # acknowledged by JetStream
+        self.dropped = 0  # refused by a full queue (counted, logged)
+        self.resent = 0  # sent again after no acknowledgement
+        self._wakeup = asyncio.Event()
+        self._nc: Client | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._encoder = msgspec.json.Encoder()
+
+    # ---- lifecycle ----
+
+    async def start(self) -> None:
+        self._nc = await nats.connect(
+            self.servers, max_reconnect_attempts=-1, reconnect_time_wait=0.2, name="oms-engine"
+        )
+        await self.ensure_streams()
+        self._task = asyncio.ensure_future(self._drain())
+
+    async def stop(self, flush_timeout: float = 10.0) -> None:
+        """Publish what is queued (up to ``flush_timeout``), then disconnect."""
+        if self._task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flushed(), flush_timeout)
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await self._nc.drain()
+
+    async def _flushed(self) -> None:
+        while len(self.queue) or self._sending:
+            await asyncio.sleep(0.01)
+
+    async def ensure_streams(self) -> None:
+        """Create or update the four streams (file storage, 30-day age)."""
+        assert self._nc is not None
+        js = self._nc.jetstream()
+        for name, subjects in STREAMS.items():
+            config = StreamConfig(
+                name=name,
+                subjects=[subjects],
+                storage=StorageType.FILE,
+                max_age=DAYS_30,
+                num_replicas=self.replicas,
+            )
+            try:
+                await js.update_stream(config)
+            except Exception:  # not there yet
+                await js.add_stream(config)
+
+    # ---- the engine's side: never waits ----
+
+    def on_event(self, event: EngineEvent) -> None:
+        """Engine listener: encode, enqueue, wake the drain."""
+        where, msg_id = address(event, self.to_native)
+        try:
+            self.queue.put_nowait(Outgoing(where, msg_id, self._encoder.encode(event)))
+        except QueueFull:
+            self.dropped += 1
+            log.error("event queue full: %s not published", msg_id)
+            return
+        self._wakeup.set()
+
+    # ---- the drain ----
+
+    _sending = False
+
+    async def _drain(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while batch := self.queue.get_many(BATCH):
+                self._sending = True
+                await self._send(batch)
+                self._sending = False
+
+    async def _send(self, batch: list[Outgoing]) -> None:
+        """Publish the batch until every message is acknowledged (same ids each time)."""
+        assert self._nc is not None
+        js = self._nc.jetstream()
+        attempt = 0
+        remaining = batch
+        while remaining:
+            results = await asyncio.gather(
+                *(
+                    js.publish(m.subject, m.payload, headers={"Nats-Msg-Id": m.msg_id}, timeout=5)
+                    for m in remaining
+                ),
+                return_exceptions=True,
+            )
+            failed = [m for m, r in zip(remaining, results, strict=True) if isinstance(r, BaseException)]
+            self.published += len(remaining) - len(failed)
+            if failed:
+                self.resent += len(failed)
+                reasons = {type(r).__name__ for r in results if isinstance(r, BaseException)}
+                log.warning("%d events not acknowledged (%s); sending again", len(failed), ", ".join(reasons))
+                await asyncio.sleep(RETRY_S[min(attempt, len(RETRY_S) - 1)])
+                attempt += 1
+            remaining = failed
