@@ -26,6 +26,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequen
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from oms.engine.events import EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
 from oms.engine.order_registry import OrderRegistry
 from oms.engine.tracking import OrderTracker
@@ -324,6 +326,34 @@ class Engine:
             "unrealized": unrealized,
             "fees": fees,
             "net": realized + unrealized - fees,
+        }
+
+    def state(self) -> dict[str, Any]:
+        """What a snapshot keeps (JSON-ready): the last event sequence, the trading
+        state, every open order and every position."""
+        positions = [
+            {
+                "account": p.account,
+                "venue": p.venue,
+                "symbol": p.symbol,
+                "qty": str(p.qty),
+                "avg_entry_price": None if p.avg_entry_price is None else str(p.avg_entry_price),
+                "realized_pnl": str(p.realized_pnl),
+                "unrealized_pnl": str(p.unrealized_pnl),
+                "fees_paid": str(p.fees_paid),
+                "net_pnl": str(p.net_pnl),
+                "mark_price": None if p.mark_price is None else str(p.mark_price),
+            }
+            for p in self.positions()
+        ]
+        return {
+            "seq": self.events.last_seq,
+            "ts_ns": time.time_ns(),
+            "trading_state": str(self.trading_state),
+            "trading_state_cause": self.risk.trading_state_cause,
+            "daily_pnl": str(self.risk.daily_pnl),
+            "open_orders": [msgspec.to_builtins(o) for o in self.orders(open_only=True)],
+            "positions": positions,
         }
 
     async def balances(self, venue: str) -> dict[str, Balance]:

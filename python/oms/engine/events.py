@@ -114,11 +114,13 @@ class EventHub:
 
     def __init__(self) -> None:
         self._seq = itertools.count(1)
+        self.last_seq = 0
         self._queues: list[asyncio.Queue[EngineEvent | None]] = []
         self._listeners: list[Listener] = []
 
     def next_seq(self) -> int:
-        return next(self._seq)
+        self.last_seq = next(self._seq)
+        return self.last_seq
 
     def emit(self, event: EngineEvent) -> None:
         for listener in list(self._listeners):

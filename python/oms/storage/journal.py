@@ -1,0 +1,164 @@
+"""Daily JSONL logs of orders and trades, written by a background thread.
+
+``data/logs/YYYY/MM/DD/orders.jsonl`` gets every order update and risk refusal,
+``trades.jsonl`` every fill; one JSON object per line with stable field names (those of
+``oms.engine.events``, decimals as strings) plus ``time`` in ISO-8601 UTC for people, so
+``grep`` and ``jq`` work. The day is the event's own (UTC).
+
+The engine's listener only encodes and enqueues (the core's lock-free queue); the
+writer thread waits on the queue with the GIL released, appends batches and flushes
+after each. When a day is over its files are closed and compressed (``.jsonl.gz``).
+A crash can leave a last line cut short: reading skips it, and the writer cuts it off
+before appending (the record was never complete), so the next record starts clean.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import logging
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import msgspec
+
+from oms.engine.events import EngineEvent, FillUpdate, OrderUpdate, RiskDecision
+from oms.errors import ChannelClosed, QueueFull
+from oms.queues import Queue
+
+log = logging.getLogger(__name__)
+BATCH = 1024
+QUEUE_CAPACITY = 1 << 20
+
+
+def day_dir(root: Path, ts_ns: int) -> Path:
+    day = dt.datetime.fromtimestamp(ts_ns / 1e9, tz=dt.UTC)
+    return root / "logs" / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
+
+
+def iso(ts_ns: int) -> str:
+    seconds, ns = divmod(ts_ns, 1_000_000_000)
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ns:09d}Z"
+
+
+def _file_and_time(event: EngineEvent) -> tuple[str, int] | None:
+    if isinstance(event, OrderUpdate | RiskDecision):
+        return "orders.jsonl", event.ts_ns
+    if isinstance(event, FillUpdate):
+        return "trades.jsonl", event.fill.ts_ns
+    return None  # positions go to the snapshots
+
+
+class Journal:
+    def __init__(self, data_dir: Path | str) -> None:
+        self.root = Path(data_dir)
+        self.queue = Queue(QUEUE_CAPACITY)
+        self.written = 0
+        self.dropped = 0
+        self._files: dict[Path, IO[bytes]] = {}
+        self._day: Path | None = None
+        self._encoder = msgspec.json.Encoder()
+        self._thread = threading.Thread(target=self._run, name="oms-journal", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is queued, then close the files."""
+        self.queue.close()
+        self._thread.join(30)
+
+    # ---- the engine's side ----
+
+    def on_event(self, event: EngineEvent) -> None:
+        where = _file_and_time(event)
+        if where is None:
+            return
+        name, ts_ns = where
+        record = self._encoder.encode(event)[:-1] + b',"time":"' + iso(ts_ns).encode() + b'"}\n'
+        try:
+            self.queue.put_nowait((name, ts_ns, record))
+        except QueueFull:
+            self.dropped += 1
+            log.error("journal queue full: an event was not written")
+
+    # ---- the writer thread ----
+
+    def _run(self) -> None:
+        while True:
+            try:
+                batch = self.queue.get_many(BATCH, timeout=0.5)
+            except ChannelClosed:
+                break  # closed and empty: everything is written
+            for name, ts_ns, record in batch:
+                self._file(day_dir(self.root, ts_ns), name).write(record)
+            for handle in self._files.values():
+                handle.flush()
+            self.written += len(batch)
+        self._close_all()
+
+    def _file(self, directory: Path, name: str) -> IO[bytes]:
+        path = directory / name
+        handle = self._files.get(path)
+        if handle is not None:
+            return handle
+        if self._day is not None and directory != self._day and directory > self._day:
+            self._close_day(self._day)
+        self._day = max(self._day or directory, directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            trim_partial_line(path)
+        handle = open(path, "ab")  # noqa: SIM115 - kept open for the day
+        self._files[path] = handle
+        return handle
+
+    def _close_day(self, directory: Path) -> None:
+        """A day is over: close its files and compress them."""
+        for path in [p for p in self._files if p.parent == directory]:
+            self._files.pop(path).close()
+            compress(path)
+
+    def _close_all(self) -> None:
+        for handle in self._files.values():
+            handle.close()
+        self._files.clear()
+
+
+def trim_partial_line(path: Path) -> int:
+    """Cut a last line a crash left without its newline; returns the bytes removed."""
+    with open(path, "r+b") as f:
+        size = f.seek(0, 2)
+        if not size:
+            return 0
+        tail = min(size, 1 << 20)
+        f.seek(size - tail)
+        chunk = f.read(tail)
+        if chunk.endswith(b"\n"):
+            return 0
+        keep = size - tail + chunk.rfind(b"\n") + 1 if b"\n" in chunk else 0
+        f.truncate(keep)
+        return size - keep
+
+
+def compress(path: Path) -> Path:
+    """``x.jsonl`` -> ``x.jsonl.gz`` (the plain file removed once the copy is complete)."""
+    target = path.with_suffix(path.suffix + ".gz")
+    with open(path, "rb") as src, gzip.open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    path.unlink()
+    return target
+
+
+def read_jsonl(path: Path | str) -> Iterator[dict[str, object]]:
+    """The records of a log (plain or ``.gz``), skipping a line a crash cut short."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    decoder = msgspec.json.Decoder(dict[str, object])
+    with opener(path, "rb") as f:
+        for line in f:
+            if not line.endswith(b"\n"):
+                return  # the cut-short last line
+            if line.strip():
+                yield decoder.decode(line)
