@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from oms.engine import Engine
@@ -12,6 +13,10 @@ from oms.storage.journal import Journal
 from oms.storage.snapshots import append_pnl, write_snapshot
 
 SNAPSHOT_EVERY_S = 3600.0
+
+
+def _nothing() -> None:
+    return None
 
 
 class EngineFiles:
@@ -22,7 +27,7 @@ class EngineFiles:
         self.root = Path(data_dir)
         self.every_s = snapshot_every_s
         self.journal = Journal(self.root)
-        self._remove_listener = lambda: None
+        self._remove_listener: Callable[[], None] = _nothing
 
     def start(self) -> None:
         self.journal.start()
