@@ -24,12 +24,14 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from oms.engine.events import EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
 from oms.engine.order_registry import OrderRegistry
+from oms.engine.recovery import Recovering, Recovery
 from oms.engine.tracking import OrderTracker
 from oms.errors import (
     InvalidInput,
@@ -69,14 +71,27 @@ class Engine:
         self._prices: dict[tuple[str, str], Decimal] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
+        self._recovering = False
+        self.recovery: Recovery | None = None
 
     # ---- lifecycle ----
 
-    async def start(self) -> None:
-        """Connect every venue and start following its user stream."""
+    async def start(self, *, recover_from: Path | str | None = None) -> None:
+        """Connect every venue and follow its user stream. With ``recover_from`` (a data
+        dir), first come back to the state recorded there and reconcile it with the
+        venues (``recovery.py``); new orders are refused until that is done. (Events
+        the venues send meanwhile wait in the connectors' queues.)"""
         for exchange in self.exchanges.values():
             await exchange.connect()
+        if recover_from is not None:
+            self._recovering = True
+            self.recovery = Recovery(self, recover_from)
+            self.recovery.restore()
+        for exchange in self.exchanges.values():
             self.spawn(self.tracker.follow(exchange))
+        if self.recovery is not None:
+            await self.recovery.reconcile()
+            self._recovering = False
         self._started = True
 
     async def stop(self) -> None:
@@ -155,6 +170,10 @@ class Engine:
     def _accept(self, request: OrderRequest) -> tuple[Order, Exchange]:
         """Everything before the venue: shape, instrument rules, risk. Raises, with
         nothing kept, on a refusal; else the order is PENDING_NEW and reserved."""
+        if self._recovering:
+            raise Recovering(
+                "the engine is recovering: new orders wait until it has reconciled with the venues"
+            )
         request.validate()
         exchange = self._exchange(request.venue)
         instrument = exchange.instruments.get(request.symbol)

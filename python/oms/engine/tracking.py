@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from oms.engine.events import FillUpdate, PositionUpdate
@@ -163,12 +164,7 @@ class OrderTracker:
         risk_order = self._reserved.get(order.id)
         if risk_order is not None:
             self.engine.risk.on_fill(risk_order, fill.qty, fill.price)
-        base, quote = _assets(request.symbol)
-        fee = None
-        if fill.fee and fill.fee_asset == quote:
-            fee = fill.fee
-        elif fill.fee and fill.fee_asset == base:
-            fee = fill.fee * fill.price
+        fee = self.fee_in_quote(fill)
         book = self.engine.positions_book
         book.apply_fill(
             request.account,
@@ -200,6 +196,20 @@ class OrderTracker:
                     ts_ns=position.updated_ns,
                 )
             )
+
+    @staticmethod
+    def fee_in_quote(fill: Fill) -> Decimal | None:
+        """The fee in the symbol's quote currency (None for a third asset, e.g. BNB)."""
+        base, quote = _assets(fill.symbol)
+        if fill.fee and fill.fee_asset == quote:
+            return fill.fee
+        if fill.fee and fill.fee_asset == base:
+            return fill.fee * fill.price
+        return None
+
+    def note_venue_id(self, order: Order) -> None:
+        if order.venue_order_id:
+            self._by_venue_id[(order.request.venue, order.venue_order_id)] = order
 
     async def _catch_up(self, order: Order) -> None:
         """The venue counts fills we have not seen: fetch them (duplicates are dropped)."""

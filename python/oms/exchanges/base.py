@@ -98,6 +98,11 @@ class Exchange(abc.ABC):
         """A client order id legal on this venue, unique and never reused."""
         return self._client_ids.next()
 
+    def is_our_client_id(self, client_order_id: str) -> bool:
+        """Made by an ``oms`` with this configuration's prefix (any session): recovery
+        adopts such orders and reports the others as foreign."""
+        return self._client_ids.is_ours(client_order_id)
+
     def _unsupported(self, what: str) -> NotSupported:
         return NotSupported(f"{self.venue} does not support {what}", venue=self.venue, feature=what)
 

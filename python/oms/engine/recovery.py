@@ -1,0 +1,225 @@
+"""Coming back after a stop or a crash with the same truth as the venues.
+
+1. **Snapshot**: the latest readable ``state.json`` gives the trading state and the
+   orders that were open then (``oms.storage.snapshots``).
+2. **Events since**: the journal's order updates and fills newer than the snapshot
+   bring those orders up to date and add the ones created after it. Positions are
+   rebuilt from every journaled fill (average cost is a pure function of the fills, so
+   the rebuild is exact and nothing is counted twice).
+3. **Venues**: every order still open in our books is asked for by client id; a venue
+   that counts more filled than we do gets its fills fetched and applied (each trade id
+   once). Open orders at a venue that we do not know are reported: ``unrecognized``
+   (ours by their prefix, to be adopted) and ``foreign`` (placed by someone else).
+
+New orders are refused (``RECOVERING``) until all three are done.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from oms.errors import OmsError
+from oms.model import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
+from oms.risk import RiskOrder
+from oms.storage.journal import read_jsonl
+from oms.storage.snapshots import latest_snapshot
+
+if TYPE_CHECKING:
+    from oms.engine.engine import Engine
+
+log = logging.getLogger(__name__)
+OPEN = frozenset(
+    {
+        OrderStatus.PENDING_NEW,
+        OrderStatus.NEW,
+        OrderStatus.PARTIALLY_FILLED,
+        OrderStatus.TRIGGERED,
+        OrderStatus.PENDING_CANCEL,
+        OrderStatus.PENDING_REPLACE,
+        OrderStatus.UNKNOWN,
+    }
+)
+
+
+class Recovering(OmsError):
+    default_code = "RECOVERING"
+
+
+def journal_records(root: Path, name: str) -> Iterator[dict[str, Any]]:
+    """Every record of ``logs/*/*/*/<name>`` (plain or gzipped), oldest day first."""
+    logs = root / "logs"
+    files = sorted([*logs.glob(f"*/*/*/{name}"), *logs.glob(f"*/*/*/{name}.gz")])
+    for path in files:
+        yield from read_jsonl(path)
+
+
+class Recovery:
+    def __init__(self, engine: Engine, data_dir: Path | str) -> None:
+        self.engine = engine
+        self.root = Path(data_dir)
+        self.since_ns = 0
+        self._trading_state = "ACTIVE"
+        self.unrecognized: list[tuple[str, str]] = []  # (venue, client order id): ours, not known
+        self.foreign: list[tuple[str, str]] = []  # (venue, client order id): placed by others
+
+    def restore(self) -> None:
+        """Steps 1 and 2 (local: snapshot and journal)."""
+        found = latest_snapshot(self.root)
+        if found is not None:
+            path, state = found
+            self.since_ns = int(state.get("ts_ns", 0))
+            self._restore_state(state)
+            log.info("recovering from %s", path)
+        self._replay_orders(journal_records(self.root, "orders.jsonl"))
+        self._replay_fills(journal_records(self.root, "trades.jsonl"))
+        for order in self.engine.orders(open_only=True):
+            self._reserve(order)
+        if self._trading_state != "ACTIVE":  # after the reservations: a halt refuses them
+            self.engine.risk.set_trading_state(self._trading_state)  # type: ignore[arg-type]
+
+    async def reconcile(self) -> None:
+        """Step 3: ask the venues."""
+        engine = self.engine
+        for order in engine.orders(open_only=True):
+            exchange = engine.exchanges.get(order.request.venue)
+            if exchange is None:
+                continue
+            try:
+                report = await exchange.fetch_order(
+                    order.request.symbol, client_order_id=order.client_order_id
+                )
+            except OmsError as err:
+                log.warning("could not reconcile %s: %s", order.id, err)
+                continue
+            if (report.filled_qty or 0) > order.filled_qty:
+                for fill in await exchange.fetch_fills(
+                    order.request.symbol, since_ns=order.created_ns - 60 * 10**9
+                ):
+                    if fill.venue_order_id == report.venue_order_id:
+                        engine.tracker.apply_fill(_owned(fill, order))
+            engine.tracker.apply_report(order, report)
+        for exchange in engine.exchanges.values():
+            for report in await exchange.fetch_open_orders():
+                if engine.registry.by_client_id(report.client_order_id) is not None:
+                    continue
+                where = (exchange.venue, report.client_order_id or "")
+                (self.unrecognized if exchange.is_our_client_id(where[1]) else self.foreign).append(where)
+
+    # ---- the pieces ----
+
+    def _restore_state(self, state: dict[str, Any]) -> None:
+        engine = self.engine
+        self._trading_state = str(state.get("trading_state", "ACTIVE"))
+        for raw in state.get("open_orders", []):
+            order = msgspec.convert(raw, type=Order, strict=False)
+            engine.registry.add(order)
+            engine.tracker.note_venue_id(order)
+
+    def _replay_orders(self, records: Iterable[dict[str, Any]]) -> None:
+        """Order updates newer than the snapshot: the last word on each order."""
+        registry = self.engine.registry
+        for r in records:
+            if r.get("event") != "order" or int(str(r["ts_ns"])) <= self.since_ns:
+                continue
+            order = registry.by_client_id(str(r["client_order_id"])) or registry.get(str(r["order_id"]))
+            if order is None:
+                order = _order_from(r)
+                registry.add(order)
+            order.status = OrderStatus(str(r["status"]))
+            order.reason = r.get("reason")
+            order.updated_ns = int(str(r["ts_ns"]))
+            if r.get("venue_order_id"):
+                order.venue_order_id = str(r["venue_order_id"])
+                self.engine.tracker.note_venue_id(order)
+
+    def _replay_fills(self, records: Iterable[dict[str, Any]]) -> None:
+        """Every journaled fill into the (fresh) position book; the newer ones also
+        into their orders (each trade id once)."""
+        engine = self.engine
+        book = engine.positions_book
+        for r in records:
+            if r.get("event") != "fill":
+                continue
+            fill = msgspec.convert(r["fill"], type=Fill, strict=False)
+            order = engine.registry.get(str(r["order_id"]))
+            account = str(r.get("account", "default"))
+            fee = engine.tracker.fee_in_quote(fill)
+            book.apply_fill(
+                account,
+                fill.venue,
+                fill.symbol,
+                fill.side.value,
+                fill.qty,
+                fill.price,
+                fee,
+                fill.ts_ns or None,
+            )
+            if order is not None and fill.trade_id not in order.trade_ids:
+                _record(order, fill)
+        for position in book.positions():
+            engine.risk.set_position(position.account, position.venue, position.symbol, position.qty)
+
+    def _reserve(self, order: Order) -> None:
+        request = order.request
+        remaining = request.qty - order.filled_qty
+        if remaining <= 0:
+            return
+        risk_order = RiskOrder(
+            request.account,
+            request.venue,
+            request.symbol,
+            request.side.value,
+            remaining,
+            request.price,
+            request.reduce_only or request.close_position,
+        )
+        try:
+            self.engine.risk.check(risk_order)
+        except OmsError as err:  # limits changed since: tracked, but not reserved
+            log.warning("reservation of %s not restored: %s", order.id, err)
+            return
+        self.engine.tracker.reserve(order, risk_order)
+
+
+def _record(order: Order, fill: Fill) -> None:
+    """A journaled fill into its order, whatever status the journal left it in (fills are
+    facts); an end or a pending request the journal recorded stands."""
+    status = order.status
+    order.status = OrderStatus.NEW
+    try:
+        order.apply_fill(fill)
+    except OmsError as err:  # an overfill is recorded and reported
+        log.warning("journal fill %s on %s: %s", fill.trade_id, order.id, err)
+    if status not in OPEN or status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE):
+        order.status = status
+
+
+def _order_from(r: dict[str, Any]) -> Order:
+    """An order created after the snapshot, from its journaled update."""
+    price = r.get("price")
+    request = OrderRequest(
+        venue=str(r["venue"]),
+        symbol=str(r["symbol"]),
+        side=Side(str(r["side"])),
+        type=OrderType(str(r["type"])),
+        qty=Decimal(str(r["qty"])),
+        price=Decimal(str(price)) if price is not None else None,
+        account=str(r.get("account", "default")),
+    )
+    return Order(
+        id=str(r["order_id"]),
+        request=request,
+        client_order_id=str(r["client_order_id"]),
+        created_ns=int(str(r["ts_ns"])),
+    )
+
+
+def _owned(fill: Fill, order: Order) -> Fill:
+    """A fill fetched by venue order id carries no client id: name our order."""
+    return msgspec.structs.replace(fill, client_order_id=fill.client_order_id or order.client_order_id)
