@@ -7,7 +7,7 @@ BOOTSTRAP := $(VENV)/.bootstrap
 BUILT := $(VENV)/.built
 RUST_SOURCES := $(shell find rust -name '*.rs' -o -name Cargo.toml) Cargo.toml $(wildcard Cargo.lock)
 
-.PHONY: dev run test test-rust test-python lint bench clean
+.PHONY: dev run test test-rust test-python lint bench peer-venv clean
 
 $(BOOTSTRAP):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ lint: $(BUILT) ## ruff, mypy --strict, clippy, rustfmt, stubtest of oms._core
 bench: $(BUILT) ## criterion (Rust) and Python benchmarks with baselines
 	cargo bench -p oms-core --bench core
 	$(PY) benches/bench_core.py
+
+# NautilusTrader in a virtualenv of its own (never a project dependency): `make bench`
+# then measures it on the same workload in the same run (../shared/peer-bench).
+peer-venv: .venv-peer/bin/python
+.venv-peer/bin/python:
+	python3.11 -m venv .venv-peer
+	.venv-peer/bin/pip install --quiet nautilus_trader==1.221.0 numpy pandas
 
 clean:
 	rm -rf $(VENV) target

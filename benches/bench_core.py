@@ -13,6 +13,8 @@ d. ``positions``: ``PositionBook.apply_fill`` vs a pure-Python average-cost book
    (``bench_positions.py``).
 e. ``binance_orders`` / ``binance_parse``: order entry send -> ack over the WebSocket
    API vs REST, and user-data event parsing vs ``json.loads`` (``bench_binance.py``).
+f. ``engine``: the order lifecycle on a null venue, on the NautilusTrader peer's
+   workload (``bench_engine.py``).
 
 Timing never fails the run: the summary at the end says MET / NOT MET for each target.
 """
@@ -32,6 +34,7 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 import bench_binance  # noqa: E402
+import bench_engine  # noqa: E402
 import bench_positions  # noqa: E402
 import bench_queues  # noqa: E402
 import bench_risk  # noqa: E402
@@ -45,6 +48,7 @@ SECTIONS: dict[str, Callable[[Report, bool], None]] = {
     "positions": bench_positions.run,
     "binance_orders": bench_binance.run_orders,
     "binance_parse": bench_binance.run_parse,
+    "engine": bench_engine.run,
 }
 
 

@@ -61,6 +61,7 @@ class Journal:
         self._files: dict[Path, IO[bytes]] = {}
         self._day: Path | None = None
         self._encoder = msgspec.json.Encoder()
+        self._second, self._prefix = -1, b""
         self._thread = threading.Thread(target=self._run, name="oms-journal", daemon=True)
 
     def start(self) -> None:
@@ -74,13 +75,9 @@ class Journal:
     # ---- the engine's side ----
 
     def on_event(self, event: EngineEvent) -> None:
-        where = _file_and_time(event)
-        if where is None:
-            return
-        name, ts_ns = where
-        record = self._encoder.encode(event)[:-1] + b',"time":"' + iso(ts_ns).encode() + b'"}\n'
+        """Engine listener: enqueue only (encoding is the writer thread's work)."""
         try:
-            self.queue.put_nowait((name, ts_ns, record))
+            self.queue.put_nowait(event)
         except QueueFull:
             self.dropped += 1
             log.error("journal queue full: an event was not written")
@@ -93,12 +90,24 @@ class Journal:
                 batch = self.queue.get_many(BATCH, timeout=0.5)
             except ChannelClosed:
                 break  # closed and empty: everything is written
-            for name, ts_ns, record in batch:
+            for event in batch:
+                where = _file_and_time(event)
+                if where is None:
+                    continue
+                name, ts_ns = where
+                record = self._encoder.encode(event)[:-1] + b',"time":"' + self._iso(ts_ns) + b'"}\n'
                 self._file(day_dir(self.root, ts_ns), name).write(record)
             for handle in self._files.values():
                 handle.flush()
             self.written += len(batch)
         self._close_all()
+
+    def _iso(self, ts_ns: int) -> bytes:
+        """``iso(ts_ns)``, the date-and-second part formatted once per second."""
+        seconds, ns = divmod(ts_ns, 1_000_000_000)
+        if seconds != self._second:
+            self._second, self._prefix = seconds, iso(seconds * 1_000_000_000)[:19].encode()
+        return self._prefix + b".%09dZ" % ns
 
     def _file(self, directory: Path, name: str) -> IO[bytes]:
         path = directory / name

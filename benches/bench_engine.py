@@ -1,0 +1,326 @@
+"""f. The engine's order lifecycle from Python, the venue leg replaced by an in-process
+null venue (issue 7), on the workload of the NautilusTrader peer script
+(``../shared/peer-bench/nt_order_path.py``: seed 20240601, qty U(0.001, 0.1) at 6 dp,
+price N(50000, 50) at 2 dp, sides "mm" with |net| kept under 0.5 BTC, ~1,000 orders
+open, 10 bp commission in USDT).
+
+For each order i: ``engine.submit`` (validation, instrument rules, Rust risk check,
+PENDING_NEW, the null venue's NEW answer) and then the fill of order i-1000 as the user
+stream delivers it (``OrderTracker.on_user_event``: the order, the shared-memory
+position book, the risk engine, events). Every event goes to the JSONL journal's queue
+(its thread writes the files), as in ``fast`` mode. Submit latency: every 64th submit
+timed on its own. ``--rss`` children hold 1,000 and 100,000 open orders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+from harness import Dist, Report, emit, fmt_ns, fmt_x, gc_paused, ratio, table
+from oms.engine import Engine
+from oms.exchanges.base import Capabilities, Exchange, ExchangeConfig, VenueHealth
+from oms.model import (
+    Balance,
+    Fill,
+    FillEvent,
+    Instrument,
+    InstrumentKind,
+    Liquidity,
+    Order,
+    OrderBook,
+    OrderEvent,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    Trade,
+    UserEvent,
+)
+from oms.storage.journal import Journal
+
+SEED = 20240601
+VENUE, SYMBOL = "null:spot", "BTC/USDT"
+OPEN_WINDOW = 1000
+ROOT = Path(__file__).resolve().parents[1]
+PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"  # `make peer-venv`
+PEER_SCRIPT = ROOT.parent / "shared" / "peer-bench" / "nt_order_path.py"
+NT_PUBLISHED = (3539.0, 158.1)  # ../shared/peer-bench/README.md: orders/s, submit p99 us (n=200k)
+
+
+class NullVenue(Exchange):
+    """Answers every order NEW at once; fills only when told. No I/O."""
+
+    capabilities = Capabilities(order_types=frozenset(OrderType), time_in_force=frozenset(TimeInForce))
+
+    def __init__(self) -> None:
+        super().__init__(ExchangeConfig(venue=VENUE))
+        self.instruments = {
+            SYMBOL: Instrument(
+                venue=VENUE,
+                symbol=SYMBOL,
+                native_symbol="BTCUSDT",
+                kind=InstrumentKind.SPOT,
+                base="BTC",
+                quote="USDT",
+                tick_size=Decimal("0.01"),
+                step_size=Decimal("0.000001"),
+                min_qty=Decimal("0.000001"),
+                max_qty=Decimal("9000"),
+                min_notional=Decimal("1"),
+            )
+        }
+        self.count = 0
+
+    async def create_order(self, order: Order) -> OrderEvent:
+        self.count += 1
+        return OrderEvent(
+            venue=VENUE,
+            symbol=SYMBOL,
+            status=OrderStatus.NEW,
+            client_order_id=order.client_order_id,
+            venue_order_id=f"V{self.count}",
+        )
+
+    def fill(self, order: Order, n: int) -> FillEvent:
+        r = order.request
+        assert r.price is not None
+        fee = (r.qty * r.price * Decimal("0.001")).quantize(Decimal("0.00000001"))
+        return FillEvent(
+            fill=Fill(
+                venue=VENUE,
+                symbol=SYMBOL,
+                trade_id=f"T{n}",
+                side=r.side,
+                qty=r.qty,
+                price=r.price,
+                fee=fee,
+                fee_asset="USDT",
+                liquidity=Liquidity.MAKER,
+                client_order_id=order.client_order_id,
+                venue_order_id=order.venue_order_id,
+                ts_ns=time.time_ns(),
+            )
+        )
+
+    # ---- the rest of the interface: not used by the benchmark ----
+    async def connect(self) -> None: ...
+    async def close(self) -> None: ...
+    async def health(self) -> VenueHealth:
+        return VenueHealth(venue=VENUE, connected=True, trading=True)
+
+    async def server_time(self) -> int:
+        return time.time_ns()
+
+    async def load_instruments(self) -> list[Instrument]:
+        return list(self.instruments.values())
+
+    async def cancel_order(self, order: Order) -> OrderEvent:
+        return OrderEvent(
+            venue=VENUE, symbol=SYMBOL, status=OrderStatus.CANCELED, client_order_id=order.client_order_id
+        )
+
+    async def fetch_order(
+        self, symbol: str, *, client_order_id: str | None = None, venue_order_id: str | None = None
+    ) -> OrderEvent:
+        return OrderEvent(venue=VENUE, symbol=symbol, status=OrderStatus.NEW, client_order_id=client_order_id)
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderEvent]:
+        return []
+
+    async def fetch_fills(self, symbol: str, since_ns: int = 0) -> list[Fill]:
+        return []
+
+    async def fetch_balances(self) -> list[Balance]:
+        return []
+
+    async def user_events(self) -> AsyncIterator[UserEvent]:
+        await asyncio.Event().wait()  # the benchmark hands fills to the tracker itself
+        nothing: tuple[UserEvent, ...] = ()
+        for event in nothing:  # never reached: makes this an async generator
+            yield event
+
+    async def fetch_book(self, symbol: str, depth: int = 20) -> OrderBook:
+        raise self._unsupported("books")
+
+    def watch_book(self, symbol: str) -> AsyncIterator[OrderBook]:
+        raise self._unsupported("books")
+
+    def watch_trades(self, symbol: str) -> AsyncIterator[Trade]:
+        raise self._unsupported("trades")
+
+
+def workload(n: int) -> list[OrderRequest]:
+    """The peer script's order stream (same seed and rules)."""
+    rng = random.Random(SEED)
+    net = Decimal(0)
+    out = []
+    for _ in range(n):
+        qty = Decimal(str(round(rng.uniform(0.001, 0.1), 6)))
+        price = Decimal(str(round(rng.gauss(50_000, 50), 2)))
+        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        if net > Decimal("0.5"):
+            side = Side.SELL
+        elif net < Decimal("-0.5"):
+            side = Side.BUY
+        net += qty if side is Side.BUY else -qty
+        out.append(
+            OrderRequest(venue=VENUE, symbol=SYMBOL, side=side, type=OrderType.LIMIT, qty=qty, price=price)
+        )
+    return out
+
+
+async def lifecycle(requests: Sequence[OrderRequest], data_dir: Path) -> tuple[float, list[int], Engine]:
+    venue = NullVenue()
+    engine = Engine([venue])
+    journal = Journal(data_dir)
+    journal.start()
+    engine.on_event(journal.on_event)
+    tracker, submit = engine.tracker, engine.submit
+    orders: list[Order] = []
+    samples: list[int] = []
+    clock = time.perf_counter_ns
+    with gc_paused():
+        start = clock()
+        for i, request in enumerate(requests):
+            if i % 64 == 0:
+                t0 = clock()
+                order = await submit(request)
+                samples.append(clock() - t0)
+            else:
+                order = await submit(request)
+            orders.append(order)
+            if i >= OPEN_WINDOW:
+                tracker.on_user_event(venue.fill(orders[i - OPEN_WINDOW], i))
+        elapsed = clock() - start
+    journal.stop()
+    filled = sum(1 for o in orders if o.status is OrderStatus.FILLED)
+    assert filled == len(requests) - OPEN_WINDOW, f"{filled} filled"
+    return elapsed / len(requests), samples, engine
+
+
+def rss_child(open_orders: int) -> None:
+    """Print the RSS growth (KB) of holding ``open_orders`` open orders."""
+
+    async def main() -> None:
+        engine = Engine([NullVenue()])
+        requests = workload(open_orders)
+        before = _rss_kb()
+        for request in requests:
+            await engine.submit(request)
+        after = _rss_kb()
+        print(json.dumps({"open": open_orders, "rss_kb": after, "growth_kb": after - before}))
+        engine.positions_book.unlink()
+
+    asyncio.run(main())
+
+
+def _rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def run(report: Report, quick: bool) -> None:
+    n, repeats = (5_000, 2) if quick else (50_000, 3)
+    emit("## f. Engine order lifecycle (null venue; the NautilusTrader peer's workload)")
+    emit()
+    requests_per_round = [workload(n) for _ in range(repeats)]
+    per_order, latencies = [], []
+    for requests in requests_per_round:
+        with tempfile.TemporaryDirectory() as tmp:
+            ns, samples, engine = asyncio.run(lifecycle(requests, Path(tmp)))
+            engine.positions_book.unlink()
+        per_order.append(ns)
+        latencies += samples
+    per_order.sort()
+    median = per_order[len(per_order) // 2]
+    dist = Dist.of(latencies)
+    rows = [
+        [
+            "lifecycle (submit -> NEW -> fill -> position, journaled)",
+            f"{n:,} x {repeats}",
+            fmt_ns(median),
+            f"{1e9 / median:,.0f}",
+        ],
+    ]
+    emit(table(["path", "orders", "ns/order (median)", "orders/s"], rows))
+    emit()
+    emit(
+        f"submit latency (every 64th): p50 {dist.p50 / 1000:.1f} us, p99 {dist.p99 / 1000:.1f} us, "
+        f"p99.9 {dist.p999 / 1000:.1f} us (n={dist.n})"
+    )
+    emit()
+    rss = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, __file__, "--rss", str(k)], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for k in (1_000, 10_000 if quick else 100_000)
+    ]
+    for row in rss:
+        emit(
+            f"RSS holding {row['open']:,} open orders: {row['rss_kb'] / 1024:.0f} MB "
+            f"(+{row['growth_kb'] / 1024:.0f} MB for the orders)"
+        )
+    emit()
+    throughput = 1e9 / median
+    peer = nautilus(n, repeats)
+    if peer is None:
+        (nt_rate, nt_p99), source = NT_PUBLISHED, "published figure (no .venv-peer: `make peer-venv`)"
+    else:
+        (nt_rate, nt_p99), source = peer, f"measured in this run, n={n:,} x {repeats}"
+    emit(
+        table(
+            ["", "orders/s", "submit p99 us"],
+            [
+                ["oms Engine", f"{throughput:,.0f}", f"{dist.p99 / 1000:.1f}"],
+                [f"NautilusTrader 1.221 ({source})", f"{nt_rate:,.0f}", f"{nt_p99:.1f}"],
+                ["ratio", fmt_x(ratio(throughput, nt_rate)), fmt_x(ratio(nt_p99, dist.p99 / 1000))],
+            ],
+        )
+    )
+    emit()
+    report.notes.append(
+        f"Engine lifecycle {throughput:,.0f} orders/s = {fmt_x(ratio(throughput, nt_rate))} NautilusTrader "
+        f"({source}; target >= 100x); submit p99 {dist.p99 / 1000:.1f} us (target <= 10 us)"
+    )
+
+
+def nautilus(n: int, repeats: int) -> tuple[float, float] | None:
+    """The peer's lifecycle on the same workload, in its own virtualenv: (orders/s, p99 us)."""
+    if not (PEER_PYTHON.exists() and PEER_SCRIPT.exists()):
+        return None
+    args = [
+        str(PEER_PYTHON),
+        str(PEER_SCRIPT),
+        "--n",
+        str(n),
+        "--repeat",
+        str(repeats),
+        "--phases",
+        "lifecycle",
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, check=True, timeout=1800)
+    metrics = json.loads(done.stdout.strip().splitlines()[-1])["metrics"]
+    return metrics["lifecycle_orders_per_s"]["median"], metrics["lifecycle_submit_lat_p99_ns"][
+        "median"
+    ] / 1000
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--rss":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        rss_child(int(sys.argv[2]))
