@@ -23,8 +23,8 @@ $(BUILT): $(BOOTSTRAP) pyproject.toml $(RUST_SOURCES)
 
 dev: $(BUILT) ## set up .venv with the package and dev tools
 
-run: $(BUILT) ## start what exists so far (see README)
-	$(PY) -m oms
+run: $(BUILT) ## the system in paper mode: simulators, embedded NATS, engine, files (see README)
+	$(PY) -m oms run --demo
 
 test: test-rust test-python ## cargo tests + pytest
 

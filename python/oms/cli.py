@@ -1,5 +1,6 @@
-"""The ``oms`` command. Today: ``oms sim binance`` (paper-trading Binance Spot and USD-M
-Futures simulators). The engine, gRPC server and replay commands join it as they land.
+"""The ``oms`` command: ``oms run`` (the whole system in paper mode), ``oms sim binance``
+(the simulators alone), ``oms events`` (follow the engine's events on NATS). The gRPC
+server, client commands and replay join it as they land.
 
 argparse (standard library) is enough for a handful of subcommands and adds no
 dependency."""
@@ -34,11 +35,33 @@ def parser() -> argparse.ArgumentParser:
     )
     binance.add_argument("--futures-replay", type=Path, metavar="FILE", help="the same for USD-M futures")
     binance.add_argument("--replay-speed", type=float, default=1.0, help="replay pace (2 = twice as fast)")
+    run = commands.add_parser("run", help="simulators, embedded NATS, engine and files, in paper mode")
+    run.add_argument("--data", type=Path, default=Path("data"), help="data directory (default: ./data)")
+    run.add_argument("--demo", action="store_true", help="place one small order on each market at start")
+    run.add_argument("--seed", type=int, default=20240601, help="seed of the simulated markets")
+    events = commands.add_parser("events", help="print the engine's events as NATS delivers them")
+    events.add_argument("--nats", default="nats://127.0.0.1:4222", help="NATS URL (oms run prints it)")
+    events.add_argument(
+        "--subject", action="append", help="subject pattern (default: orders, trades, positions, risk)"
+    )
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    if args.command == "run":
+        from oms import paper_system
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(paper_system.run(args.data, demo=args.demo, seed=args.seed))
+        return
+    if args.command == "events":
+        from oms.bus.follow import follow
+
+        subjects = args.subject or ["orders.>", "trades.>", "positions.>", "risk.>"]
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(follow(args.nats, subjects))
+        return
     if args.command == "sim" and args.venue == "binance":
         with contextlib.suppress(KeyboardInterrupt):
             replays = paper.Replays(args.spot_replay, args.futures_replay, args.replay_speed)

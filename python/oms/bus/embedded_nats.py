@@ -76,7 +76,11 @@ class EmbeddedNats:
         conf = self.dir / "nats.conf"
         conf.write_text(self.config())
         log = open(self.dir / "nats-server.log", "ab")  # noqa: SIM115 - the child keeps it
-        self._process = subprocess.Popen([binary(), "-c", str(conf)], stdout=log, stderr=log)
+        # Its own session: a Ctrl-C meant for oms must not kill it before oms has
+        # flushed its events; oms stops it itself.
+        self._process = subprocess.Popen(
+            [binary(), "-c", str(conf)], stdout=log, stderr=log, start_new_session=True
+        )
         log.close()
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:

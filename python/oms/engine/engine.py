@@ -404,11 +404,18 @@ class Engine:
     async def _track(self, exchange: Exchange, symbol: str) -> None:
         try:
             async for mark in exchange.watch_mark_price(symbol):
-                self.set_price(exchange.venue, symbol, mark.mark)
+                self._set_tracked(exchange.venue, symbol, mark.mark)
         except NotSupported:
             async for top in exchange.watch_book_ticker(symbol):
-                if top.best_bid is not None and top.best_ask is not None:
-                    self.set_price(exchange.venue, symbol, (top.best_bid.price + top.best_ask.price) / 2)
+                bid, ask = top.best_bid, top.best_ask
+                if bid is not None and ask is not None and bid.price > 0 and ask.price > 0:
+                    self._set_tracked(exchange.venue, symbol, (bid.price + ask.price) / 2)
+
+    def _set_tracked(self, venue: str, symbol: str, price: Decimal) -> None:
+        try:
+            self.set_price(venue, symbol, price)
+        except OmsError as err:  # one bad tick must not end the tracking
+            log.warning("price %s for %s on %s not used: %s", price, symbol, venue, err)
 
     # ---- events ----
 

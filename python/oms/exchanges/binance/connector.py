@@ -98,6 +98,7 @@ class BinanceConnector(Exchange):
         self._streams: Any = None
         self._subscriptions: dict[str, tuple[Callable[[dict[str, Any]], None], str | None]] = {}
         self._rebuilding_streams: asyncio.Task[None] | None = None
+        self._streams_lock = asyncio.Lock()
         self._active_symbols: set[str] = set()  # traded this session: where gaps may hide fills
         self._last_event_ns = 0
         self._closing = False
@@ -407,10 +408,11 @@ class BinanceConnector(Exchange):
         """Subscribe `name` on the SDK's stream client; `on_message` gets the raw frame.
         Subscriptions outlive a dropped connection: the client is rebuilt and each is
         made again (a local book then sees a gap and takes a new snapshot)."""
-        if self._streams is None:
-            if not self.config.ws_url:
-                raise self._unsupported("market streams (no ws_url configured)")
-            await self._open_streams()
+        async with self._streams_lock:  # concurrent first subscribers open one client
+            if self._streams is None:
+                if not self.config.ws_url:
+                    raise self._unsupported("market streams (no ws_url configured)")
+                await self._open_streams()
         self._subscriptions[name] = (on_message, path)
         await self._subscribe_stream(name, on_message, path)
 
