@@ -29,6 +29,7 @@ from typing import Any
 
 import msgspec
 
+from oms.engine.conditional import ConditionalOrders
 from oms.engine.events import EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
 from oms.engine.order_registry import OrderRegistry
 from oms.engine.recovery import Recovering, Recovery
@@ -44,7 +45,7 @@ from oms.errors import (
 )
 from oms.exchanges.base import Exchange
 from oms.instruments import check_order
-from oms.model import Balance, Order, OrderRequest, OrderStatus
+from oms.model import Balance, MarkPrice, Order, OrderRequest, OrderStatus, Side, TriggerPrice
 from oms.model.state import PENDING, TRANSITIONS
 from oms.positions import AggregatePosition, Position, PositionBook
 from oms.risk import RiskEngine, RiskOrder, TradingState
@@ -68,6 +69,7 @@ class Engine:
         self.registry = OrderRegistry()
         self.events = EventHub()
         self.tracker = OrderTracker(self)
+        self.conditional = ConditionalOrders(self)
         self._prices: dict[tuple[str, str], Decimal] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
@@ -146,12 +148,18 @@ class Engine:
             results.append(order)
         by_venue: dict[str, list[Order]] = {}
         for _, order, exchange in accepted:
-            by_venue.setdefault(exchange.venue, []).append(order)
+            if self.conditional.needs_emulation(order):
+                self.conditional.hold(order)
+            else:
+                by_venue.setdefault(exchange.venue, []).append(order)
         await asyncio.gather(*(self._send_batch(self.exchanges[v], orders) for v, orders in by_venue.items()))
         return results
 
     async def _submit(self, request: OrderRequest) -> Order:
         order, exchange = self._accept(request)
+        if self.conditional.needs_emulation(order):
+            self.conditional.hold(order)  # sent when it triggers (conditional.py)
+            return order
         try:
             event = await exchange.create_order(order)
         except OmsError as err:
@@ -229,6 +237,8 @@ class Engine:
     async def cancel(self, order_id: str) -> Order:
         order = self.order(order_id)
         self._must_be_open(order, "cancel")
+        if self.conditional.cancel(order):  # held here: nothing at the venue
+            return order
         order.transition(OrderStatus.PENDING_CANCEL, ts_ns=time.time_ns())
         self.emit_order(order)
         try:
@@ -246,6 +256,8 @@ class Engine:
         The risk engine reserves the amended order before anything is sent."""
         order = self.order(order_id)
         self._must_be_open(order, "amend")
+        if order.id in self.conditional.held:
+            raise NotSupported("an order the engine holds is amended by canceling it and submitting anew")
         if qty is None and price is None:
             raise InvalidInput("amend needs a new qty or price", field="qty")
         request = order.request
@@ -281,6 +293,35 @@ class Engine:
         request.qty, request.price = new_qty, new_price
         self.tracker.amended(order, event, replacement)
         return order
+
+    async def submit_oco(self, first: OrderRequest, second: OrderRequest) -> list[Order]:
+        """Two orders, one cancels the other: the first fill (or trigger) of either
+        cancels the other. Each leg goes its own way (native, emulated or plain)."""
+        orders = [await self.submit(first), await self.submit(second)]
+        self.conditional.link("OCO", orders)
+        return orders
+
+    async def submit_bracket(
+        self, entry: OrderRequest, stop_loss: OrderRequest, take_profit: OrderRequest
+    ) -> list[Order]:
+        """An entry and its two exits (conditional orders, held by the engine): the exits
+        are armed when the entry has filled, and the first of them to trade cancels
+        the other."""
+        for exit_request in (stop_loss, take_profit):
+            if not exit_request.type.is_conditional:
+                raise InvalidInput(
+                    "a bracket's exits are conditional orders (stop / take-profit)", field="type"
+                )
+            exit_request.emulate = True
+        placed = await self.submit(entry)
+        exits = []
+        for exit_request in (stop_loss, take_profit):
+            order, _ = self._accept(exit_request)
+            self.conditional.hold(order, armed=placed.status is OrderStatus.FILLED)
+            exits.append(order)
+        orders = [placed, *exits]
+        self.conditional.link("BRACKET", orders)
+        return orders
 
     async def cancel_all(self, *, venue: str | None = None, symbol: str | None = None) -> list[Order]:
         """Cancel every open order (of a venue, of a symbol); the ones the venue could
@@ -373,6 +414,7 @@ class Engine:
             "daily_pnl": str(self.risk.daily_pnl),
             "open_orders": [msgspec.to_builtins(o) for o in self.orders(open_only=True)],
             "positions": positions,
+            "conditional": self.conditional.state(),
         }
 
     async def balances(self, venue: str) -> dict[str, Balance]:
@@ -402,14 +444,43 @@ class Engine:
         self.spawn(self._track(self._exchange(venue), symbol))
 
     async def _track(self, exchange: Exchange, symbol: str) -> None:
+        """The reference price from the mark (where there is one) or the middle of the
+        touch; every kind of price also to the conditional orders."""
+        feeds = [self._follow_touch(exchange, symbol), self._follow_trades(exchange, symbol)]
         try:
-            async for mark in exchange.watch_mark_price(symbol):
-                self._set_tracked(exchange.venue, symbol, mark.mark)
+            marks = exchange.watch_mark_price(symbol)
         except NotSupported:
-            async for top in exchange.watch_book_ticker(symbol):
-                bid, ask = top.best_bid, top.best_ask
-                if bid is not None and ask is not None and bid.price > 0 and ask.price > 0:
-                    self._set_tracked(exchange.venue, symbol, (bid.price + ask.price) / 2)
+            marks = None
+        if marks is not None:
+            feeds.append(self._follow_marks(exchange, symbol, marks))
+        await asyncio.gather(*feeds)
+
+    async def _follow_marks(self, exchange: Exchange, symbol: str, marks: AsyncIterator[MarkPrice]) -> None:
+        async for mark in marks:
+            self._set_tracked(exchange.venue, symbol, mark.mark)
+            self.on_market_price(exchange.venue, symbol, TriggerPrice.MARK, mark.mark)
+
+    async def _follow_touch(self, exchange: Exchange, symbol: str) -> None:
+        has_mark = exchange.capabilities.leverage  # futures: the mark is the reference
+        async for top in exchange.watch_book_ticker(symbol):
+            bid, ask = top.best_bid, top.best_ask
+            if bid is None or ask is None or bid.price <= 0 or ask.price <= 0:
+                continue
+            if not has_mark:
+                self._set_tracked(exchange.venue, symbol, (bid.price + ask.price) / 2)
+            self.on_market_price(exchange.venue, symbol, TriggerPrice.BID_ASK, bid.price, Side.SELL)
+            self.on_market_price(exchange.venue, symbol, TriggerPrice.BID_ASK, ask.price, Side.BUY)
+
+    async def _follow_trades(self, exchange: Exchange, symbol: str) -> None:
+        async for trade in exchange.watch_trades(symbol):
+            self.on_market_price(exchange.venue, symbol, TriggerPrice.LAST, trade.price)
+
+    def on_market_price(
+        self, venue: str, symbol: str, kind: TriggerPrice, price: Decimal, side: Side | None = None
+    ) -> None:
+        """A market price of one kind (tracked, or handed in by a strategy or a replay):
+        the conditional orders the engine holds are checked against it."""
+        self.conditional.on_price(venue, symbol, kind, price, side)
 
     def _set_tracked(self, venue: str, symbol: str, price: Decimal) -> None:
         try:

@@ -75,6 +75,7 @@ class Recovery:
             path, state = found
             self.since_ns = int(state.get("ts_ns", 0))
             self._restore_state(state)
+            self.engine.conditional.restore(state.get("conditional") or {})
             log.info("recovering from %s", path)
         self._replay_orders(journal_records(self.root, "orders.jsonl"))
         self._replay_fills(journal_records(self.root, "trades.jsonl"))
@@ -88,8 +89,8 @@ class Recovery:
         engine = self.engine
         for order in engine.orders(open_only=True):
             exchange = engine.exchanges.get(order.request.venue)
-            if exchange is None:
-                continue
+            if exchange is None or order.id in engine.conditional.held:
+                continue  # held by the engine: nothing to ask the venue
             try:
                 report = await exchange.fetch_order(
                     order.request.symbol, client_order_id=order.client_order_id

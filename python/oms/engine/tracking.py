@@ -91,8 +91,10 @@ class OrderTracker:
         else:
             changed = self._move(order, status, event)
         if changed:
-            self._settle(order)
+            self.settle(order)
             self.engine.emit_order(order)
+            if order.status is OrderStatus.TRIGGERED:
+                self.engine.conditional.on_triggered(order)
 
     def _move(self, order: Order, status: OrderStatus, event: OrderEvent) -> bool:
         if order.status == status or not can_transition(order.status, status):
@@ -104,7 +106,7 @@ class OrderTracker:
     def refused(self, order: Order, err: OmsError) -> None:
         """The venue refused the new order: nothing is there."""
         order.transition(OrderStatus.REJECTED, reason=f"{err.message} [{err.code}]", ts_ns=time.time_ns())
-        self._settle(order)
+        self.settle(order)
         self.engine.emit_order(order)
 
     def not_done(self, order: Order, err: OmsError) -> None:
@@ -156,8 +158,9 @@ class OrderTracker:
                 seq=engine.events.next_seq(), order_id=order.id, account=order.request.account, fill=fill
             )
         )
-        self._settle(order)
+        self.settle(order)
         engine.emit_order(order)
+        engine.conditional.on_fill(order)
 
     def _account(self, order: Order, fill: Fill) -> None:
         request = order.request
@@ -229,7 +232,7 @@ class OrderTracker:
     def reserve(self, order: Order, risk_order: RiskOrder) -> None:
         self._reserved[order.id] = risk_order
 
-    def _settle(self, order: Order) -> None:
+    def settle(self, order: Order) -> None:
         """An order that ended frees what is left of its reservation (once)."""
         if order.status in (
             OrderStatus.FILLED,

@@ -39,6 +39,7 @@ class OrderRequest(msgspec.Struct, kw_only=True):
     client_order_id: str | None = None
     idempotency_key: str | None = None
     tag: str | None = None
+    emulate: bool = False  # hold a conditional order in the engine even where the venue has it
 
     def validate(self) -> OrderRequest:
         """Raise :class:`InvalidInput` naming the field and the rule; returns self."""

@@ -1,0 +1,129 @@
+"""Engine-held conditional orders and order groups on the spot simulator: a stop on the
+touch (which Binance cannot hold) sent as a market order when it fires; an OCO whose
+filled leg cancels the other; a bracket whose exits wait for the entry; held orders
+restored after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from oms.engine import Engine
+from oms.exchanges import create_exchange
+from oms.model import OrderRequest, OrderStatus, OrderType, Side, TriggerPrice
+from oms.storage.engine_files import EngineFiles
+from tests.integration.binance_spot_sim import D, Sim, sim_fixture  # noqa: F401
+
+VENUE, SYMBOL = "binance:spot", "BTC/USDT"
+
+
+def req(type_: OrderType, side: Side, qty: str, **kw: Any) -> OrderRequest:
+    return OrderRequest(venue=VENUE, symbol=SYMBOL, side=side, type=type_, qty=D(qty), **kw)
+
+
+async def until(condition: Any, timeout: float = 5) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("not reached in time")
+
+
+def venue_orders(sim: Sim) -> int:
+    return int(sim.on_server(lambda: sum(1 for o in sim.venue.orders.values() if o.account.name == "alice")))
+
+
+def run(sim: Sim, steps: Any) -> Any:
+    async def main() -> Any:
+        async with Engine([create_exchange(VENUE, sim.config)]) as engine:
+            return await steps(engine)
+
+    return asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_a_stop_on_the_touch_is_held_then_sent_as_a_market_order(sim: Sim) -> None:
+    sim.mm("BUY", "1", "49800")
+
+    async def steps(engine: Engine) -> None:
+        stop = await engine.submit(
+            req(OrderType.STOP_MARKET, Side.SELL, "0.3", stop_price=D(49900), trigger_by=TriggerPrice.BID_ASK)
+        )
+        assert stop.status is OrderStatus.NEW and venue_orders(sim) == 0, "held here"
+        assert engine.risk.open_orders() == 1
+        engine.on_market_price(VENUE, SYMBOL, TriggerPrice.BID_ASK, D(49950), Side.SELL)
+        await asyncio.sleep(0.1)
+        assert stop.status is OrderStatus.NEW
+        engine.on_market_price(VENUE, SYMBOL, TriggerPrice.BID_ASK, D(49800), Side.SELL)
+        await until(lambda: stop.status is OrderStatus.FILLED)
+        assert (stop.filled_qty, stop.avg_price) == (D("0.3"), D(49800))
+        assert engine.risk.open_orders() == 0
+
+    run(sim, steps)
+
+
+def test_an_oco_leg_that_fills_cancels_the_other(sim: Sim) -> None:
+    async def steps(engine: Engine) -> None:
+        take, stop = await engine.submit_oco(
+            req(OrderType.LIMIT, Side.SELL, "0.2", price=D(51000)),
+            req(OrderType.STOP_MARKET, Side.SELL, "0.2", stop_price=D(49000), emulate=True),
+        )
+        assert (take.status, stop.status) == (OrderStatus.NEW, OrderStatus.NEW)
+        sim.take("BUY", "0.2")
+        await until(lambda: take.status is OrderStatus.FILLED and stop.status is OrderStatus.CANCELED)
+        engine.on_market_price(VENUE, SYMBOL, TriggerPrice.LAST, D(48000))
+        await asyncio.sleep(0.1)
+        assert stop.status is OrderStatus.CANCELED and venue_orders(sim) == 1
+
+    run(sim, steps)
+
+
+def test_a_brackets_exits_wait_for_the_entry(sim: Sim) -> None:
+    async def steps(engine: Engine) -> None:
+        entry, stop, take = await engine.submit_bracket(
+            req(OrderType.LIMIT, Side.BUY, "0.1", price=D(50000)),
+            req(OrderType.STOP_MARKET, Side.SELL, "0.1", stop_price=D(49000)),
+            req(OrderType.TAKE_PROFIT_MARKET, Side.SELL, "0.1", stop_price=D(51000)),
+        )
+        engine.on_market_price(VENUE, SYMBOL, TriggerPrice.LAST, D(48000))  # not armed yet
+        await asyncio.sleep(0.1)
+        assert (stop.status, take.status) == (OrderStatus.NEW, OrderStatus.NEW)
+        sim.mm("SELL", "0.1")
+        await until(lambda: entry.status is OrderStatus.FILLED)
+        sim.mm("BUY", "1", "51000")  # someone to sell to
+        engine.on_market_price(VENUE, SYMBOL, TriggerPrice.LAST, D(51100))
+        await until(lambda: take.status is OrderStatus.FILLED and stop.status is OrderStatus.CANCELED)
+        [position] = engine.positions()
+        assert position.qty == 0 and position.realized_pnl == D(100)
+
+    run(sim, steps)
+
+
+def test_held_orders_come_back_after_a_restart(sim: Sim, tmp_path: Path) -> None:
+    sim.mm("BUY", "1", "49800")
+
+    async def first() -> str:
+        engine = Engine([create_exchange(VENUE, sim.config)])
+        files = EngineFiles(engine, tmp_path)
+        async with engine:
+            files.start()
+            stop = await engine.submit(
+                req(OrderType.STOP_MARKET, Side.SELL, "0.3", stop_price=D(49900), emulate=True)
+            )
+            files.stop()
+        return stop.id
+
+    stop_id = asyncio.run(asyncio.wait_for(first(), 60))
+
+    async def second() -> None:
+        engine = Engine([create_exchange(VENUE, sim.config)])
+        await engine.start(recover_from=tmp_path)
+        try:
+            stop = engine.order(stop_id)
+            assert stop.status is OrderStatus.NEW and stop.id in engine.conditional.held
+            engine.on_market_price(VENUE, SYMBOL, TriggerPrice.LAST, D(49850))
+            await until(lambda: stop.status is OrderStatus.FILLED)
+        finally:
+            await engine.stop()
+
+    asyncio.run(asyncio.wait_for(second(), 60))
