@@ -27,6 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from harness import Dist, Report, emit, fmt_ns, fmt_x, gc_paused, ratio, table
+from oms.bus.embedded_nats import EmbeddedNats
+from oms.bus.publisher import JetStreamPublisher
 from oms.engine import Engine
 from oms.exchanges.base import Capabilities, Exchange, ExchangeConfig, VenueHealth
 from oms.model import (
@@ -180,9 +182,16 @@ def workload(n: int) -> list[OrderRequest]:
     return out
 
 
-async def lifecycle(requests: Sequence[OrderRequest], data_dir: Path) -> tuple[float, list[int], Engine]:
+async def lifecycle(
+    requests: Sequence[OrderRequest], data_dir: Path, nats_url: str | None = None
+) -> tuple[float, list[int], Engine]:
+    """``nats_url``: strict durability (each intent acknowledged by JetStream first)."""
     venue = NullVenue()
-    engine = Engine([venue])
+    publisher = None
+    if nats_url is not None:
+        publisher = JetStreamPublisher(nats_url, lambda v, s: "BTCUSDT")
+        await publisher.start()
+    engine = Engine([venue], intents=publisher)
     journal = Journal(data_dir)
     journal.start()
     engine.on_event(journal.on_event)
@@ -204,6 +213,8 @@ async def lifecycle(requests: Sequence[OrderRequest], data_dir: Path) -> tuple[f
                 tracker.on_user_event(venue.fill(orders[i - OPEN_WINDOW], i))
         elapsed = clock() - start
     journal.stop()
+    if publisher is not None:
+        await publisher.stop()
     filled = sum(1 for o in orders if o.status is OrderStatus.FILLED)
     assert filled == len(requests) - OPEN_WINDOW, f"{filled} filled"
     return elapsed / len(requests), samples, engine
@@ -260,6 +271,20 @@ def run(report: Report, quick: bool) -> None:
     emit(
         f"submit latency (every 64th): p50 {dist.p50 / 1000:.1f} us, p99 {dist.p99 / 1000:.1f} us, "
         f"p99.9 {dist.p999 / 1000:.1f} us (n={dist.n})"
+    )
+    emit()
+    strict_n = 300 if quick else 3_000
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedNats(tmp) as nats_server:
+        ns_strict, strict_samples, engine = asyncio.run(
+            lifecycle(workload(strict_n + OPEN_WINDOW), Path(tmp), nats_server.url)
+        )
+        engine.positions_book.unlink()
+    strict = Dist.of(strict_samples)
+    emit(
+        f"strict durability (each intent acknowledged by the embedded JetStream, fsync per write, "
+        f"before the send), {strict_n + OPEN_WINDOW:,} orders: {1e9 / ns_strict:,.0f} orders/s, submit p50 "
+        f"{strict.p50 / 1000:.0f} us, p99 {strict.p99 / 1000:.0f} us (fast mode above: "
+        f"{fmt_x(ratio(ns_strict, median))} faster)"
     )
     emit()
     rss = [

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import msgspec
 import nats
+import pytest
 
 from oms.bus.embedded_nats import EmbeddedNats
-from oms.bus.publisher import JetStreamPublisher
+from oms.bus import publisher as publisher_module
+from oms.bus.publisher import JetStreamPublisher, JournalUnavailable
 from oms.engine import Engine, EngineEvent, FillUpdate, OrderUpdate, PositionUpdate
 from oms.exchanges import create_exchange
 from oms.model import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
@@ -121,3 +123,50 @@ def test_a_nats_server_killed_mid_burst_loses_and_doubles_nothing(tmp_path: Path
     ids = [msg_id for _, msg_id, _ in stored]
     assert len(ids) == len(set(ids)) == total, "every fill once"
     assert {int(i.rsplit(":", 1)[1]) for i in ids} == set(range(1, total + 1))
+
+
+def test_strict_mode_journals_the_intent_before_sending(
+    sim: Sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With JetStream up, the intent is on INTENTS and the order at the venue; with it
+    down, the order is refused (JOURNAL_UNAVAILABLE) and the venue never sees it."""
+    monkeypatch.setattr(publisher_module, "INTENT_TIMEOUT_S", 1.0)
+
+    def limit(price: str) -> OrderRequest:
+        return OrderRequest(
+            venue="binance:spot",
+            symbol="BTC/USDT",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
+            qty=D("0.1"),
+            price=D(price),
+        )
+
+    async def main() -> None:
+        server = EmbeddedNats(tmp_path)
+        server.start()
+        exchange = create_exchange("binance:spot", sim.config)
+        publisher = JetStreamPublisher(server.url, lambda v, s: exchange.symbols.to_native(s))
+        await publisher.start()
+        engine = Engine([exchange], intents=publisher)
+        try:
+            async with engine:
+                first = await engine.submit(limit("49000"))
+                assert first.status is OrderStatus.NEW
+                [(where, msg_id, intent)] = await stream_messages(server.url, "INTENTS")
+                assert (where, msg_id) == ("intents.binance.spot.BTCUSDT", f"intent:{first.client_order_id}")
+                assert isinstance(intent, OrderUpdate) and intent.status is OrderStatus.PENDING_NEW
+                server.kill()
+                with pytest.raises(JournalUnavailable):
+                    await engine.submit(limit("48000"))
+                [refused] = [o for o in engine.orders() if o.id != first.id]
+                assert refused.status is OrderStatus.REJECTED and "JOURNAL_UNAVAILABLE" in (
+                    refused.reason or ""
+                )
+                assert sim.orders_named(refused.client_order_id) == 0, "never sent"
+                assert engine.risk.open_orders() == 1
+        finally:
+            await publisher.stop(flush_timeout=1)
+            server.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 60))

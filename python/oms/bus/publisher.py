@@ -10,8 +10,10 @@ is lost, nothing is stored twice.
 
 Subjects (DESIGN.md §4): ``orders.{exchange}.{market}.{symbol}`` (order updates),
 ``trades.{exchange}.{market}.{symbol}`` (fills), ``positions.{exchange}.{market}``,
-``risk.{exchange}.{market}.{symbol}`` (refusals); native symbols as tokens. Streams
-ORDERS, TRADES, POSITIONS, RISK: file storage, 30 days, replicas configurable.
+``risk.{exchange}.{market}.{symbol}`` (refusals), and in ``strict`` mode
+``intents.{exchange}.{market}.{symbol}`` (an order about to be sent, acknowledged by
+JetStream before the send); native symbols as tokens. Streams ORDERS, TRADES,
+POSITIONS, RISK, INTENTS: file storage, 30 days, replicas configurable.
 """
 
 from __future__ import annotations
@@ -28,18 +30,29 @@ from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig
 
 from oms.engine.events import EngineEvent, FillUpdate, OrderUpdate, PositionUpdate
-from oms.errors import QueueFull
+from oms.errors import OmsError, QueueFull
 from oms.queues import Queue
 from oms.symbols import subject
 
 log = logging.getLogger(__name__)
 
 DAYS_30 = 30 * 24 * 3600.0
-STREAMS = {"ORDERS": "orders.>", "TRADES": "trades.>", "POSITIONS": "positions.>", "RISK": "risk.>"}
+STREAMS = {
+    "ORDERS": "orders.>",
+    "TRADES": "trades.>",
+    "POSITIONS": "positions.>",
+    "RISK": "risk.>",
+    "INTENTS": "intents.>",  # strict mode: what is about to be sent, acknowledged first
+}
+INTENT_TIMEOUT_S = 5.0
 BATCH = 256
 QUEUE_CAPACITY = 1 << 20
 RETRY_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 ToNative = Callable[[str, str], str]  # (venue, unified symbol) -> native symbol
+
+
+class JournalUnavailable(OmsError):
+    default_code = "JOURNAL_UNAVAILABLE"
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,33 @@ class JetStreamPublisher:
             log.error("event queue full: %s not published", msg_id)
             return
         self._wakeup.set()
+
+    # ---- strict durability: the intent before the send ----
+
+    async def journal_intents(self, updates: list[OrderUpdate]) -> None:
+        """Publish each order's intent (its PENDING_NEW update) to ``intents.*`` and wait
+        for JetStream to acknowledge them all; raises ``JournalUnavailable`` if it does
+        not, and then nothing may be sent."""
+        assert self._nc is not None
+        js = self._nc.jetstream()
+        sends = []
+        for update in updates:
+            native = self.to_native(update.venue, update.symbol)
+            sends.append(
+                js.publish(
+                    subject("intents", update.venue, native),
+                    self._encoder.encode(update),
+                    headers={"Nats-Msg-Id": f"intent:{update.client_order_id}"},
+                    timeout=INTENT_TIMEOUT_S,
+                )
+            )
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            raise JournalUnavailable(
+                f"JetStream did not acknowledge {len(failed)} order intent(s) ({type(failed[0]).__name__}): "
+                "not sent (strict durability)"
+            )
 
     # ---- the drain ----
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -51,6 +51,12 @@ from oms.positions import AggregatePosition, Position, PositionBook
 from oms.risk import RiskEngine, RiskOrder, TradingState
 
 log = logging.getLogger(__name__)
+
+
+class IntentJournal(Protocol):
+    async def journal_intents(self, updates: list[OrderUpdate]) -> None: ...
+
+
 TERMINAL = frozenset(s for s, after in TRANSITIONS.items() if not after)
 
 
@@ -61,7 +67,11 @@ class Engine:
         *,
         risk: RiskEngine | None = None,
         positions: PositionBook | None = None,
+        intents: IntentJournal | None = None,
     ) -> None:
+        """``intents``: strict durability — every order's intent is acknowledged by
+        JetStream (``JetStreamPublisher.journal_intents``) before it is sent; without it
+        (``fast``) events are journaled asynchronously and recovery reconciles."""
         self.exchanges = {ex.venue: ex for ex in exchanges}
         self.risk = risk or RiskEngine()
         self._own_positions = positions is None
@@ -70,6 +80,7 @@ class Engine:
         self.events = EventHub()
         self.tracker = OrderTracker(self)
         self.conditional = ConditionalOrders(self)
+        self.intents = intents
         self._prices: dict[tuple[str, str], Decimal] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
@@ -160,6 +171,7 @@ class Engine:
         if self.conditional.needs_emulation(order):
             self.conditional.hold(order)  # sent when it triggers (conditional.py)
             return order
+        await self._journal_intents([order])
         try:
             event = await exchange.create_order(order)
         except OmsError as err:
@@ -168,7 +180,23 @@ class Engine:
         self.tracker.apply_report(order, event)
         return order
 
+    async def _journal_intents(self, orders: list[Order]) -> None:
+        """Strict mode: the intents acknowledged by JetStream, or the orders withdrawn
+        (nothing sent) and the error raised."""
+        if self.intents is None or not orders:
+            return
+        try:
+            await self.intents.journal_intents([OrderUpdate.of(o, self.events.next_seq()) for o in orders])
+        except OmsError as err:
+            for order in orders:
+                self.tracker.refused(order, err)
+            raise
+
     async def _send_batch(self, exchange: Exchange, orders: list[Order]) -> None:
+        try:
+            await self._journal_intents(orders)
+        except OmsError:
+            return  # each order is REJECTED with the reason
         for order, result in zip(orders, await exchange.create_orders(orders), strict=True):
             if isinstance(result, OmsError):
                 self.tracker.refused(order, result)
