@@ -12,8 +12,8 @@ import msgspec
 import nats
 import pytest
 
-from oms.bus.embedded_nats import EmbeddedNats
 from oms.bus import publisher as publisher_module
+from oms.bus.embedded_nats import EmbeddedNats
 from oms.bus.publisher import JetStreamPublisher, JournalUnavailable
 from oms.engine import Engine, EngineEvent, FillUpdate, OrderUpdate, PositionUpdate
 from oms.exchanges import create_exchange
