@@ -23,6 +23,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 import nats
@@ -174,6 +175,23 @@ class JetStreamPublisher:
                 f"JetStream did not acknowledge {len(failed)} order intent(s) ({type(failed[0]).__name__}): "
                 "not sent (strict durability)"
             )
+
+    async def read_intents(self, since_ns: int) -> list[dict[str, Any]]:
+        """The intents journaled after ``since_ns`` (newest first read, returned oldest
+        first): what recovery must account for."""
+        assert self._nc is not None
+        js = self._nc.jetstream()
+        info = await js.stream_info("INTENTS")
+        decoder = msgspec.json.Decoder(dict[str, Any])
+        found: list[dict[str, Any]] = []
+        for seq in range(info.state.last_seq, info.state.first_seq - 1, -1):
+            if seq == 0:
+                break
+            record = decoder.decode((await js.get_msg("INTENTS", seq)).data or b"{}")
+            if int(str(record.get("ts_ns", 0))) < since_ns:
+                break
+            found.append(record)
+        return found[::-1]
 
     # ---- the drain ----
 

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 class IntentJournal(Protocol):
     async def journal_intents(self, updates: list[OrderUpdate]) -> None: ...
+    async def read_intents(self, since_ns: int) -> list[dict[str, Any]]: ...
 
 
 TERMINAL = frozenset(s for s, after in TRANSITIONS.items() if not after)
@@ -100,6 +101,9 @@ class Engine:
             self._recovering = True
             self.recovery = Recovery(self, recover_from)
             self.recovery.restore()
+            if self.intents is not None:
+                since = self.recovery.since_ns - 60 * 1_000_000_000
+                self.recovery.add_intents(await self.intents.read_intents(since))
         for exchange in self.exchanges.values():
             self.spawn(self.tracker.follow(exchange))
         if self.recovery is not None:

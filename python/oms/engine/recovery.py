@@ -1,22 +1,28 @@
 """Coming back after a stop or a crash with the same truth as the venues.
 
 1. **Snapshot**: the latest readable ``state.json`` gives the trading state and the
-   orders that were open then (``oms.storage.snapshots``).
+   orders that were open then (``oms.storage.snapshots``). In strict mode the
+   acknowledged intents (JetStream ``INTENTS``) add every order that was about to be
+   sent, even if nothing else about it was written before the crash.
 2. **Events since**: the journal's order updates and fills newer than the snapshot
    bring those orders up to date and add the ones created after it. Positions are
    rebuilt from every journaled fill (average cost is a pure function of the fills, so
    the rebuild is exact and nothing is counted twice).
 3. **Venues**: every order still open in our books is asked for by client id; a venue
    that counts more filled than we do gets its fills fetched and applied (each trade id
-   once). Open orders at a venue that we do not know are reported: ``unrecognized``
-   (ours by their prefix, to be adopted) and ``foreign`` (placed by someone else).
+   once). An order the venue does not know was never accepted: once its receive window
+   has passed (the venue can no longer take it) it is REJECTED — never resent. Open
+   orders at a venue that we do not know are reported: ``unrecognized`` (ours by their
+   prefix, to be adopted) and ``foreign`` (placed by someone else).
 
 New orders are refused (``RECOVERING``) until all three are done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -24,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from oms.errors import OmsError
-from oms.model import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
+from oms.errors import OmsError, OrderNotFound
+from oms.exchanges.base import Exchange
+from oms.model import Fill, Order, OrderEvent, OrderRequest, OrderStatus, OrderType, Side
 from oms.risk import RiskOrder
 from oms.storage.journal import read_jsonl
 from oms.storage.snapshots import latest_snapshot
@@ -92,9 +99,7 @@ class Recovery:
             if exchange is None or order.id in engine.conditional.held:
                 continue  # held by the engine: nothing to ask the venue
             try:
-                report = await exchange.fetch_order(
-                    order.request.symbol, client_order_id=order.client_order_id
-                )
+                report = await self._venue_report(exchange, order)
             except OmsError as err:
                 log.warning("could not reconcile %s: %s", order.id, err)
                 continue
@@ -111,6 +116,35 @@ class Recovery:
                     continue
                 where = (exchange.venue, report.client_order_id or "")
                 (self.unrecognized if exchange.is_our_client_id(where[1]) else self.foreign).append(where)
+
+    async def _venue_report(self, exchange: Exchange, order: Order) -> OrderEvent:
+        """The venue's word on ``order``; not there after its receive window: REJECTED."""
+        window_ns = (exchange.config.recv_window_ms + 1000) * 1_000_000
+        for _ in range(2):
+            try:
+                return await exchange.fetch_order(order.request.symbol, client_order_id=order.client_order_id)
+            except OrderNotFound:
+                wait_ns = order.created_ns + window_ns - time.time_ns()
+                if wait_ns <= 0:
+                    break
+                await asyncio.sleep(wait_ns / 1e9)  # it may still arrive: ask once more after
+        return OrderEvent(
+            venue=exchange.venue,
+            symbol=order.request.symbol,
+            status=OrderStatus.REJECTED,
+            client_order_id=order.client_order_id,
+            reason="not at the venue after its receive window: it was never placed",
+            ts_ns=time.time_ns(),
+        )
+
+    def add_intents(self, intents: Iterable[dict[str, Any]]) -> None:
+        """Strict mode: orders whose intent JetStream acknowledged but that we know
+        nothing else about (the crash came between the intent and the next record)."""
+        for r in intents:
+            if self.engine.registry.by_client_id(str(r["client_order_id"])) is None:
+                order = _order_from(r)
+                self.engine.registry.add(order)
+                self._reserve(order)
 
     # ---- the pieces ----
 
