@@ -11,6 +11,7 @@ from typing import Any
 from oms.engine import Engine
 from oms.exchanges import create_exchange
 from oms.model import OrderRequest, OrderStatus, OrderType, Side
+from oms.risk import RiskLimits
 from tests.integration.test_exchanges_binance_usdm import Sim, sim_fixture  # noqa: F401
 
 D = Decimal
@@ -56,5 +57,23 @@ def test_a_futures_position_with_marks_and_pnl(sim: Sim) -> None:
             assert pnl["realized"] == D(200) and pnl["fees"] == maker_fees
             [btc] = engine.aggregate_positions()
             assert (btc.base, btc.net_qty) == ("BTC", D("0.1"))
+
+    asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_the_daily_loss_limit_halts_trading_and_cancels_open_orders(sim: Sim) -> None:
+    async def main() -> None:
+        async with Engine([create_exchange(VENUE, sim.config)]) as engine:
+            engine.risk.set_limits(RiskLimits(daily_loss_limit="150"))
+            engine.set_price(VENUE, SYMBOL, D(50000))
+            buy = await engine.submit(limit(Side.BUY, "0.2", "50000"))
+            sim.mm("SELL", "0.2")
+            await until(lambda: buy.status is OrderStatus.FILLED)
+            resting = await engine.submit(limit(Side.BUY, "0.1", "45000"))
+            engine.set_price(VENUE, SYMBOL, D(49500))  # -100 and fees: still trading
+            assert engine.trading_state == "ACTIVE"
+            engine.set_price(VENUE, SYMBOL, D(49000))  # -200: past the limit
+            assert engine.trading_state == "HALTED" and engine.risk.trading_state_cause == "DAILY_LOSS"
+            await until(lambda: resting.status is OrderStatus.CANCELED)
 
     asyncio.run(asyncio.wait_for(main(), 60))

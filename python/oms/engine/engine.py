@@ -86,6 +86,8 @@ class Engine:
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
         self._recovering = False
+        self._day: int | None = None  # the UTC day the daily P&L counts from
+        self._day_start_pnl = Decimal(0)
         self.recovery: Recovery | None = None
 
     # ---- lifecycle ----
@@ -465,6 +467,26 @@ class Engine:
         self._prices[(venue, symbol)] = price
         self.risk.set_reference_price(venue, symbol, price)
         self.positions_book.mark(venue, symbol, price)
+        self.update_daily_pnl()
+
+    def update_daily_pnl(self) -> None:
+        """Today's net P&L (since 00:00 UTC, or since start) to the risk engine, whose
+        daily loss limit moves trading to REDUCING, then HALTED; a halt this causes
+        cancels every open order, as the kill switch does."""
+        day = time.time_ns() // 86_400_000_000_000
+        net = self.pnl()["net"]
+        if day != self._day:
+            if self._day is not None:
+                self.risk.reset_daily()
+            self._day, self._day_start_pnl = day, net
+        before = self.risk.trading_state
+        after = self.risk.update_daily_pnl(net - self._day_start_pnl)
+        if after == "HALTED" and before != "HALTED":
+            log.error("daily loss limit reached: trading HALTED, canceling every open order")
+            self.spawn(self._cancel_everything())
+
+    async def _cancel_everything(self) -> None:
+        await self.cancel_all()
 
     def price(self, venue: str, symbol: str) -> Decimal | None:
         """The last reference price set or tracked (None before any)."""

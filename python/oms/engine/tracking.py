@@ -161,6 +161,7 @@ class OrderTracker:
         self.settle(order)
         engine.emit_order(order)
         engine.conditional.on_fill(order)
+        engine.update_daily_pnl()
 
     def _account(self, order: Order, fill: Fill) -> None:
         request = order.request
