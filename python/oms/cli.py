@@ -39,6 +39,12 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--data", type=Path, default=Path("data"), help="data directory (default: ./data)")
     run.add_argument("--demo", action="store_true", help="place one small order on each market at start")
     run.add_argument("--seed", type=int, default=20240601, help="seed of the simulated markets")
+    run.add_argument(
+        "--nats",
+        action="append",
+        metavar="URL",
+        help="use this NATS server (repeat for a cluster) instead of the embedded one",
+    )
     events = commands.add_parser("events", help="print the engine's events as NATS delivers them")
     events.add_argument("--nats", default="nats://127.0.0.1:4222", help="NATS URL (oms run prints it)")
     events.add_argument(
@@ -53,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from oms import paper_system
 
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(paper_system.run(args.data, demo=args.demo, seed=args.seed))
+            asyncio.run(paper_system.run(args.data, demo=args.demo, seed=args.seed, nats_urls=args.nats))
         return
     if args.command == "events":
         from oms.bus.follow import follow

@@ -63,9 +63,12 @@ def configs(paper: PaperBinance, spot_url: str, futures_url: str) -> list[Exchan
 class PaperSystem:
     """Everything ``oms run`` starts; ``await start()``, ``await stop()``."""
 
-    def __init__(self, data_dir: Path | str = "data", *, seed: int = 20240601) -> None:
+    def __init__(
+        self, data_dir: Path | str = "data", *, seed: int = 20240601, nats_urls: list[str] | None = None
+    ) -> None:
         self.data = Path(data_dir) / "paper"
         self.paper = build(seed)
+        self.nats_urls = nats_urls  # an existing server or cluster; None: the embedded one
         self.nats = EmbeddedNats(self.data)
         self.engine: Engine | None = None
         self.publisher: JetStreamPublisher | None = None
@@ -83,10 +86,16 @@ class PaperSystem:
         spot_url = await paper.spot.start()
         futures_url = await paper.futures.start()
         self._market = [asyncio.ensure_future(m.run(0.5)) for m in paper.models]
-        nats_url = await asyncio.to_thread(self.nats.start)
+        if self.nats_urls:
+            nats_servers: str | list[str] = self.nats_urls
+            nats_url = ",".join(self.nats_urls)
+        else:
+            nats_url = nats_servers = await asyncio.to_thread(self.nats.start)
         self.urls = {"spot": spot_url, "futures": futures_url, "nats": nats_url}
         engine = Engine([create_exchange(c.venue, c) for c in configs(paper, spot_url, futures_url)])
-        self.publisher = JetStreamPublisher(nats_url, lambda v, s: engine.exchanges[v].symbols.to_native(s))
+        self.publisher = JetStreamPublisher(
+            nats_servers, lambda v, s: engine.exchanges[v].symbols.to_native(s)
+        )
         await self.publisher.start()
         engine.on_event(self.publisher.on_event)
         await engine.start()
@@ -124,7 +133,8 @@ class PaperSystem:
                 "oms is running in paper mode (Ctrl-C stops everything)",
                 f"  Binance Spot simulator     {self.urls['spot']}",
                 f"  Binance USD-M simulator    {self.urls['futures']}",
-                f"  NATS JetStream (embedded)  {self.urls['nats']}  streams ORDERS TRADES POSITIONS RISK",
+                f"  NATS JetStream ({'external' if self.nats_urls else 'embedded'})  {self.urls['nats']}"
+                "  streams ORDERS TRADES POSITIONS RISK INTENTS",
                 f"  files                      {self.data}/logs, snapshots, reports",
                 "",
                 "Watch it:",
@@ -147,11 +157,18 @@ class PaperSystem:
         for server in (self.paper.spot, self.paper.futures):
             with contextlib.suppress(Exception):
                 await server.stop()
-        await asyncio.to_thread(self.nats.stop)
+        if not self.nats_urls:
+            await asyncio.to_thread(self.nats.stop)
 
 
-async def run(data_dir: Path | str = "data", *, demo: bool = False, seed: int = 20240601) -> None:
-    system = PaperSystem(data_dir, seed=seed)
+async def run(
+    data_dir: Path | str = "data",
+    *,
+    demo: bool = False,
+    seed: int = 20240601,
+    nats_urls: list[str] | None = None,
+) -> None:
+    system = PaperSystem(data_dir, seed=seed, nats_urls=nats_urls)
     try:
         await system.start()
         print(system.banner(), flush=True)

@@ -41,3 +41,32 @@ def test_the_paper_system_trades_and_records(tmp_path: Path) -> None:
     venues = sorted(str(f["fill"]["venue"]) for f in fills)  # type: ignore[index]
     assert venues[0] == "binance:spot" and venues[-1] == "binance:usdm"
     assert on_jetstream == len(fills)
+
+
+def test_an_external_nats_is_used_instead_of_the_embedded_one(tmp_path: Path) -> None:
+    from oms.bus.embedded_nats import EmbeddedNats
+
+    async def main(url: str) -> int:
+        system = PaperSystem(tmp_path / "oms", nats_urls=[url])
+        await system.start()
+        try:
+            assert (
+                system.urls["nats"] == url
+                and not (tmp_path / "oms" / "paper" / "nats" / "nats.conf").exists()
+            )
+            await system.demo()
+            for _ in range(250):
+                assert system.engine is not None
+                if all(o.status is OrderStatus.FILLED for o in system.engine.orders()):
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)
+            nc = await nats.connect(url)
+            trades = (await nc.jetstream().stream_info("TRADES")).state.messages
+            await nc.close()
+            return trades
+        finally:
+            await system.stop()
+
+    with EmbeddedNats(tmp_path / "external") as server:
+        assert asyncio.run(asyncio.wait_for(main(server.url), 90)) >= 2
