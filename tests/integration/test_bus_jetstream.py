@@ -170,3 +170,33 @@ def test_strict_mode_journals_the_intent_before_sending(
             server.stop()
 
     asyncio.run(asyncio.wait_for(main(), 60))
+
+
+def test_a_long_outage_spills_to_disk_and_nothing_is_lost(tmp_path: Path) -> None:
+    """A queue of 100 and NATS down for 1,000 events: the rest go to the spill file and
+    are published, each once, when NATS is back."""
+    total = 1000
+
+    async def main() -> tuple[list[tuple[str, str, EngineEvent]], int]:
+        server = EmbeddedNats(tmp_path / "nats-data")
+        server.start()
+        publisher = JetStreamPublisher(
+            server.url, lambda v, s: s.replace("/", ""), spill_dir=tmp_path / "spill", capacity=100
+        )
+        await publisher.start()
+        try:
+            server.kill()
+            for n in range(1, total + 1):
+                publisher.on_event(fill_event(n))
+            assert publisher.spilled > 0 and (tmp_path / "spill" / "spill.tsv").exists()
+            await asyncio.sleep(0.3)
+            server.start()
+            await publisher.stop(flush_timeout=30)
+            assert not (tmp_path / "spill" / "spill.tsv").exists()
+            return await stream_messages(server.url, "TRADES"), publisher.dropped
+        finally:
+            server.stop()
+
+    stored, dropped = asyncio.run(asyncio.wait_for(main(), 90))
+    ids = {msg_id for _, msg_id, _ in stored}
+    assert dropped == 0 and len(stored) == len(ids) == total

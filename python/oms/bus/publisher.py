@@ -6,7 +6,10 @@ batches, publishes each event to its subject with a stable ``Nats-Msg-Id`` and a
 the batch's acks together. When NATS is away (a restart, a network cut) the batch is
 kept and sent again, in order, until acknowledged: the same ids, so JetStream drops the
 copies it already stored (within the stream's duplicate window). Nothing acknowledged
-is lost, nothing is stored twice.
+is lost, nothing is stored twice. A long outage that fills the queue spills further
+events to a file (``spill_dir``: one line per event) that the drain sends, and then
+deletes, once the queue has emptied; without a spill directory they are counted in
+``dropped``.
 
 Subjects (DESIGN.md §4): ``orders.{exchange}.{market}.{symbol}`` (order updates),
 ``trades.{exchange}.{market}.{symbol}`` (fills), ``positions.{exchange}.{market}``,
@@ -21,9 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import msgspec
 import nats
@@ -50,6 +55,39 @@ BATCH = 256
 QUEUE_CAPACITY = 1 << 20
 RETRY_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 ToNative = Callable[[str, str], str]  # (venue, unified symbol) -> native symbol
+
+
+class Spill:
+    """Events beyond the queue, in a file: ``subject\tmsg id\tpayload`` per line."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / "spill.tsv"
+        self._file: IO[bytes] | None = None
+        self.pending = self.path.exists() and self.path.stat().st_size > 0  # from a previous run too
+
+    def append(self, message: Outgoing) -> None:
+        if self._file is None:
+            self._file = open(self.path, "ab")  # noqa: SIM115 - kept open while spilling
+        self._file.write(
+            b"%s\t%s\t%s\n" % (message.subject.encode(), message.msg_id.encode(), message.payload)
+        )
+        self._file.flush()
+        self.pending = True
+
+    def take(self) -> list[Outgoing]:
+        if not self.pending:
+            return []
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        taken = []
+        for line in self.path.read_bytes().splitlines():
+            where, msg_id, payload = line.split(b"\t", 2)
+            taken.append(Outgoing(where.decode(), msg_id.decode(), payload))
+        self.path.unlink()
+        self.pending = False
+        return taken
 
 
 class JournalUnavailable(OmsError):
@@ -81,11 +119,22 @@ def address(event: EngineEvent, to_native: ToNative) -> tuple[str, str]:
 
 
 class JetStreamPublisher:
-    def __init__(self, servers: str | list[str], to_native: ToNative, *, replicas: int = 1) -> None:
+    def __init__(
+        self,
+        servers: str | list[str],
+        to_native: ToNative,
+        *,
+        replicas: int = 1,
+        spill_dir: Path | str | None = None,
+        capacity: int = QUEUE_CAPACITY,
+    ) -> None:
         self.servers = servers
         self.to_native = to_native
         self.replicas = replicas
-        self.queue = Queue(QUEUE_CAPACITY)
+        self.queue = Queue(capacity)
+        self.spill = Spill(Path(spill_dir)) if spill_dir is not None else None
+        self.spilled = 0  # events that went through the spill file
+        self._backlog: deque[Outgoing] = deque()
         self.published = 0  # acknowledged by JetStream
         self.dropped = 0  # refused by a full queue (counted, logged)
         self.resent = 0  # sent again after no acknowledgement
@@ -116,7 +165,12 @@ class JetStreamPublisher:
                 await self._nc.drain()
 
     async def _flushed(self) -> None:
-        while len(self.queue) or self._sending:
+        while (
+            len(self.queue)
+            or self._sending
+            or self._backlog
+            or (self.spill is not None and self.spill.pending)
+        ):
             await asyncio.sleep(0.01)
 
     async def ensure_streams(self) -> None:
@@ -144,9 +198,12 @@ class JetStreamPublisher:
         try:
             self.queue.put_nowait(Outgoing(where, msg_id, self._encoder.encode(event)))
         except QueueFull:
-            self.dropped += 1
-            log.error("event queue full: %s not published", msg_id)
-            return
+            if self.spill is None:
+                self.dropped += 1
+                log.error("event queue full: %s not published", msg_id)
+                return
+            self.spill.append(Outgoing(where, msg_id, self._encoder.encode(event)))
+            self.spilled += 1
         self._wakeup.set()
 
     # ---- strict durability: the intent before the send ----
@@ -201,10 +258,17 @@ class JetStreamPublisher:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while batch := self.queue.get_many(BATCH):
+            while batch := self.queue.get_many(BATCH) or self._from_spill():
                 self._sending = True
                 await self._send(batch)
                 self._sending = False
+
+    def _from_spill(self) -> list[Outgoing]:
+        """The queue is empty: the next batch of spilled events (the file is removed once
+        read: they are in hand, and ``_send`` keeps them until acknowledged)."""
+        if not self._backlog and self.spill is not None:
+            self._backlog.extend(self.spill.take())
+        return [self._backlog.popleft() for _ in range(min(BATCH, len(self._backlog)))]
 
     async def _send(self, batch: list[Outgoing]) -> None:
         """Publish the batch until every message is acknowledged (same ids each time)."""
