@@ -16,6 +16,7 @@ from oms.exchanges import create_exchange
 from oms.model import Order, OrderRequest, OrderStatus, OrderType, Side
 from oms.risk import RiskLimits
 from tests.integration.binance_spot_sim import D, Sim, sim_fixture  # noqa: F401
+from tests.integration.waiting import until
 
 VENUE, SYMBOL = "binance:spot", "BTC/USDT"
 
@@ -42,14 +43,6 @@ def run(sim: Sim, steps: Callable[[Engine, list[EngineEvent]], Any]) -> Any:
             return await steps(engine, events)
 
     return asyncio.run(asyncio.wait_for(main(), 60))
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("not reached in time")
 
 
 def venue_orders(sim: Sim) -> int:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Any
 
 from oms.engine import Engine
 from oms.exchanges import create_exchange
 from oms.model import OrderRequest, OrderStatus, OrderType, Side
 from oms.risk import RiskLimits
 from tests.integration.test_exchanges_binance_usdm import Sim, sim_fixture  # noqa: F401
+from tests.integration.waiting import until
 
 D = Decimal
 VENUE, SYMBOL = "binance:usdm", "BTC/USDT:USDT"
@@ -22,14 +22,6 @@ def limit(side: Side, qty: str, price: str) -> OrderRequest:
     return OrderRequest(
         venue=VENUE, symbol=SYMBOL, side=side, type=OrderType.LIMIT, qty=D(qty), price=D(price)
     )
-
-
-async def until(condition: Any, timeout: float = 5) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not reached in time")
 
 
 def marked(sim: Sim, engine: Engine, price: str) -> bool:

@@ -14,20 +14,13 @@ from oms.exchanges import create_exchange
 from oms.model import OrderRequest, OrderStatus, OrderType, Side, TriggerPrice
 from oms.storage.engine_files import EngineFiles
 from tests.integration.binance_spot_sim import D, Sim, sim_fixture  # noqa: F401
+from tests.integration.waiting import until
 
 VENUE, SYMBOL = "binance:spot", "BTC/USDT"
 
 
 def req(type_: OrderType, side: Side, qty: str, **kw: Any) -> OrderRequest:
     return OrderRequest(venue=VENUE, symbol=SYMBOL, side=side, type=type_, qty=D(qty), **kw)
-
-
-async def until(condition: Any, timeout: float = 5) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("not reached in time")
 
 
 def venue_orders(sim: Sim) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,6 +17,7 @@ from oms.exchanges import create_exchange
 from oms.model import OrderRequest, OrderStatus, OrderType, Side
 from oms.storage.engine_files import EngineFiles
 from tests.integration.binance_spot_sim import D, Sim, sim_fixture  # noqa: F401
+from tests.integration.waiting import until
 
 
 def limit(qty: str, price: str) -> OrderRequest:
@@ -29,14 +29,6 @@ def limit(qty: str, price: str) -> OrderRequest:
         qty=D(qty),
         price=D(price),
     )
-
-
-async def until(condition: Any, timeout: float = 5) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("not reached in time")
 
 
 def test_a_restart_comes_back_with_the_venues_truth(sim: Sim, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ corrected; beyond the receive window, trading stops with a clear error)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from oms.exchanges.binance import connector
 from oms.exchanges.binance.spot import BinanceSpot
 from oms.model import FillEvent, OrderStatus, OrderType, Side, UserEvent
 from tests.integration.binance_spot_sim import D, Sim, collect, drain, has, order, run, sim_fixture  # noqa: F401
+from tests.integration.waiting import until
 
 
 def drop_sockets_then(sim: Sim, params: dict[str, str]) -> None:
@@ -28,13 +28,6 @@ def drop_sockets_then(sim: Sim, params: dict[str, str]) -> None:
         return sim.venue.new_order("mm", {"symbol": "BTCUSDT"} | params)
 
     asyncio.run_coroutine_threadsafe(step(), sim.running.loop).result(5)
-
-
-async def until(condition: Any, timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 def test_a_fill_while_the_session_was_down_arrives_once_after_it_is_rebuilt(sim: Sim) -> None:

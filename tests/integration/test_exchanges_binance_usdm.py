@@ -34,6 +34,7 @@ from oms.sim.binance.usdm import FuturesExchange
 from oms.sim.binance.usdm_rest import FuturesRestServer
 from oms.sim.binance.usdm_symbols import FuturesSymbol
 from oms.sim.server_thread import ServerThread
+from tests.integration.waiting import until
 
 D = Decimal
 
@@ -295,7 +296,7 @@ def test_the_account_is_cached_and_kept_current_by_events(sim: Sim) -> None:
         assert (settings.leverage, settings.margin_mode) == (D(10), MarginMode.ISOLATED)
         # Changed elsewhere (another client): the venue's ACCOUNT_CONFIG_UPDATE says so.
         sim.on_server(lambda: sim.venue.change_leverage("alice", {"symbol": "BTCUSDT", "leverage": "7"}))
-        await until_true(lambda: usdm.account.cached_settings(symbol).leverage == D(7))  # type: ignore[union-attr]
+        await until(lambda: usdm.account.cached_settings(symbol).leverage == D(7))  # type: ignore[union-attr]
         await usdm.create_order(order(usdm, OrderType.LIMIT, Side.BUY, "0.1", price=D("50000")))
         sim.mm("SELL", "0.1")
         await collect(usdm, lambda ev: any(isinstance(e, PositionEvent) for e in ev))
@@ -305,14 +306,6 @@ def test_the_account_is_cached_and_kept_current_by_events(sim: Sim) -> None:
         assert usdm.rest.sent == sent, "no REST request since the changes: cache and events"
 
     run(sim, steps)
-
-
-async def until_true(condition: Callable[[], bool], timeout: float = 5) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in time")
 
 
 def test_a_stop_on_the_mark_price_triggers_and_its_order_fills(sim: Sim) -> None:
