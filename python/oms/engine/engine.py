@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from oms.engine import tracking
 from oms.engine.conditional import ConditionalOrders
 from oms.engine.events import EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
 from oms.engine.order_registry import OrderRegistry
@@ -46,9 +47,9 @@ from oms.errors import (
 from oms.exchanges.base import Exchange
 from oms.instruments import check_order
 from oms.model import Balance, MarkPrice, Order, OrderRequest, OrderStatus, Side, TriggerPrice
-from oms.model.state import PENDING, TRANSITIONS
+from oms.model.state import PENDING, TERMINAL
 from oms.positions import AggregatePosition, Position, PositionBook
-from oms.risk import RiskEngine, RiskOrder, TradingState
+from oms.risk import RiskEngine, TradingState
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,6 @@ log = logging.getLogger(__name__)
 class IntentJournal(Protocol):
     async def journal_intents(self, updates: list[OrderUpdate]) -> None: ...
     async def read_intents(self, since_ns: int) -> list[dict[str, Any]]: ...
-
-
-TERMINAL = frozenset(s for s, after in TRANSITIONS.items() if not after)
 
 
 class Engine:
@@ -232,15 +230,7 @@ class Engine:
             stop_price=request.stop_price,
             reference_price=self._prices.get((request.venue, request.symbol)),
         )
-        risk_order = RiskOrder(
-            request.account,
-            request.venue,
-            request.symbol,
-            request.side.value,
-            request.qty,
-            request.price,
-            request.reduce_only or request.close_position,
-        )
+        risk_order = tracking.risk_order(request, request.qty, request.price)
         try:
             self.risk.check(risk_order)
         except RiskRejected as err:
@@ -306,15 +296,7 @@ class Engine:
         exchange = self._exchange(request.venue)
         instrument = exchange.instruments[request.symbol]
         check_order(instrument, side=request.side, type=request.type, qty=new_qty, price=new_price)
-        replacement = RiskOrder(
-            request.account,
-            request.venue,
-            request.symbol,
-            request.side.value,
-            new_qty - order.filled_qty,
-            new_price,
-            request.reduce_only or request.close_position,
-        )
+        replacement = tracking.risk_order(request, new_qty - order.filled_qty, new_price)
         self.risk.check(replacement)  # held next to the old one until the venue answers
         order.transition(OrderStatus.PENDING_REPLACE, ts_ns=time.time_ns())
         self.emit_order(order)
@@ -473,6 +455,9 @@ class Engine:
         """Today's net P&L (since 00:00 UTC, or since start) to the risk engine, whose
         daily loss limit moves trading to REDUCING, then HALTED; a halt this causes
         cancels every open order, as the kill switch does."""
+        limits = self.risk.limits()
+        if limits is None or limits.daily_loss_limit is None:
+            return  # nothing to enforce: spare the order path reading every position
         day = time.time_ns() // 86_400_000_000_000
         net = self.pnl()["net"]
         if day != self._day:

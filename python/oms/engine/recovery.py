@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from oms.engine.tracking import risk_order
 from oms.errors import OmsError, OrderNotFound
 from oms.exchanges.base import Exchange
 from oms.model import Fill, Order, OrderEvent, OrderRequest, OrderStatus, OrderType, Side
-from oms.risk import RiskOrder
+from oms.model.state import TERMINAL
 from oms.storage.journal import read_jsonl
 from oms.storage.snapshots import latest_snapshot
 
@@ -41,17 +42,7 @@ if TYPE_CHECKING:
     from oms.engine.engine import Engine
 
 log = logging.getLogger(__name__)
-OPEN = frozenset(
-    {
-        OrderStatus.PENDING_NEW,
-        OrderStatus.NEW,
-        OrderStatus.PARTIALLY_FILLED,
-        OrderStatus.TRIGGERED,
-        OrderStatus.PENDING_CANCEL,
-        OrderStatus.PENDING_REPLACE,
-        OrderStatus.UNKNOWN,
-    }
-)
+OPEN = frozenset(OrderStatus) - TERMINAL
 
 
 class Recovering(OmsError):
@@ -205,21 +196,13 @@ class Recovery:
         remaining = request.qty - order.filled_qty
         if remaining <= 0:
             return
-        risk_order = RiskOrder(
-            request.account,
-            request.venue,
-            request.symbol,
-            request.side.value,
-            remaining,
-            request.price,
-            request.reduce_only or request.close_position,
-        )
+        reservation = risk_order(request, remaining, request.price)
         try:
-            self.engine.risk.check(risk_order)
+            self.engine.risk.check(reservation)
         except OmsError as err:  # limits changed since: tracked, but not reserved
             log.warning("reservation of %s not restored: %s", order.id, err)
             return
-        self.engine.tracker.reserve(order, risk_order)
+        self.engine.tracker.reserve(order, reservation)
 
 
 def _record(order: Order, fill: Fill) -> None:

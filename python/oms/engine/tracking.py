@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from oms.engine.events import FillUpdate, PositionUpdate
 from oms.errors import DuplicateFill, OmsError, Overfill
 from oms.exchanges.base import Exchange
-from oms.model import Fill, FillEvent, Order, OrderEvent, OrderStatus, UserEvent
+from oms.model import Fill, FillEvent, Order, OrderEvent, OrderRequest, OrderStatus, UserEvent
 from oms.model.state import PENDING, can_transition
 from oms.risk import RiskOrder
 
@@ -44,6 +44,19 @@ log = logging.getLogger(__name__)
 FILL_STATUSES = frozenset({OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED})
 ENDS = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED})
 CATCH_UP_DELAY_S = 0.5  # how long fills may trail the report that counts them
+
+
+def risk_order(request: OrderRequest, qty: Decimal, price: Decimal | None) -> RiskOrder:
+    """The risk engine's view of ``request`` for ``qty`` at ``price`` (what it reserves)."""
+    return RiskOrder(
+        request.account,
+        request.venue,
+        request.symbol,
+        request.side.value,
+        qty,
+        price,
+        request.reduce_only or request.close_position,
+    )
 
 
 class OrderTracker:

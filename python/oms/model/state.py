@@ -71,6 +71,8 @@ TRANSITIONS: Final[Mapping[S, frozenset[S]]] = {
     S.EXPIRED: frozenset(),
 }
 
+#: Statuses an order never leaves.
+TERMINAL: Final = frozenset(status for status, after in TRANSITIONS.items() if not after)
 #: Statuses in which a fill may arrive (the rest: REJECTED, FILLED raise).
 FILLABLE: Final = frozenset(
     {S.PENDING_NEW, S.NEW, S.TRIGGERED, S.PARTIALLY_FILLED, S.PENDING_CANCEL, S.PENDING_REPLACE, S.UNKNOWN}

@@ -57,7 +57,6 @@ from oms.model import (
 from oms.symbols import SymbolMap
 
 MS = responses.MS
-STATUS = responses.STATUS
 Lookup = Callable[[str, str], Coroutine[Any, Any, OrderEvent]]  # (symbol, client id) -> the order
 SEEN_TRADES = 100_000  # trade ids remembered for de-duplication
 RESOLVE_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0)

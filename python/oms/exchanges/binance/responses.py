@@ -41,6 +41,8 @@ STATUS = {
     "REJECTED": OrderStatus.REJECTED,
     "EXPIRED": OrderStatus.EXPIRED,
     "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,  # self-trade prevention
+    "NEW_INSURANCE": OrderStatus.NEW,  # futures liquidation orders
+    "NEW_ADL": OrderStatus.NEW,
 }
 ALGO_STATUS = {
     "PENDING_NEW": OrderStatus.PENDING_NEW,  # a list's order not yet working (OTO)

@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from oms.exchanges.binance.responses import ALGO_STATUS, STATUS
 from oms.model import (
     Balance,
     BalanceEvent,
@@ -301,26 +302,6 @@ def decode_futures(data: bytes) -> FuturesEvent | None:
 
 # ---- normalizing ----
 
-_STATUS = {
-    "NEW": OrderStatus.NEW,
-    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
-    "FILLED": OrderStatus.FILLED,
-    "CANCELED": OrderStatus.CANCELED,
-    "PENDING_CANCEL": OrderStatus.PENDING_CANCEL,
-    "REJECTED": OrderStatus.REJECTED,
-    "EXPIRED": OrderStatus.EXPIRED,
-    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,  # self-trade prevention
-    "NEW_INSURANCE": OrderStatus.NEW,  # futures liquidation orders
-    "NEW_ADL": OrderStatus.NEW,
-}
-_ALGO_STATUS = {
-    "NEW": OrderStatus.NEW,
-    "TRIGGERING": OrderStatus.TRIGGERED,
-    "TRIGGERED": OrderStatus.TRIGGERED,
-    "CANCELED": OrderStatus.CANCELED,
-    "EXPIRED": OrderStatus.EXPIRED,
-    "REJECTED": OrderStatus.REJECTED,
-}
 _FILL_EXECUTIONS = {"TRADE", "CALCULATED"}  # CALCULATED: liquidation and ADL fills (futures)
 
 
@@ -360,7 +341,7 @@ def _execution_report(r: ExecutionReport, venue: str, to_unified: ToUnified) -> 
         OrderEvent(
             venue=venue,
             symbol=symbol,
-            status=_STATUS.get(r.status, OrderStatus.UNKNOWN),
+            status=STATUS.get(r.status, OrderStatus.UNKNOWN),
             client_order_id=client_id,
             venue_order_id=str(r.order_id),
             filled_qty=r.cum_qty,
@@ -378,8 +359,9 @@ def normalize_futures(event: FuturesEvent, venue: str, to_unified: ToUnified) ->
     if isinstance(event, AccountUpdate):
         return _account_update(event, venue, to_unified)
     if isinstance(event, AlgoUpdate):
-        algo, status = event.algo, _ALGO_STATUS.get(event.algo.status)
-        if status is None:  # FINISHED: the order it placed reports the rest itself
+        algo = event.algo
+        status = ALGO_STATUS.get(algo.status)
+        if status is None or algo.status == "FINISHED":  # the order it placed reports the rest itself
             return []
         reason = algo.reason or None
         return [
@@ -421,7 +403,7 @@ def _order_trade_update(event: OrderTradeUpdate, venue: str, to_unified: ToUnifi
         OrderEvent(
             venue=venue,
             symbol=symbol,
-            status=_STATUS.get(o.status, OrderStatus.UNKNOWN),
+            status=STATUS.get(o.status, OrderStatus.UNKNOWN),
             client_order_id=o.client_id,
             venue_order_id=str(o.order_id),
             filled_qty=o.cum_qty,
