@@ -7,7 +7,7 @@ BOOTSTRAP := $(VENV)/.bootstrap
 BUILT := $(VENV)/.built
 RUST_SOURCES := $(shell find rust -name '*.rs' -o -name Cargo.toml) Cargo.toml $(wildcard Cargo.lock)
 
-.PHONY: dev run test test-rust test-python lint bench peer-venv clean
+.PHONY: dev run test test-rust test-python lint proto bench peer-venv clean
 
 $(BOOTSTRAP):
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,13 @@ test-rust:
 test-python: $(BUILT)
 	$(PY) -m pytest -q tests
 
-lint: $(BUILT) ## ruff, mypy --strict, clippy, rustfmt, stubtest of oms._core
+proto: $(BUILT) ## regenerate python/oms/v1 from proto/oms/v1/*.proto
+	scripts/gen_proto.sh
+
+lint: $(BUILT) ## ruff, mypy --strict, clippy, rustfmt, stubtest of oms._core, proto drift
+	rm -rf .proto-check && scripts/gen_proto.sh .proto-check >/dev/null
+	diff -r python/oms/v1 .proto-check/oms/v1 -x __pycache__ || (echo "python/oms/v1 is stale: run make proto"; exit 1)
+	rm -rf .proto-check
 	$(VENV)/bin/ruff check python tests benches
 	$(VENV)/bin/ruff format --check python tests benches
 	$(VENV)/bin/mypy

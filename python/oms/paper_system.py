@@ -22,6 +22,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from oms.api.server import ApiConfig, ApiServer
+from oms.api.tls import ensure_dev_pki
+from oms.api.tokens import TokenStore
 from oms.bus.embedded_nats import EmbeddedNats
 from oms.bus.publisher import JetStreamPublisher
 from oms.engine import Engine
@@ -64,9 +67,20 @@ class PaperSystem:
     """Everything ``oms run`` starts; ``await start()``, ``await stop()``."""
 
     def __init__(
-        self, data_dir: Path | str = "data", *, seed: int = 20240601, nats_urls: list[str] | None = None
+        self,
+        data_dir: Path | str = "data",
+        *,
+        seed: int = 20240601,
+        nats_urls: list[str] | None = None,
+        grpc_port: int = 50051,
+        reflection: bool = True,
     ) -> None:
-        self.data = Path(data_dir) / "paper"
+        self.root = Path(data_dir)
+        self.data = self.root / "paper"
+        self.grpc_port = grpc_port
+        self.reflection = reflection
+        self.api: ApiServer | None = None
+        self.dev_token = ""
         self.paper = build(seed)
         self.nats_urls = nats_urls  # an existing server or cluster; None: the embedded one
         self.nats = EmbeddedNats(self.data)
@@ -104,6 +118,21 @@ class PaperSystem:
         for venue, symbol in TRACKED:
             engine.track(venue, symbol)
         self.engine = engine
+        await self._start_api(engine)
+
+    async def _start_api(self, engine: Engine) -> None:
+        """TLS from the dev CA under ``<data>/tls`` and tokens in ``<data>/tokens.json``:
+        both outside ``paper/``, so clients keep working across restarts."""
+        tokens = self.root / "tokens.json"
+        self.dev_token = dev_token(self.root, TokenStore(tokens))
+        config = ApiConfig(
+            tls=ensure_dev_pki(self.root / "tls"),
+            tokens=tokens,
+            port=self.grpc_port,
+            reflection=self.reflection,
+        )
+        self.api = ApiServer(engine, config)
+        self.urls["grpc"] = await self.api.start()
 
     async def demo(self) -> None:
         """One small order on each market, priced to trade at once."""
@@ -140,12 +169,21 @@ class PaperSystem:
                 "Watch it:",
                 f"  tail -f {self.data}/logs/*/*/*/orders.jsonl"
                 " | jq -c '{client_order_id, status, filled_qty}'",
-                f"  .venv/bin/oms events --nats {self.urls['nats']}     # every event as it is published",
-                "The gRPC API and the `oms order ...` commands come with issue 6.",
+                "",
+                f"gRPC API (TLS 1.3, CA {self.root / 'tls' / 'ca.pem'})  {self.urls['grpc']}",
+                f"  dev token (all scopes, also in {self.root / 'dev-token'}):",
+                f"  export OMS_TOKEN={self.dev_token}",
+                "",
+                "Try:",
+                "  .venv/bin/oms order submit binance:spot BTC/USDT buy 0.001 --type market",
+                "  .venv/bin/oms positions",
+                "  .venv/bin/oms events --follow",
             ]
         )
 
     async def stop(self) -> None:
+        if self.api is not None:
+            await self.api.stop()
         for task in self._market:
             task.cancel()
         if self.files is not None:
@@ -167,8 +205,10 @@ async def run(
     demo: bool = False,
     seed: int = 20240601,
     nats_urls: list[str] | None = None,
+    grpc_port: int = 50051,
+    reflection: bool = True,
 ) -> None:
-    system = PaperSystem(data_dir, seed=seed, nats_urls=nats_urls)
+    system = PaperSystem(data_dir, seed=seed, nats_urls=nats_urls, grpc_port=grpc_port, reflection=reflection)
     try:
         await system.start()
         print(system.banner(), flush=True)
@@ -177,3 +217,17 @@ async def run(
         await asyncio.Event().wait()  # until Ctrl-C
     finally:
         await system.stop()
+
+
+def dev_token(root: Path, store: TokenStore) -> str:
+    """The development token (all scopes) in ``<root>/dev-token`` (mode 0600): made on
+    first run, reused after, so the CLI finds it without configuration."""
+    path = root / "dev-token"
+    if path.exists():
+        token = path.read_text().strip()
+        if store.verify(token) is not None:
+            return token
+    token = store.create("dev", ["read", "trade", "admin"])
+    path.touch(mode=0o600)
+    path.write_text(token + "\n")
+    return token

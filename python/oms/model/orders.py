@@ -6,6 +6,7 @@ objects travel to JSON logs and NATS events unchanged."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import msgspec
@@ -65,6 +66,7 @@ class OrderRequest(msgspec.Struct, kw_only=True):
         ):
             _bad("trailing_bps", "only TRAILING_STOP orders trail")
         self._validate_time_in_force()
+        self._validate_labels()
         if self.close_position and self.reduce_only:
             _bad("close_position", "close_position already implies reduce-only; set one of them")
         return self
@@ -79,6 +81,21 @@ class OrderRequest(msgspec.Struct, kw_only=True):
             _bad("time_in_force", f"a post-only order cannot be {tif} (it would never rest)")
         if self.type is OrderType.MARKET and tif in (TimeInForce.GTX, TimeInForce.GTD):
             _bad("time_in_force", f"a MARKET order cannot be {tif}")
+
+
+    def _validate_labels(self) -> None:
+        cid = self.client_order_id
+        if cid is not None and not CLIENT_ORDER_ID.fullmatch(cid):
+            _bad("client_order_id", "1 to 36 characters of A-Z a-z 0-9 . _ : / - (the venues' common rule)")
+        for field in ("idempotency_key", "tag", "account"):
+            value = getattr(self, field)
+            if value is not None and not 0 < len(value) <= MAX_LABEL:
+                _bad(field, f"1 to {MAX_LABEL} characters")
+
+
+#: Binance's rule for client order ids, the strictest length of the first venues.
+CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9._:/-]{1,36}")
+MAX_LABEL = 64
 
 
 def _bad(field: str, rule: str) -> None:

@@ -1,0 +1,1 @@
+"""The gRPC API: server (``oms.api.server``), its services, security and conversions."""

@@ -1,0 +1,170 @@
+"""``oms.v1.EventService``: the engine's events, live, filtered by subject, resumable.
+
+``EventLog`` keeps the last ``capacity`` events (each with the subject it has on
+JetStream) so a client that lost its stream resumes from the last ``seq`` it saw with
+nothing missed; older than that is OUT_OF_RANGE, and JetStream has the full history.
+A subscriber that falls ``BACKLOG`` events behind is cut off (the stream ends with
+RESOURCE_EXHAUSTED) rather than let it grow the server's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+
+from oms.api import convert
+from oms.api.status import abort_with
+from oms.bus.publisher import address
+from oms.engine import Engine
+from oms.engine.events import EngineEvent, FillUpdate, OrderUpdate, PositionUpdate, RiskDecision
+from oms.errors import InvalidInput
+from oms.model import Order, OrderRequest
+from oms.v1 import common_pb2 as pb
+from oms.v1 import events_pb2 as rpc
+
+BACKLOG = 10_000
+Entry = tuple[int, str, EngineEvent]  # seq, subject, event
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS wildcards: ``*`` is one token, ``>`` the rest (one or more tokens)."""
+    want, have = pattern.split("."), subject.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return len(have) > i
+        if i >= len(have) or (token != "*" and token != have[i]):
+            return False
+    return len(want) == len(have)
+
+
+class EventLog:
+    """The recent events, with subjects; fed by ``engine.on_event``."""
+
+    def __init__(self, engine: Engine, capacity: int = 100_000) -> None:
+        self.engine = engine
+        self.recent: collections.deque[Entry] = collections.deque(maxlen=capacity)
+        self._live: list[asyncio.Queue[Entry | None]] = []
+        self._detach: Callable[[], None] | None = None
+
+    def to_native(self, venue: str, symbol: str) -> str:
+        return self.engine.exchanges[venue].symbols.to_native(symbol)
+
+    def attach(self) -> None:
+        self._detach = self.engine.on_event(self._on_event)
+
+    def detach(self) -> None:
+        if self._detach is not None:
+            self._detach()
+        for queue in self._live:
+            queue.put_nowait(None)
+
+    def _on_event(self, event: EngineEvent) -> None:
+        entry = (event.seq, address(event, self.to_native)[0], event)
+        self.recent.append(entry)
+        for queue in list(self._live):
+            if queue.qsize() >= BACKLOG:
+                self._live.remove(queue)
+                queue.put_nowait(None)
+            else:
+                queue.put_nowait(entry)
+
+    async def follow(self, after_seq: int, last: int, follow: bool) -> AsyncIterator[Entry | None]:
+        """Retained events after ``after_seq`` (or the last ``last``), then live ones if
+        ``follow``; yields None once if this subscriber was cut off for lagging."""
+        queue: asyncio.Queue[Entry | None] = asyncio.Queue()
+        if follow:
+            self._live.append(queue)  # before the replay: nothing falls between the two
+        try:
+            replay = [e for e in self.recent if e[0] > after_seq]
+            seen = after_seq
+            for retained in replay[-last:] if last else replay:
+                seen = retained[0]
+                yield retained
+            while follow:
+                entry = await queue.get()
+                if entry is None:
+                    yield None
+                    return
+                if entry[0] > seen:
+                    yield entry
+        finally:
+            if queue in self._live:
+                self._live.remove(queue)
+
+    def oldest_seq(self) -> int:
+        return self.recent[0][0] if self.recent else 0
+
+
+class EventService:
+    def __init__(self, log: EventLog) -> None:
+        self.log = log
+
+    async def stream_events(self, request: rpc.StreamEventsRequest, context: Any) -> AsyncIterator[rpc.Event]:
+        patterns = list(request.subjects)
+        for p in patterns:
+            if not p or any(not token for token in p.split(".")):
+                raise InvalidInput(f"subjects: {p!r} is not a subject pattern", field="subjects")
+        after = request.after_seq
+        if after and after + 1 < self.log.oldest_seq():
+            await abort_with(
+                context,
+                grpc.StatusCode.OUT_OF_RANGE,
+                "EVENTS_EXPIRED",
+                f"events after {after} are no longer held (oldest {self.log.oldest_seq()}): read JetStream",
+            )
+        async for entry in self.log.follow(after, request.last, request.follow):
+            if entry is None:
+                await abort_with(
+                    context, grpc.StatusCode.RESOURCE_EXHAUSTED, "SLOW_CONSUMER", "fell too far behind"
+                )
+                return
+            seq, subject, event = entry
+            if not patterns or any(subject_matches(p, subject) for p in patterns):
+                yield event_out(seq, subject, event)
+
+
+def event_out(seq: int, subject: str, event: EngineEvent) -> rpc.Event:
+    if isinstance(event, OrderUpdate):
+        return rpc.Event(
+            seq=seq, subject=subject, ts_ns=event.ts_ns, order=rpc.OrderEvent(order=_order_of(event))
+        )
+    if isinstance(event, FillUpdate):
+        fill = convert.fill_out(event.fill, event.order_id, event.account)
+        return rpc.Event(seq=seq, subject=subject, ts_ns=event.fill.ts_ns, fill=fill)
+    if isinstance(event, PositionUpdate):
+        position = rpc.PositionEvent(position=convert.position_out(event))
+        return rpc.Event(seq=seq, subject=subject, ts_ns=event.ts_ns, position=position)
+    assert isinstance(event, RiskDecision)
+    risk = rpc.RiskEvent(
+        venue=event.venue,
+        symbol=event.symbol,
+        account=event.account,
+        side=convert.enum_out(event.side),
+        qty=convert.dec(event.qty),
+        code=event.code,
+        message=event.message,
+    )
+    return rpc.Event(seq=seq, subject=subject, ts_ns=event.ts_ns, risk=risk)
+
+
+def _order_of(u: OrderUpdate) -> pb.Order:
+    request = OrderRequest(
+        venue=u.venue, symbol=u.symbol, side=u.side, type=u.type, qty=u.qty, price=u.price, account=u.account
+    )
+    order = Order(
+        id=u.order_id,
+        request=request,
+        client_order_id=u.client_order_id,
+        venue_order_id=u.venue_order_id,
+        status=u.status,
+        filled_qty=u.filled_qty,
+        reason=u.reason,
+        updated_ns=u.ts_ns,
+    )
+    out = convert.order_out(order)
+    out.avg_price = convert.dec_out(u.avg_price)
+    return out
