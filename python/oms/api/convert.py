@@ -86,6 +86,13 @@ def dec_out(value: Decimal | None) -> str:
     return "" if value is None else dec(value)
 
 
+def num(value: Decimal | str | int | None) -> str:
+    """A request's figure as given: a client may send what the server will refuse."""
+    if value is None:
+        return ""
+    return dec(value) if isinstance(value, Decimal) else str(value)
+
+
 def dec(value: Decimal) -> str:
     """Plain notation without trailing zeros: "0.001", "0", "1000" (never "0E-8")."""
     return format(value.normalize(EXACT), "f")
@@ -130,13 +137,13 @@ def order_request_out(r: OrderRequest) -> pb.OrderRequest:
         symbol=r.symbol,
         side=enum_out(r.side),
         type=enum_out(r.type),
-        qty=dec(r.qty),
-        price=dec_out(r.price),
-        stop_price=dec_out(r.stop_price),
+        qty=num(r.qty),
+        price=num(r.price),
+        stop_price=num(r.stop_price),
         time_in_force=enum_out(r.time_in_force),
         expire_at_ns=r.expire_at_ns or 0,
-        trailing_bps=dec_out(r.trailing_bps),
-        activation_price=dec_out(r.activation_price),
+        trailing_bps=num(r.trailing_bps),
+        activation_price=num(r.activation_price),
         trigger_by=enum_out(r.trigger_by),
         reduce_only=r.reduce_only,
         close_position=r.close_position,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
@@ -24,7 +24,7 @@ from oms.ratelimit import TokenBucket
 
 Context = grpc.aio.ServicerContext[Any, Any]
 Code = grpc.StatusCode
-Handler = grpc.RpcMethodHandler[Any, Any]
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"  # generic in the stubs only
 
 #: The scope each oms.v1 method needs: reads need ``read``, order entry ``trade``.
 _READ_METHODS = {"GetOrder", "ListOrders"}
@@ -94,14 +94,14 @@ class Guard(grpc.aio.ServerInterceptor):
                 f"token {client.name!r} lacks the {scope!r} scope",
                 scope=scope,
             )
-        bucket = self._bucket(client.name)
+        bucket = self._bucket(client)
         if not bucket.try_acquire():
             wait = bucket.wait_time()
             await abort_with(
                 context,
                 Code.RESOURCE_EXHAUSTED,
                 "CLIENT_RATE_LIMITED",
-                f"{client.name!r} is over {self.config.rate_per_s:g} requests/s; retry in {wait:.3f} s",
+                f"{client.name!r} is over {bucket.rate:g} requests/s; retry in {wait:.3f} s",
                 retry_after=wait,
             )
 
@@ -117,10 +117,13 @@ class Guard(grpc.aio.ServerInterceptor):
         assert info is not None
         return info
 
-    def _bucket(self, client: str) -> TokenBucket:
-        bucket = self._buckets.get(client)
-        if bucket is None:
-            bucket = self._buckets[client] = TokenBucket(self.config.rate_per_s, self.config.burst)
+    def _bucket(self, client: TokenInfo) -> TokenBucket:
+        """Per client name; rebuilt when the token's own limits change."""
+        rate = client.rate_per_s or self.config.rate_per_s
+        burst = client.burst or max(1.0, min(self.config.burst, rate * 2))
+        bucket = self._buckets.get(client.name)
+        if bucket is None or (bucket.rate, bucket.capacity) != (rate, burst):
+            bucket = self._buckets[client.name] = TokenBucket(rate, burst)
         return bucket
 
     def _wrap(

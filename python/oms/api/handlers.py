@@ -30,7 +30,9 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def generic_handler(service: descriptor.ServiceDescriptor, impl: object) -> grpc.GenericRpcHandler:
+def generic_handler(
+    service: descriptor.ServiceDescriptor, impl: object, max_bytes: int
+) -> grpc.GenericRpcHandler:
     handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     for method in service.methods:
         request_type = message_factory.GetMessageClass(method.input_type)
@@ -39,16 +41,25 @@ def generic_handler(service: descriptor.ServiceDescriptor, impl: object) -> grpc
         serialize = response_type.SerializeToString
         if method.server_streaming:
             handlers[method.name] = grpc.unary_stream_rpc_method_handler(
-                _streaming(behavior, request_type), response_serializer=serialize
+                _streaming(behavior, request_type, max_bytes), response_serializer=serialize
             )
         else:
             handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-                _unary(behavior, request_type), response_serializer=serialize
+                _unary(behavior, request_type, max_bytes), response_serializer=serialize
             )
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
 
-async def _parse(raw: bytes, request_type: type[message.Message], context: Context) -> Any:
+async def _parse(raw: bytes, request_type: type[message.Message], context: Context, max_bytes: int) -> Any:
+    if len(raw) > max_bytes:
+        await abort_with(
+            context,
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "MESSAGE_TOO_LARGE",
+            f"request of {len(raw)} bytes; at most {max_bytes}",
+            size=len(raw),
+            limit=max_bytes,
+        )
     try:
         return request_type.FromString(raw)
     except message.DecodeError as err:
@@ -60,9 +71,11 @@ async def _parse(raw: bytes, request_type: type[message.Message], context: Conte
         )
 
 
-def _unary(behavior: Any, request_type: type[message.Message]) -> Callable[[bytes, Context], Any]:
+def _unary(
+    behavior: Any, request_type: type[message.Message], max_bytes: int
+) -> Callable[[bytes, Context], Any]:
     async def handle(raw: bytes, context: Context) -> Any:
-        request = await _parse(raw, request_type, context)
+        request = await _parse(raw, request_type, context, max_bytes)
         try:
             return await behavior(request, context)
         except OmsError as err:
@@ -79,10 +92,10 @@ def _unary(behavior: Any, request_type: type[message.Message]) -> Callable[[byte
 
 
 def _streaming(
-    behavior: Any, request_type: type[message.Message]
+    behavior: Any, request_type: type[message.Message], max_bytes: int
 ) -> Callable[[bytes, Context], AsyncIterator[Any]]:
     async def handle(raw: bytes, context: Context) -> AsyncIterator[Any]:
-        request = await _parse(raw, request_type, context)
+        request = await _parse(raw, request_type, context, max_bytes)
         try:
             async for item in behavior(request, context):
                 yield item

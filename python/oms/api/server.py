@@ -29,6 +29,7 @@ from oms.engine import Engine
 from oms.v1 import admin_pb2, events_pb2, market_data_pb2, orders_pb2, portfolio_pb2
 
 log = logging.getLogger(__name__)
+TRANSPORT_FACTOR = 4
 SERVICES = [
     orders_pb2.DESCRIPTOR.services_by_name["OrderService"],
     portfolio_pb2.DESCRIPTOR.services_by_name["PortfolioService"],
@@ -45,7 +46,7 @@ class ApiConfig:
     host: str = "127.0.0.1"
     port: int = 50051  # 0: any free port
     reflection: bool = True  # on in development; turn off in production
-    max_message_bytes: int = 4 * 1024 * 1024
+    max_message_bytes: int = 1024 * 1024  # a request beyond: INVALID_ARGUMENT (MESSAGE_TOO_LARGE)
     guard: GuardConfig = field(default_factory=GuardConfig)
 
 
@@ -71,8 +72,10 @@ class ApiServer:
         server = grpc.aio.server(
             interceptors=[Guard(self.tokens, guard_cfg)],
             options=[
-                ("grpc.max_receive_message_length", cfg.max_message_bytes),
-                ("grpc.max_send_message_length", cfg.max_message_bytes),
+                # The transport's own cap, well above ours, so that a request between
+                # the two is answered by us (INVALID_ARGUMENT) rather than by the core.
+                ("grpc.max_receive_message_length", TRANSPORT_FACTOR * cfg.max_message_bytes),
+                ("grpc.max_send_message_length", TRANSPORT_FACTOR * cfg.max_message_bytes),
                 ("grpc.so_reuseport", 0),
             ],
         )
@@ -85,7 +88,10 @@ class ApiServer:
             AdminService(engine),
         ]
         server.add_generic_rpc_handlers(
-            [generic_handler(s, impl) for s, impl in zip(SERVICES, implementations, strict=True)]
+            [
+                generic_handler(s, impl, cfg.max_message_bytes)
+                for s, impl in zip(SERVICES, implementations, strict=True)
+            ]
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         if cfg.reflection:

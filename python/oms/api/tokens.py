@@ -28,6 +28,8 @@ class TokenInfo(msgspec.Struct, frozen=True, kw_only=True):
     scopes: tuple[str, ...]
     sha256: str
     created_ns: int
+    rate_per_s: float | None = None  # this client's request rate; None: the server's default
+    burst: float | None = None
 
 
 class _File(msgspec.Struct):
@@ -39,28 +41,39 @@ def digest(token: str) -> str:
 
 
 class TokenStore:
-    """Tokens in ``path``; ``verify`` is a dict lookup (a stat() at most per second)."""
+    """Tokens in ``path``; ``verify`` is a dict lookup (and a stat() for unknown ones)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._by_digest: dict[str, TokenInfo] = {}
         self._mtime_ns = -1
-        self._checked = 0.0
         self._load()
 
-    def create(self, name: str, scopes: list[str] | tuple[str, ...]) -> str:
-        """A new token with these scopes; returns it (the only time it is seen)."""
+    def create(
+        self,
+        name: str,
+        scopes: list[str] | tuple[str, ...],
+        *,
+        rate_per_s: float | None = None,
+        burst: float | None = None,
+    ) -> str:
+        """A new token with these scopes (replacing any of the same name), with its own
+        request rate if given; returns it (the only time it is seen)."""
         bad = sorted(set(scopes) - set(SCOPES))
         if bad or not scopes:
             raise InvalidInput(f"scopes: {bad or 'none'} (choose from {', '.join(SCOPES)})", field="scopes")
         if not name or len(name) > 64:
             raise InvalidInput("name: 1 to 64 characters", field="name")
+        if (rate_per_s is not None and rate_per_s <= 0) or (burst is not None and burst < 1):
+            raise InvalidInput("rate_per_s must be > 0 and burst >= 1", field="rate_per_s")
         token = PREFIX + secrets.token_urlsafe(32)
         info = TokenInfo(
             name=name,
             scopes=tuple(s for s in SCOPES if s in scopes),
             sha256=digest(token),
             created_ns=time.time_ns(),
+            rate_per_s=rate_per_s,
+            burst=burst,
         )
         self._load()
         records = [t for t in self._by_digest.values() if t.name != name] + [info]
@@ -86,10 +99,7 @@ class TokenStore:
         return sorted(self._by_digest.values(), key=lambda t: t.name)
 
     def _maybe_changed(self) -> bool:
-        now = time.monotonic()
-        if now - self._checked < 1.0:
-            return False  # unknown tokens cannot make us stat the file more than once a second
-        self._checked = now
+        """One stat() per unknown token: cheap beside the TLS and RPC it came with."""
         try:
             return self.path.stat().st_mtime_ns != self._mtime_ns
         except FileNotFoundError:
