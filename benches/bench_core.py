@@ -15,6 +15,8 @@ e. ``binance_orders`` / ``binance_parse``: order entry send -> ack over the WebS
    API vs REST, and user-data event parsing vs ``json.loads`` (``bench_binance.py``).
 f. ``engine``: the order lifecycle on a null venue, on the NautilusTrader peer's
    workload (``bench_engine.py``).
+g. ``api``: gRPC ingress into the engine vs a bare grpcio echo, batched orders/s, and
+   the round trip through ``oms run`` to the simulator (``bench_api.py``).
 
 Timing never fails the run: the summary at the end says MET / NOT MET for each target.
 """
@@ -33,6 +35,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
+import bench_api  # noqa: E402
 import bench_binance  # noqa: E402
 import bench_engine  # noqa: E402
 import bench_positions  # noqa: E402
@@ -49,6 +52,7 @@ SECTIONS: dict[str, Callable[[Report, bool], None]] = {
     "binance_orders": bench_binance.run_orders,
     "binance_parse": bench_binance.run_parse,
     "engine": bench_engine.run,
+    "api": bench_api.run,
 }
 
 

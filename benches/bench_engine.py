@@ -50,6 +50,7 @@ from oms.model import (
     UserEvent,
 )
 from oms.storage.journal import Journal
+from oms.symbols import SymbolMap
 
 SEED = 20240601
 VENUE, SYMBOL = "null:spot", "BTC/USDT"
@@ -82,6 +83,7 @@ class NullVenue(Exchange):
                 min_notional=Decimal("1"),
             )
         }
+        self.symbols = SymbolMap(VENUE, [("BTCUSDT", SYMBOL)])  # subjects of events
         self.count = 0
 
     async def create_order(self, order: Order) -> OrderEvent:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -28,7 +29,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from oms.api import convert
 from oms.api.status import error_of
-from oms.model import OrderRequest, OrderType, Side
+from oms.model import OrderRequest, OrderType, PositionSide, Side, TimeInForce, TriggerPrice
 from oms.v1 import (
     admin_pb2,
     admin_pb2_grpc,
@@ -49,6 +50,15 @@ R = TypeVar("R", bound=message.Message)
 Number = Decimal | str | int
 
 
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "side": Side,
+    "type": OrderType,
+    "time_in_force": TimeInForce,
+    "trigger_by": TriggerPrice,
+    "position_side": PositionSide,
+}
+
+
 def as_dict(reply: message.Message) -> dict[str, Any]:
     """A reply as JSON-ready data (field names as in the .proto, enums by name)."""
     return json_format.MessageToDict(reply, preserving_proto_field_name=True)
@@ -58,8 +68,9 @@ def order_request(request: OrderRequest | None = None, **fields: Any) -> pb.Orde
     """The wire form of an order: from a model ``OrderRequest`` or its fields as keywords
     (decimals as Decimal/str/int, enums as model enums or their names)."""
     if request is None:
-        fields["side"] = Side(str(fields["side"]).upper())
-        fields["type"] = OrderType(str(fields["type"]).upper())
+        for name, kind in _ENUM_FIELDS.items():
+            if name in fields and fields[name] is not None:
+                fields[name] = kind(str(fields[name]).upper().replace("-", "_"))
         request = OrderRequest(**fields)
     return convert.order_request_out(request)
 
@@ -281,8 +292,10 @@ class AsyncClient(_Base):
         request = orders_pb2.GetOrderRequest(order_id=order_id)
         return (await self._call(self.orders_stub.GetOrder, request)).order  # type: ignore[no-any-return]
 
-    async def orders(self, *, open_only: bool = False, venue: str = "", symbol: str = "") -> list[pb.Order]:
-        request = orders_pb2.ListOrdersRequest(open_only=open_only, venue=venue, symbol=symbol)
+    async def orders(
+        self, *, open_only: bool = False, venue: str = "", symbol: str = "", limit: int = 0
+    ) -> list[pb.Order]:
+        request = orders_pb2.ListOrdersRequest(open_only=open_only, venue=venue, symbol=symbol, limit=limit)
         return list((await self._call(self.orders_stub.ListOrders, request)).orders)
 
     async def positions(self, account: str = "") -> portfolio_pb2.ListPositionsResponse:

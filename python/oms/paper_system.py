@@ -30,7 +30,10 @@ from oms.bus.publisher import JetStreamPublisher
 from oms.engine import Engine
 from oms.errors import OmsError
 from oms.exchanges import ExchangeConfig, create_exchange
+from oms.logs import configure_json_logging
+from oms.metrics import EngineMetrics
 from oms.model import OrderRequest, OrderType, Side
+from oms.monitoring_http import MonitoringServer, engine_readiness
 from oms.sim.binance.paper import PaperBinance, build
 from oms.storage.engine_files import EngineFiles
 
@@ -73,9 +76,13 @@ class PaperSystem:
         seed: int = 20240601,
         nats_urls: list[str] | None = None,
         grpc_port: int = 50051,
+        http_port: int = 9464,
         reflection: bool = True,
     ) -> None:
         self.root = Path(data_dir)
+        self.http_port = http_port
+        self.metrics: EngineMetrics | None = None
+        self.monitoring: MonitoringServer | None = None
         self.data = self.root / "paper"
         self.grpc_port = grpc_port
         self.reflection = reflection
@@ -112,6 +119,8 @@ class PaperSystem:
         )
         await self.publisher.start()
         engine.on_event(self.publisher.on_event)
+        metrics = self.metrics = EngineMetrics(engine, publisher=self.publisher)
+        metrics.attach()
         await engine.start()
         self.files = EngineFiles(engine, self.data)
         self.files.start()
@@ -119,6 +128,14 @@ class PaperSystem:
             engine.track(venue, symbol)
         self.engine = engine
         await self._start_api(engine)
+        await self._start_monitoring(engine, metrics)
+
+    async def _start_monitoring(self, engine: Engine, metrics: EngineMetrics) -> None:
+        """Prometheus ``/metrics``, ``/healthz`` and ``/readyz`` on loopback HTTP."""
+        engine.spawn(metrics.run(5.0))
+        ready = engine_readiness(engine, self.publisher, metrics=metrics)
+        self.monitoring = MonitoringServer(metrics, ready, port=self.http_port)
+        self.urls["http"] = await self.monitoring.start()
 
     async def _start_api(self, engine: Engine) -> None:
         """TLS from the dev CA under ``<data>/tls`` and tokens in ``<data>/tokens.json``:
@@ -173,6 +190,7 @@ class PaperSystem:
                 f"gRPC API (TLS 1.3, CA {self.root / 'tls' / 'ca.pem'})  {self.urls['grpc']}",
                 f"  dev token (all scopes, also in {self.root / 'dev-token'}):",
                 f"  export OMS_TOKEN={self.dev_token}",
+                f"metrics and health (HTTP)  {self.urls['http']}/metrics  /healthz  /readyz",
                 "",
                 "Try:",
                 "  .venv/bin/oms order submit binance:spot BTC/USDT buy 0.001 --type market",
@@ -182,6 +200,8 @@ class PaperSystem:
         )
 
     async def stop(self) -> None:
+        if self.monitoring is not None:
+            await self.monitoring.stop()
         if self.api is not None:
             await self.api.stop()
         for task in self._market:
@@ -206,9 +226,19 @@ async def run(
     seed: int = 20240601,
     nats_urls: list[str] | None = None,
     grpc_port: int = 50051,
+    http_port: int = 9464,
     reflection: bool = True,
+    log_level: str = "INFO",
 ) -> None:
-    system = PaperSystem(data_dir, seed=seed, nats_urls=nats_urls, grpc_port=grpc_port, reflection=reflection)
+    configure_json_logging(log_level)  # one JSON object per line on stderr
+    system = PaperSystem(
+        data_dir,
+        seed=seed,
+        nats_urls=nats_urls,
+        grpc_port=grpc_port,
+        http_port=http_port,
+        reflection=reflection,
+    )
     try:
         await system.start()
         print(system.banner(), flush=True)

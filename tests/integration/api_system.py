@@ -19,7 +19,7 @@ T = TypeVar("T")
 class SystemThread:
     def __init__(self, data: Path, seed: int = 7) -> None:
         self.data = data
-        self.system = PaperSystem(data, seed=seed, grpc_port=0)
+        self.system = PaperSystem(data, seed=seed, grpc_port=0, http_port=0)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()

@@ -13,6 +13,7 @@ from decimal import Decimal
 import grpc
 import nats
 import pytest
+import requests
 
 from oms.client import Client, order_request
 from oms.errors import InvalidInput, RiskRejected, UnknownSymbol
@@ -21,7 +22,7 @@ from oms.v1 import admin_pb2
 from oms.v1 import common_pb2 as pb
 
 from .api_system import SystemThread
-from .waiting import until
+from .waiting import until_sync
 
 
 @pytest.fixture(scope="module")
@@ -63,13 +64,13 @@ def test_a_market_order_fills_and_shows_everywhere(system: SystemThread, oms: Cl
         finally:
             await nc.close()
 
-    assert until(lambda: asyncio.run(trades_on_jetstream()) >= 1, timeout=10)
+    until_sync(lambda: asyncio.run(trades_on_jetstream()) >= 1, timeout=10)
 
     def journaled() -> bool:
         files = list((system.data / "paper" / "logs").glob("*/*/*/trades.jsonl"))
         return any(r["order_id"] == order.order_id for f in files for r in read_jsonl(f))
 
-    assert until(journaled, timeout=10)
+    until_sync(journaled, timeout=10)
 
 
 def test_a_futures_limit_order_is_amended_then_canceled(oms: Client) -> None:
@@ -165,3 +166,19 @@ def test_a_failed_call_keeps_its_grpc_status_for_other_languages(system: SystemT
     channel.close()
     assert failed.value.code() == grpc.StatusCode.NOT_FOUND  # type: ignore[attr-defined]
     assert "UNKNOWN_ORDER" in failed.value.details()  # type: ignore[attr-defined]
+
+
+def test_oms_run_serves_metrics_and_readiness(system: SystemThread, oms: Client) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    oms.submit(venue="binance:spot", symbol="BTC/USDT", side="BUY", type="MARKET", qty="0.001")
+    base = system.system.urls["http"]
+    until_sync(lambda: requests.get(f"{base}/readyz", timeout=5).status_code == 200, timeout=15)
+    text = requests.get(f"{base}/metrics", timeout=5).text
+    samples = {
+        s.name: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.labels.get("venue") == "binance:spot"
+    }
+    assert samples["oms_order_submit_to_ack_seconds_count"] >= 1

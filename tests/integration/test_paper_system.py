@@ -16,7 +16,7 @@ from oms.storage.journal import read_jsonl
 
 def test_the_paper_system_trades_and_records(tmp_path: Path) -> None:
     async def main() -> tuple[list[dict[str, object]], int]:
-        system = PaperSystem(tmp_path)
+        system = PaperSystem(tmp_path, grpc_port=0, http_port=0)
         await system.start()
         try:
             await system.demo()
@@ -47,7 +47,7 @@ def test_an_external_nats_is_used_instead_of_the_embedded_one(tmp_path: Path) ->
     from oms.bus.embedded_nats import EmbeddedNats
 
     async def main(url: str) -> int:
-        system = PaperSystem(tmp_path / "oms", nats_urls=[url])
+        system = PaperSystem(tmp_path / "oms", nats_urls=[url], grpc_port=0, http_port=0)
         await system.start()
         try:
             assert (

@@ -14,3 +14,12 @@ async def until(condition: Callable[[], bool], timeout: float = 5, every: float 
         if time.monotonic() >= deadline:
             raise AssertionError(f"not reached within {timeout} s")
         await asyncio.sleep(every)
+
+
+def until_sync(condition: Callable[[], bool], timeout: float = 5, every: float = 0.02) -> None:
+    """The same for blocking tests (a client in the test's thread, the system in another)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not reached within {timeout} s")
+        time.sleep(every)

@@ -62,14 +62,12 @@ class AdminService:
 
     async def set_risk_limits(self, request: rpc.SetRiskLimitsRequest, context: Any) -> rpc.RiskLimits:
         m = request.limits
-        values: dict[str, Any] = {
-            name: Decimal(getattr(m, name)) for name in _DECIMAL_LIMITS if getattr(m, name)
-        }
-        values |= {name: getattr(m, name) for name in _INT_LIMITS if getattr(m, name)}
-        try:
-            limits = RiskLimits(**values)
-        except ArithmeticError as err:
-            raise InvalidInput(f"risk limits: {err}", field="limits") from None
+        values: dict[str, Any] = {name: getattr(m, name) for name in _INT_LIMITS if getattr(m, name)}
+        for name in _DECIMAL_LIMITS:
+            value = _decimal(name, getattr(m, name))
+            if value:  # "" or 0: no limit, as the .proto says
+                values[name] = value
+        limits = RiskLimits(**values)
         self.engine.risk.set_limits(limits, **_scope(m.scope))
         return self._limits_out(m.scope)
 
@@ -91,6 +89,18 @@ class AdminService:
     ) -> rpc.GetVenueHealthResponse:
         exchanges = [self.engine.exchanges[v] for v in sorted(self.engine.exchanges)]
         return rpc.GetVenueHealthResponse(venues=await asyncio.gather(*(_health(e) for e in exchanges)))
+
+
+def _decimal(name: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text or 0)
+    except ArithmeticError:
+        raise InvalidInput(
+            f"{name}: {text!r} is not a decimal number", "INVALID_NUMBER", field=name
+        ) from None
+    if not value.is_finite() or value < 0:
+        raise InvalidInput(f"{name}: {text} must be a finite non-negative number", "OUT_OF_RANGE", field=name)
+    return value
 
 
 def _scope(scope: rpc.RiskScope) -> dict[str, str | None]:

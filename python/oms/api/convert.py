@@ -8,6 +8,7 @@ or, for fields without one, an error naming the field.
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ from oms.model.values import EXACT
 from oms.v1 import common_pb2 as pb
 
 E = TypeVar("E", bound=StrEnum)
+EXACT_ROUNDING = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
 
 # proto enum type name -> its value prefix ("OrderType" -> "ORDER_TYPE_")
 _PREFIX = {
@@ -86,6 +88,15 @@ def dec_out(value: Decimal | None) -> str:
     return "" if value is None else dec(value)
 
 
+AVG_PLACES = Decimal("1E-10")
+
+
+def avg_out(value: Decimal | None) -> str:
+    """An average fill price: a division, so rounded (half-even) to 10 decimal places,
+    two beyond any venue's price grid, rather than shown to 34 digits."""
+    return "" if value is None else dec(value.quantize(AVG_PLACES, context=EXACT_ROUNDING))
+
+
 def num(value: Decimal | str | int | None) -> str:
     """A request's figure as given: a client may send what the server will refuse."""
     if value is None:
@@ -99,7 +110,8 @@ def dec(value: Decimal) -> str:
 
 
 def order_request_in(m: pb.OrderRequest) -> OrderRequest:
-    """Build and validate; raises InvalidInput naming the field."""
+    """The model's request; enums and required fields checked here (InvalidInput naming
+    the field), numbers and the rest by the engine's ``validate()``."""
     if not m.venue:
         raise InvalidInput("venue: required (exchange:market, e.g. binance:spot)", field="venue")
     if not m.symbol:
@@ -128,7 +140,7 @@ def order_request_in(m: pb.OrderRequest) -> OrderRequest:
         tag=m.tag or None,
         emulate=m.emulate,
     )
-    return request.validate()
+    return request  # the engine validates it (once), with the field named in the error
 
 
 def order_request_out(r: OrderRequest) -> pb.OrderRequest:
@@ -164,7 +176,7 @@ def order_out(o: Order) -> pb.Order:
         request=order_request_out(o.request),
         status=enum_out(o.status),
         filled_qty=dec(o.filled_qty),
-        avg_price=dec_out(o.avg_price),
+        avg_price=avg_out(o.avg_price),
         fees={asset: dec(amount) for asset, amount in o.fees.items()},
         reason=o.reason or "",
         created_ns=o.created_ns,

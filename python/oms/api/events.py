@@ -15,19 +15,19 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
+import msgspec
 
 from oms.api import convert
 from oms.api.status import abort_with
 from oms.bus.publisher import address
 from oms.engine import Engine
 from oms.engine.events import EngineEvent, FillUpdate, OrderUpdate, PositionUpdate, RiskDecision
-from oms.errors import InvalidInput
+from oms.errors import InvalidInput, OmsError
 from oms.model import Order, OrderRequest
 from oms.v1 import common_pb2 as pb
 from oms.v1 import events_pb2 as rpc
 
 BACKLOG = 10_000
-Entry = tuple[int, str, EngineEvent]  # seq, subject, event
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -46,12 +46,22 @@ class EventLog:
 
     def __init__(self, engine: Engine, capacity: int = 100_000) -> None:
         self.engine = engine
-        self.recent: collections.deque[Entry] = collections.deque(maxlen=capacity)
-        self._live: list[asyncio.Queue[Entry | None]] = []
+        self.recent: collections.deque[EngineEvent] = collections.deque(maxlen=capacity)
+        self._live: list[asyncio.Queue[EngineEvent | None]] = []
         self._detach: Callable[[], None] | None = None
 
+    def subject(self, event: EngineEvent) -> str:
+        """The event's JetStream subject, worked out when a stream needs it (not on the
+        order path, where every event passes through here)."""
+        return address(event, self.to_native)[0]
+
     def to_native(self, venue: str, symbol: str) -> str:
-        return self.engine.exchanges[venue].symbols.to_native(symbol)
+        """The venue's symbol, as JetStream subjects have it; an instrument the map does
+        not know still gets a subject (a listener must never fail the order path)."""
+        try:
+            return self.engine.exchanges[venue].symbols.to_native(symbol)
+        except (KeyError, OmsError):
+            return "".join(ch for ch in symbol if ch.isalnum())
 
     def attach(self) -> None:
         self._detach = self.engine.on_event(self._on_event)
@@ -63,40 +73,45 @@ class EventLog:
             queue.put_nowait(None)
 
     def _on_event(self, event: EngineEvent) -> None:
-        entry = (event.seq, address(event, self.to_native)[0], event)
-        self.recent.append(entry)
-        for queue in list(self._live):
+        self.recent.append(event)
+        lagging = []
+        for queue in self._live:
             if queue.qsize() >= BACKLOG:
-                self._live.remove(queue)
-                queue.put_nowait(None)
+                lagging.append(queue)
             else:
-                queue.put_nowait(entry)
+                queue.put_nowait(event)
+        for queue in lagging:
+            self._live.remove(queue)
+            queue.put_nowait(None)
 
-    async def follow(self, after_seq: int, last: int, follow: bool) -> AsyncIterator[Entry | None]:
-        """Retained events after ``after_seq`` (or the last ``last``), then live ones if
-        ``follow``; yields None once if this subscriber was cut off for lagging."""
-        queue: asyncio.Queue[Entry | None] = asyncio.Queue()
+    async def follow(
+        self, after_seq: int, last: int, follow: bool, wanted: Callable[[EngineEvent], bool]
+    ) -> AsyncIterator[EngineEvent | None]:
+        """Retained events after ``after_seq`` that are ``wanted`` (only the last ``last``
+        of them if set), then live ones if ``follow``; yields None once if this subscriber
+        was cut off for lagging."""
+        queue: asyncio.Queue[EngineEvent | None] = asyncio.Queue()
         if follow:
             self._live.append(queue)  # before the replay: nothing falls between the two
         try:
-            replay = [e for e in self.recent if e[0] > after_seq]
+            replay = [e for e in self.recent if e.seq > after_seq and wanted(e)]
             seen = after_seq
             for retained in replay[-last:] if last else replay:
-                seen = retained[0]
+                seen = retained.seq
                 yield retained
             while follow:
                 entry = await queue.get()
                 if entry is None:
                     yield None
                     return
-                if entry[0] > seen:
+                if entry.seq > seen and wanted(entry):
                     yield entry
         finally:
             if queue in self._live:
                 self._live.remove(queue)
 
     def oldest_seq(self) -> int:
-        return self.recent[0][0] if self.recent else 0
+        return self.recent[0].seq if self.recent else 0
 
 
 class EventService:
@@ -116,22 +131,24 @@ class EventService:
                 "EVENTS_EXPIRED",
                 f"events after {after} are no longer held (oldest {self.log.oldest_seq()}): read JetStream",
             )
-        async for entry in self.log.follow(after, request.last, request.follow):
+
+        def wanted(event: EngineEvent) -> bool:
+            return not patterns or any(subject_matches(p, self.log.subject(event)) for p in patterns)
+
+        async for entry in self.log.follow(after, request.last, request.follow, wanted):
             if entry is None:
                 await abort_with(
                     context, grpc.StatusCode.RESOURCE_EXHAUSTED, "SLOW_CONSUMER", "fell too far behind"
                 )
                 return
-            seq, subject, event = entry
-            if not patterns or any(subject_matches(p, subject) for p in patterns):
-                yield event_out(seq, subject, event)
+            yield event_out(entry.seq, self.log.subject(entry), entry, self.log.engine)
 
 
-def event_out(seq: int, subject: str, event: EngineEvent) -> rpc.Event:
+def event_out(seq: int, subject: str, event: EngineEvent, engine: Engine | None = None) -> rpc.Event:
     if isinstance(event, OrderUpdate):
-        return rpc.Event(
-            seq=seq, subject=subject, ts_ns=event.ts_ns, order=rpc.OrderEvent(order=_order_of(event))
-        )
+        known = engine.registry.get(event.order_id) if engine is not None else None
+        order = _order_of(event, known)
+        return rpc.Event(seq=seq, subject=subject, ts_ns=event.ts_ns, order=rpc.OrderEvent(order=order))
     if isinstance(event, FillUpdate):
         fill = convert.fill_out(event.fill, event.order_id, event.account)
         return rpc.Event(seq=seq, subject=subject, ts_ns=event.fill.ts_ns, fill=fill)
@@ -151,10 +168,21 @@ def event_out(seq: int, subject: str, event: EngineEvent) -> rpc.Event:
     return rpc.Event(seq=seq, subject=subject, ts_ns=event.ts_ns, risk=risk)
 
 
-def _order_of(u: OrderUpdate) -> pb.Order:
-    request = OrderRequest(
-        venue=u.venue, symbol=u.symbol, side=u.side, type=u.type, qty=u.qty, price=u.price, account=u.account
-    )
+def _order_of(u: OrderUpdate, known: Order | None) -> pb.Order:
+    """The order as the event saw it; the request's other fields (stop price, time in
+    force, ...) and the creation time from the engine's record of it, when it has one."""
+    if known is not None:
+        request = msgspec.structs.replace(known.request, qty=u.qty, price=u.price)
+    else:
+        request = OrderRequest(
+            venue=u.venue,
+            symbol=u.symbol,
+            side=u.side,
+            type=u.type,
+            qty=u.qty,
+            price=u.price,
+            account=u.account,
+        )
     order = Order(
         id=u.order_id,
         request=request,
@@ -163,8 +191,9 @@ def _order_of(u: OrderUpdate) -> pb.Order:
         status=u.status,
         filled_qty=u.filled_qty,
         reason=u.reason,
+        created_ns=known.created_ns if known is not None else 0,
         updated_ns=u.ts_ns,
     )
     out = convert.order_out(order)
-    out.avg_price = convert.dec_out(u.avg_price)
+    out.avg_price = convert.avg_out(u.avg_price)
     return out

@@ -51,8 +51,13 @@ class ApiConfig:
 
 
 class ApiServer:
-    def __init__(self, engine: Engine, config: ApiConfig) -> None:
+    def __init__(
+        self, engine: Engine, config: ApiConfig, extra_handlers: list[grpc.GenericRpcHandler] | None = None
+    ) -> None:
+        """``extra_handlers``: more services on the same server and guard (benchmarks'
+        echo, a strategy's own service)."""
         self.engine = engine
+        self.extra_handlers = extra_handlers or []
         self.config = config
         self.tokens = TokenStore(config.tokens)
         self.events = EventLog(engine)
@@ -92,6 +97,7 @@ class ApiServer:
                 generic_handler(s, impl, cfg.max_message_bytes)
                 for s, impl in zip(SERVICES, implementations, strict=True)
             ]
+            + self.extra_handlers
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         if cfg.reflection:

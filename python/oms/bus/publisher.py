@@ -65,6 +65,11 @@ class Spill:
         self.path = directory / "spill.tsv"
         self._file: IO[bytes] | None = None
         self.pending = self.path.exists() and self.path.stat().st_size > 0  # from a previous run too
+        self.unread = self._count_lines() if self.pending else 0  # events in the file (a gauge reads it)
+
+    def _count_lines(self) -> int:
+        with open(self.path, "rb") as file:
+            return sum(1 for _ in file)
 
     def append(self, message: Outgoing) -> None:
         if self._file is None:
@@ -74,6 +79,7 @@ class Spill:
         )
         self._file.flush()
         self.pending = True
+        self.unread += 1
 
     def take(self) -> list[Outgoing]:
         if not self.pending:
@@ -87,6 +93,7 @@ class Spill:
             taken.append(Outgoing(where.decode(), msg_id.decode(), payload))
         self.path.unlink()
         self.pending = False
+        self.unread = 0
         return taken
 
 
@@ -142,6 +149,20 @@ class JetStreamPublisher:
         self._nc: Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._encoder = msgspec.json.Encoder()
+
+    # ---- read by monitoring (oms.metrics, oms.monitoring_http) ----
+
+    @property
+    def backlog(self) -> int:
+        """Events accepted and not yet handed to JetStream: on the queue, in the spill
+        file, or read back from it and waiting their turn (not the batch in flight)."""
+        spilled = self.spill.unread if self.spill is not None else 0
+        return len(self.queue) + spilled + len(self._backlog)
+
+    @property
+    def connected(self) -> bool:
+        """Connected to NATS now (False before ``start``, while reconnecting, after ``stop``)."""
+        return self._nc is not None and self._nc.is_connected
 
     # ---- lifecycle ----
 

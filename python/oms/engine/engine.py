@@ -111,7 +111,18 @@ class Engine:
             self._recovering = False
         self._started = True
 
+    @property
+    def started(self) -> bool:
+        """True from the end of ``start()`` (recovery included) until ``stop()``."""
+        return self._started
+
+    @property
+    def recovering(self) -> bool:
+        """True while ``start()`` reconciles with the venues (new orders are refused)."""
+        return self._recovering
+
     async def stop(self) -> None:
+        self._started = False
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -82,7 +82,6 @@ class OrderRequest(msgspec.Struct, kw_only=True):
         if self.type is OrderType.MARKET and tif in (TimeInForce.GTX, TimeInForce.GTD):
             _bad("time_in_force", f"a MARKET order cannot be {tif}")
 
-
     def _validate_labels(self) -> None:
         cid = self.client_order_id
         if cid is not None and not CLIENT_ORDER_ID.fullmatch(cid):
