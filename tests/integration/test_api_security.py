@@ -6,23 +6,31 @@ is told to wait, and bad input (oversized, malformed, NaN or negative quantities
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
 from oms.api.tokens import TokenStore
-from oms.client import order_request
+from oms.client import Client, order_request
+from oms.errors import OmsError
 from oms.v1 import common_pb2 as pb
 from oms.v1 import orders_pb2, orders_pb2_grpc
 
 from .api_system import SystemThread
+from .waiting import until_sync
 
 DETAILS = "grpc-status-details-bin"
+TLS13_ONLY_SUITES = "PSK-AES128-CBC-SHA"  # PSK: never offered by a certificate-based client
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +255,50 @@ def test_health_needs_no_token_but_does_need_tls(system: SystemThread) -> None:
         code, reason, _ = failure(lambda: health.Check(check, timeout=10))  # type: ignore[attr-defined]
     tunnel.close()
     assert (code, reason) == (grpc.StatusCode.UNAUTHENTICATED, "TLS_VERSION")
+
+
+def test_the_handshake_level_option_refuses_tls_1_2_before_any_rpc(tmp_path: Path) -> None:
+    """docs/api.md: started with GRPC_SSL_CIPHER_SUITES set to a TLS 1.2 suite no
+    certificate-authenticated client offers, the server fails every TLS 1.2 handshake
+    (TLS 1.3 suites are not governed by that list)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {"GRPC_SSL_CIPHER_SUITES": TLS13_ONLY_SUITES}
+    command = [sys.executable, "-m", "oms", "run", "--data", str(tmp_path), "--grpc-port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--http-port", "0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        until_sync(lambda: _serving(tmp_path, port), timeout=60, every=0.3)
+
+        def handshake(version: ssl.TLSVersion) -> str:
+            context = ssl.create_default_context(cafile=str(tmp_path / "tls" / "ca.pem"))
+            context.maximum_version = version
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+                context.wrap_socket(raw, server_hostname="localhost") as tls,
+            ):
+                return str(tls.version())
+
+        assert handshake(ssl.TLSVersion.TLSv1_3) == "TLSv1.3"
+        with pytest.raises(ssl.SSLError):
+            handshake(ssl.TLSVersion.TLSv1_2)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+def _serving(data: Path, port: int) -> bool:
+    token, ca = data / "dev-token", data / "tls" / "ca.pem"
+    if not (token.exists() and ca.exists()):
+        return False
+    with Client(f"127.0.0.1:{port}", token=token.read_text().strip(), ca=ca, timeout=5) as client:
+        try:
+            return client.health() == "SERVING"
+        except OmsError:
+            return False
