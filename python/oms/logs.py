@@ -71,10 +71,14 @@ class _JsonHandler(logging.StreamHandler[IO[str]]):
     """Marks the handler this module installed, so configuring again replaces it."""
 
 
-def configure_json_logging(level: str = "INFO", stream: IO[str] | None = None) -> logging.Handler:
-    """Send every log record at ``level`` or above to ``stream`` (stderr) as JSON lines.
+def configure_json_logging(
+    level: str = "INFO", stream: IO[str] | None = None, *, others: str = "WARNING"
+) -> logging.Handler:
+    """Send ``oms`` log records at ``level`` or above, and everyone else's at ``others``
+    or above (the exchange SDKs log every WebSocket message at INFO on the root logger),
+    to ``stream`` (stderr) as JSON lines. DEBUG opens both.
 
-    Sets the root logger's level and installs one handler on it; calling again replaces
+    Sets the levels and installs one handler on the root logger; calling again replaces
     the handler installed before (other handlers are left alone). Returns the handler."""
     names = logging.getLevelNamesMapping()
     wanted = level.upper()
@@ -87,5 +91,8 @@ def configure_json_logging(level: str = "INFO", stream: IO[str] | None = None) -
     handler = _JsonHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
-    root.setLevel(names[wanted])
+    ours = names[wanted]
+    theirs = names.get(others.upper(), logging.WARNING)
+    root.setLevel(ours if ours == logging.DEBUG else max(ours, theirs))
+    logging.getLogger("oms").setLevel(ours)
     return handler
