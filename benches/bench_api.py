@@ -123,7 +123,7 @@ async def unary(server: Server, n: int) -> tuple[Dist, Dist]:
     meta = (("authorization", f"Bearer {server.token}"),)
     async with grpc.aio.secure_channel(server.address, grpc.ssl_channel_credentials(server.ca)) as channel:
         stub = orders_pb2_grpc.OrderServiceStub(channel)
-        echo = channel.unary_unary(ECHO)
+        echo: Any = channel.unary_unary(ECHO)
         requests = [orders_pb2.SubmitOrderRequest(order=_request(i)) for i in range(n)]
         raw = [r.SerializeToString() for r in requests]
         for i in range(200):  # warm up both paths

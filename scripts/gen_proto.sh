@@ -7,10 +7,13 @@ cd "$(dirname "$0")/.."
 OUT=${1:-python}
 BIN=.venv/bin
 mkdir -p "$OUT/oms/v1"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# mypy-protobuf reports each file it writes on stderr: shown only when protoc fails.
 $BIN/python -m grpc_tools.protoc -Iproto \
   --plugin=protoc-gen-mypy=$BIN/protoc-gen-mypy \
   --plugin=protoc-gen-mypy_grpc=$BIN/protoc-gen-mypy_grpc \
   --python_out="$OUT" --grpc_python_out="$OUT" \
   --mypy_out="$OUT" --mypy_grpc_out="$OUT" \
-  proto/oms/v1/*.proto
+  proto/oms/v1/*.proto 2>"$log" || { cat "$log" >&2; exit 1; }
 printf '"""Generated from proto/oms/v1 by scripts/gen_proto.sh: do not edit."""\n' > "$OUT/oms/v1/__init__.py"
