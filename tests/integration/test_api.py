@@ -73,10 +73,13 @@ def test_a_market_order_fills_and_shows_everywhere(system: SystemThread, oms: Cl
     until_sync(journaled, timeout=10)
 
 
-def test_a_futures_limit_order_is_amended_then_canceled(oms: Client) -> None:
-    venue, symbol = "binance:usdm", "BTC/USDT:USDT"
+@pytest.mark.parametrize(
+    ("venue", "symbol", "qty"),
+    [("binance:spot", "BTC/USDT", "0.001"), ("binance:usdm", "BTC/USDT:USDT", "0.003")],
+)
+def test_a_limit_order_is_amended_then_canceled(oms: Client, venue: str, symbol: str, qty: str) -> None:
     price = far_below(oms, venue, symbol)
-    order = oms.submit(venue=venue, symbol=symbol, side="BUY", type="LIMIT", qty="0.003", price=price)
+    order = oms.submit(venue=venue, symbol=symbol, side="BUY", type="LIMIT", qty=qty, price=price)
     assert order.status == pb.ORDER_STATUS_NEW
     assert order.order_id in {o.order_id for o in oms.orders(open_only=True, venue=venue)}
     lower = str(Decimal(price) - 10)
