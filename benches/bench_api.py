@@ -5,8 +5,8 @@ The server runs in a child process (``--serve``): the engine on the null venue o
 ``bench_engine`` (accepted = validation, instrument rules, Rust risk check, state,
 the venue's NEW), the real ``ApiServer`` with TLS 1.3, the guard and a token, and an
 extra raw-bytes method ``/bench.Echo/Echo`` that answers a SubmitOrderResponse-sized
-reply without parsing anything (the echo passes the guard's TLS check, not the token
-check). The client (this process, ``grpc.aio``) measures:
+reply without parsing anything (the echo passes the same guard: TLS, token, scope and
+rate). The client (this process, ``grpc.aio``) measures:
 
 * unary: sequential ``SubmitOrder`` vs ``Echo`` of the same request bytes, per-call
   p50/p99 and the ratio of medians (target within 1.1x);

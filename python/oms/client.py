@@ -298,9 +298,25 @@ class AsyncClient(_Base):
         request = orders_pb2.ListOrdersRequest(open_only=open_only, venue=venue, symbol=symbol, limit=limit)
         return list((await self._call(self.orders_stub.ListOrders, request)).orders)
 
+    async def cancel_all(self, venue: str = "", symbol: str = "") -> list[pb.Order]:
+        request = orders_pb2.CancelAllRequest(venue=venue, symbol=symbol)
+        return list((await self._call(self.orders_stub.CancelAll, request)).orders)
+
     async def positions(self, account: str = "") -> portfolio_pb2.ListPositionsResponse:
         request = portfolio_pb2.ListPositionsRequest(account=account)
         return await self._call(self.portfolio_stub.ListPositions, request)  # type: ignore[no-any-return]
+
+    async def balances(self, venue: str = "") -> list[pb.Balance]:
+        request = portfolio_pb2.ListBalancesRequest(venue=venue)
+        return list((await self._call(self.portfolio_stub.ListBalances, request)).balances)
+
+    async def pnl(self, account: str = "") -> portfolio_pb2.GetPnlResponse:
+        request = portfolio_pb2.GetPnlRequest(account=account)
+        return await self._call(self.portfolio_stub.GetPnl, request)  # type: ignore[no-any-return]
+
+    async def book(self, venue: str, symbol: str, depth: int = 0) -> pb.OrderBook:
+        request = market_data_pb2.GetBookRequest(venue=venue, symbol=symbol, depth=depth)
+        return await self._call(self.market_stub.GetBook, request)  # type: ignore[no-any-return]
 
     async def events(
         self, subjects: list[str] | None = None, *, after_seq: int = 0, last: int = 0, follow: bool = False
@@ -317,6 +333,41 @@ class AsyncClient(_Base):
                 raise error_of(err) from None
         finally:
             stream.cancel()
+
+    async def trading_state(self) -> admin_pb2.TradingStateResponse:
+        request = admin_pb2.GetTradingStateRequest()
+        return await self._call(self.admin_stub.GetTradingState, request)  # type: ignore[no-any-return]
+
+    async def set_trading_state(self, state: str) -> admin_pb2.TradingStateResponse:
+        request = admin_pb2.SetTradingStateRequest(
+            state=pb.TradingState.Value(f"TRADING_STATE_{state.upper()}")
+        )
+        return await self._call(self.admin_stub.SetTradingState, request)  # type: ignore[no-any-return]
+
+    async def halt(self) -> admin_pb2.TradingStateResponse:
+        return await self.set_trading_state("HALTED")
+
+    async def resume(self) -> admin_pb2.TradingStateResponse:
+        return await self.set_trading_state("ACTIVE")
+
+    async def risk_limits(self, account: str = "", venue: str = "", symbol: str = "") -> admin_pb2.RiskLimits:
+        request = admin_pb2.GetRiskLimitsRequest(
+            scope=admin_pb2.RiskScope(account=account, venue=venue, symbol=symbol)
+        )
+        return await self._call(self.admin_stub.GetRiskLimits, request)  # type: ignore[no-any-return]
+
+    async def set_risk_limits(self, limits: admin_pb2.RiskLimits) -> admin_pb2.RiskLimits:
+        request = admin_pb2.SetRiskLimitsRequest(limits=limits)
+        return await self._call(self.admin_stub.SetRiskLimits, request)  # type: ignore[no-any-return]
+
+    async def venue_health(self) -> list[admin_pb2.VenueHealth]:
+        reply = await self._call(self.admin_stub.GetVenueHealth, admin_pb2.GetVenueHealthRequest())
+        return list(reply.venues)
+
+    async def health(self, service: str = "") -> str:
+        """``SERVING`` / ``NOT_SERVING`` from grpc.health.v1 (no token needed)."""
+        reply = await self._call(self.health_stub.Check, health_pb2.HealthCheckRequest(service=service))
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
 
 def _text(value: Number | None) -> str:

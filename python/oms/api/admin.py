@@ -62,7 +62,9 @@ class AdminService:
 
     async def set_risk_limits(self, request: rpc.SetRiskLimitsRequest, context: Any) -> rpc.RiskLimits:
         m = request.limits
-        values: dict[str, Any] = {name: getattr(m, name) for name in _INT_LIMITS if getattr(m, name)}
+        values: dict[str, Any] = {
+            name: _count(name, getattr(m, name)) for name in _INT_LIMITS if getattr(m, name)
+        }
         for name in _DECIMAL_LIMITS:
             value = _decimal(name, getattr(m, name))
             if value:  # "" or 0: no limit, as the .proto says
@@ -100,6 +102,14 @@ def _decimal(name: str, text: str) -> Decimal:
         ) from None
     if not value.is_finite() or value < 0:
         raise InvalidInput(f"{name}: {text} must be a finite non-negative number", "OUT_OF_RANGE", field=name)
+    return value
+
+
+def _count(name: str, value: int) -> int:
+    """An int32 limit: negative is refused here (the core's unsigned fields would raise
+    OverflowError, an INTERNAL error, for what is the client's mistake)."""
+    if value < 0:
+        raise InvalidInput(f"{name}: {value} must not be negative (0 = no limit)", "OUT_OF_RANGE", field=name)
     return value
 
 

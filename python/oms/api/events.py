@@ -49,6 +49,7 @@ class EventLog:
         self.recent: collections.deque[EngineEvent] = collections.deque(maxlen=capacity)
         self._live: list[asyncio.Queue[EngineEvent | None]] = []
         self._detach: Callable[[], None] | None = None
+        self.closed = False  # detached: the server is stopping (a stream's end is not a lag)
 
     def subject(self, event: EngineEvent) -> str:
         """The event's JetStream subject, worked out when a stream needs it (not on the
@@ -69,8 +70,11 @@ class EventLog:
     def detach(self) -> None:
         if self._detach is not None:
             self._detach()
+            self._detach = None
+        self.closed = True
         for queue in self._live:
             queue.put_nowait(None)
+        self._live.clear()
 
     def _on_event(self, event: EngineEvent) -> None:
         self.recent.append(event)
@@ -89,9 +93,11 @@ class EventLog:
     ) -> AsyncIterator[EngineEvent | None]:
         """Retained events after ``after_seq`` that are ``wanted`` (only the last ``last``
         of them if set), then live ones if ``follow``; yields None once if this subscriber
-        was cut off for lagging."""
+        was cut off (for lagging, or ``closed``: the server is stopping)."""
         queue: asyncio.Queue[EngineEvent | None] = asyncio.Queue()
-        if follow:
+        if follow and self.closed:
+            queue.put_nowait(None)
+        elif follow:
             self._live.append(queue)  # before the replay: nothing falls between the two
         try:
             replay = [e for e in self.recent if e.seq > after_seq and wanted(e)]
@@ -124,6 +130,29 @@ class EventService:
             if not p or any(not token for token in p.split(".")):
                 raise InvalidInput(f"subjects: {p!r} is not a subject pattern", field="subjects")
         after = request.after_seq
+        await self._check_resume(after, context)
+
+        def wanted(event: EngineEvent) -> bool:
+            return not patterns or any(subject_matches(p, self.log.subject(event)) for p in patterns)
+
+        async for entry in self.log.follow(after, request.last, request.follow, wanted):
+            if entry is None:
+                await self._cut_off(context)
+                return
+            yield event_out(entry.seq, self.log.subject(entry), entry, self.log.engine)
+
+    async def _check_resume(self, after: int, context: Any) -> None:
+        """OUT_OF_RANGE for a resume point the server cannot serve: older than it holds,
+        or beyond its last event (a seq from before a restart, as sequences start again
+        at 1), which would otherwise wait in silence for events it will never send."""
+        last = self.log.engine.events.last_seq
+        if after > last:
+            await abort_with(
+                context,
+                grpc.StatusCode.OUT_OF_RANGE,
+                "EVENTS_AHEAD",
+                f"after_seq {after} is beyond the last event ({last}): the server restarted? read JetStream",
+            )
         if after and after + 1 < self.log.oldest_seq():
             await abort_with(
                 context,
@@ -132,16 +161,12 @@ class EventService:
                 f"events after {after} are no longer held (oldest {self.log.oldest_seq()}): read JetStream",
             )
 
-        def wanted(event: EngineEvent) -> bool:
-            return not patterns or any(subject_matches(p, self.log.subject(event)) for p in patterns)
-
-        async for entry in self.log.follow(after, request.last, request.follow, wanted):
-            if entry is None:
-                await abort_with(
-                    context, grpc.StatusCode.RESOURCE_EXHAUSTED, "SLOW_CONSUMER", "fell too far behind"
-                )
-                return
-            yield event_out(entry.seq, self.log.subject(entry), entry, self.log.engine)
+    async def _cut_off(self, context: Any) -> None:
+        if self.log.closed:
+            await abort_with(
+                context, grpc.StatusCode.UNAVAILABLE, "SERVER_STOPPING", "the server is stopping"
+            )
+        await abort_with(context, grpc.StatusCode.RESOURCE_EXHAUSTED, "SLOW_CONSUMER", "fell too far behind")
 
 
 def event_out(seq: int, subject: str, event: EngineEvent, engine: Engine | None = None) -> rpc.Event:

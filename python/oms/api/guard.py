@@ -3,7 +3,8 @@
 grpcio offers no way to set a minimum TLS version for its handshake, so the check is
 here: the connection's negotiated version (``ssl_tls_version`` in the auth context)
 must be TLS 1.3, or the RPC is refused (UNAUTHENTICATED, code ``TLS_VERSION``) before
-anything else runs. Health checks and reflection need no token but do need TLS 1.3.
+anything else runs. Health checks and reflection need no token but do need TLS 1.3;
+every other service needs a token (services outside ``oms.v1``: the ``trade`` scope).
 
 Then ``authorization: Bearer <token>``: unknown -> UNAUTHENTICATED, a scope the method
 needs and the token lacks -> PERMISSION_DENIED, a client over its request rate ->
@@ -28,12 +29,18 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"  # generic in the stubs o
 
 #: The scope each oms.v1 method needs: reads need ``read``, order entry ``trade``.
 _READ_METHODS = {"GetOrder", "ListOrders"}
+#: The only services open without a token (TLS 1.3 still required).
+PUBLIC_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 
 
 def required_scope(method: str) -> str | None:
-    """``/oms.v1.OrderService/SubmitOrder`` -> "trade"; None for non-oms services."""
-    if not method.startswith("/oms.v1."):
+    """``/oms.v1.OrderService/SubmitOrder`` -> "trade"; None for health and reflection.
+    Any other service (``ApiServer``'s extra handlers: a strategy's own) needs ``trade``:
+    a service added to the server must not be open to anyone who can reach the port."""
+    if method.startswith(PUBLIC_SERVICES):
         return None
+    if not method.startswith("/oms.v1."):
+        return "trade"
     service, _, name = method[len("/oms.v1.") :].partition("/")
     if service == "AdminService":
         return "admin"

@@ -3,19 +3,20 @@
 Input is converted and validated first (``oms.api.convert``), so a bad field is
 INVALID_ARGUMENT with nothing sent; the engine then checks instrument rules and risk.
 A batch (``SubmitOrders``) answers one result per order, in order: an order refused
-on its own does not fail the others.
+on its own does not fail the others, and an idempotency key holds as in ``SubmitOrder``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from oms.api import convert
+from oms.api.status import error_detail
 from oms.engine import Engine
 from oms.errors import InvalidInput, OmsError
 from oms.model import Order, OrderRequest
 from oms.model.values import to_decimal
-from oms.v1 import common_pb2 as pb
 from oms.v1 import orders_pb2 as rpc
 
 MAX_BATCH = 1_000
@@ -42,9 +43,28 @@ class OrderService:
             except OmsError as err:
                 parsed.append(err)
         valid = [p for p in parsed if isinstance(p, OrderRequest)]
-        outcomes = iter(await self.engine.submit_many(valid) if valid else [])
+        outcomes = iter(await self._submit_valid(valid))
         results = [_result(p if isinstance(p, OmsError) else next(outcomes)) for p in parsed]
         return rpc.SubmitOrdersResponse(results=results)
+
+    async def _submit_valid(self, requests: list[OrderRequest]) -> list[Order | OmsError]:
+        """One outcome per request, in order. Orders with an idempotency key go through
+        ``engine.submit``, which remembers keys (a retried batch, or a key used twice,
+        gets the first order back); ``submit_many`` does not, so it takes the others."""
+        keyed = [r for r in requests if r.idempotency_key is not None]
+        plain = [r for r in requests if r.idempotency_key is None]
+        batch, singles = await asyncio.gather(
+            self.engine.submit_many(plain),
+            asyncio.gather(*(self._submit_one(r) for r in keyed)),
+        )
+        by_kind = {True: iter(singles), False: iter(batch)}
+        return [next(by_kind[r.idempotency_key is not None]) for r in requests]
+
+    async def _submit_one(self, request: OrderRequest) -> Order | OmsError:
+        try:
+            return await self.engine.submit(request)
+        except OmsError as err:
+            return err
 
     async def amend_order(self, request: rpc.AmendOrderRequest, context: Any) -> rpc.AmendOrderResponse:
         qty = to_decimal(request.qty, "qty") if request.qty else None
@@ -77,11 +97,5 @@ class OrderService:
 
 def _result(outcome: Order | OmsError) -> rpc.OrderResult:
     if isinstance(outcome, OmsError):
-        return rpc.OrderResult(
-            error=pb.ErrorDetail(
-                code=outcome.code,
-                message=outcome.message,
-                details={k: str(v) for k, v in outcome.details.items() if v is not None},
-            )
-        )
+        return rpc.OrderResult(error=error_detail(outcome))
     return rpc.OrderResult(order=convert.order_out(outcome))

@@ -55,7 +55,7 @@ class ApiServer:
         self, engine: Engine, config: ApiConfig, extra_handlers: list[grpc.GenericRpcHandler] | None = None
     ) -> None:
         """``extra_handlers``: more services on the same server and guard (benchmarks'
-        echo, a strategy's own service)."""
+        echo, a strategy's own service); their methods need a token with ``trade``."""
         self.engine = engine
         self.extra_handlers = extra_handlers or []
         self.config = config

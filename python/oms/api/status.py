@@ -4,13 +4,17 @@ A failed RPC carries the status code a gRPC client expects (INVALID_ARGUMENT for
 input, FAILED_PRECONDITION for a risk reject...) and, in the standard
 ``grpc-status-details-bin`` trailer, a ``google.rpc.Status`` with: an ``ErrorInfo``
 (``reason`` = the oms code, ``domain`` = "oms", ``metadata`` = the error's details),
-our ``oms.v1.ErrorDetail``, and a ``RetryInfo`` when waiting helps. Any language's
-client reads them with its google.rpc support; ``oms.client`` raises the same
-``oms.errors`` class the server raised.
+our ``oms.v1.ErrorDetail`` (which also names the class), and a ``RetryInfo`` when
+waiting helps. Any language's client reads them with its google.rpc support;
+``oms.client`` raises the same ``oms.errors`` class the server raised. Messages and
+detail values are clipped so that the trailer stays within grpc's metadata limit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import typing
+from decimal import Decimal
 from typing import Any, NoReturn
 
 import grpc
@@ -60,25 +64,45 @@ def status_code(err: errors.OmsError) -> grpc.StatusCode:
     return Code.INTERNAL
 
 
+#: Longest message / detail value sent back: an error may quote its input (an unknown
+#: 20 kB symbol), and a trailer over grpc's metadata limit (8 kB) loses the whole status.
+MAX_MESSAGE = 1_024
+MAX_DETAIL = 256
+
+
 def error_detail(err: errors.OmsError) -> common_pb2.ErrorDetail:
-    return common_pb2.ErrorDetail(code=err.code, message=err.message, details=_strings(err.details))
+    """What a failed RPC or a refused batch item carries, class included (for clients
+    that rebuild it: several classes share a status, and some raise codes of their own)."""
+    return _detail(err.code, err.message, err.details, type(err).__name__)
+
+
+def _detail(
+    oms_code: str, message: str, details: dict[str, Any], error_class: str = ""
+) -> common_pb2.ErrorDetail:
+    return common_pb2.ErrorDetail(
+        code=oms_code, message=_clip(message, MAX_MESSAGE), details=_strings(details), error_class=error_class
+    )
 
 
 def _strings(details: dict[str, Any]) -> dict[str, str]:
-    return {key: str(value) for key, value in details.items() if value is not None}
+    return {key: _clip(str(value), MAX_DETAIL) for key, value in details.items() if value is not None}
 
 
-def rich_status(code: grpc.StatusCode, oms_code: str, message: str, **details: Any) -> status_pb2.Status:
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def rich_status(
+    code: grpc.StatusCode, detail: common_pb2.ErrorDetail, retry_after: Any = None
+) -> status_pb2.Status:
     """The google.rpc.Status of a failure: ErrorInfo, ErrorDetail, RetryInfo."""
-    info = error_details_pb2.ErrorInfo(reason=oms_code, domain=DOMAIN, metadata=_strings(details))
-    detail = common_pb2.ErrorDetail(code=oms_code, message=message, details=_strings(details))
+    info = error_details_pb2.ErrorInfo(reason=detail.code, domain=DOMAIN, metadata=detail.details)
     packed = [_pack(info), _pack(detail)]
-    retry_after = details.get("retry_after")
     if retry_after is not None:
         delay = duration_pb2.Duration()
         delay.FromNanoseconds(int(float(retry_after) * 1e9))
         packed.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
-    return status_pb2.Status(code=code.value[0], message=message, details=packed)
+    return status_pb2.Status(code=code.value[0], message=detail.message, details=packed)
 
 
 def _pack(message: Any) -> any_pb2.Any:
@@ -88,7 +112,7 @@ def _pack(message: Any) -> any_pb2.Any:
 
 
 async def abort(context: grpc.aio.ServicerContext[Any, Any], err: errors.OmsError) -> NoReturn:
-    await abort_with(context, status_code(err), err.code, err.message, **err.details)
+    await _abort(context, status_code(err), error_detail(err), err.details.get("retry_after"))
 
 
 async def abort_with(
@@ -96,29 +120,62 @@ async def abort_with(
     code: grpc.StatusCode,
     oms_code: str,
     message: str,
+    /,
     **details: Any,
 ) -> NoReturn:
-    status = rich_status(code, oms_code, message, **details)
-    await context.abort(code, f"{message} [{oms_code}]", ((DETAILS_KEY, status.SerializeToString()),))
+    """A failure that is no ``oms.errors`` exception (the guard's, the transport's).
+    Positional-only, so that any detail name (``message``, ``code``) is a detail."""
+    await _abort(context, code, _detail(oms_code, message, details), details.get("retry_after"))
+
+
+async def _abort(
+    context: grpc.aio.ServicerContext[Any, Any],
+    code: grpc.StatusCode,
+    detail: common_pb2.ErrorDetail,
+    retry_after: Any,
+) -> NoReturn:
+    status = rich_status(code, detail, retry_after)
+    trailer = ((DETAILS_KEY, status.SerializeToString()),)
+    await context.abort(code, f"{detail.message} [{detail.code}]", trailer)
     raise AssertionError("unreachable: abort raises")  # pragma: no cover
 
 
 def error_of(rpc_error: grpc.RpcError) -> errors.OmsError:
-    """The ``oms.errors`` exception a failed call stands for (client side)."""
+    """The ``oms.errors`` exception a failed call stands for (client side): the class
+    the server named, its code, and its details typed as the class's keywords are."""
     call: Any = rpc_error  # a grpc.Call as well: code(), details(), trailing_metadata()
     code: grpc.StatusCode = call.code()
     text: str = call.details() or code.name
     detail = _detail_of(rpc_error)
     if detail is None:
         return errors.OmsError(text, f"GRPC_{code.name}")
-    cls = _class_of(detail.code, code)
-    extra: dict[str, Any] = dict(detail.details)
-    if issubclass(cls, errors.RateLimited):
-        extra["retry_after"] = float(extra.get("retry_after", 0.0))
+    cls = _class_of(detail, code)
+    extra = _typed(cls, dict(detail.details))
     try:
         return cls(detail.message, detail.code, **extra)
     except TypeError:  # a class whose keywords differ: keep the code and message
         return errors.OmsError(detail.message, detail.code, **extra)
+
+
+def _typed(cls: type[errors.OmsError], details: dict[str, str]) -> dict[str, Any]:
+    """Details travel as strings; those the class types (``RiskRejected.value``: Decimal,
+    ``retry_after``: float, ``http_status``: int) come back as such when they parse."""
+    hints: dict[str, Any] = {}
+    for base in reversed(cls.__mro__):  # every class's own keywords (VenueRateLimited: two)
+        if "__init__" in vars(base) and issubclass(base, errors.OmsError):
+            with contextlib.suppress(NameError, TypeError):  # annotations we cannot resolve
+                hints |= typing.get_type_hints(base.__init__)
+    return {key: _parsed(hints.get(key), text) for key, text in details.items()}
+
+
+def _parsed(hint: Any, text: str) -> Any:
+    for kind in typing.get_args(hint) or (hint,):
+        if kind in (Decimal, int, float):
+            try:
+                return kind(text)
+            except (ValueError, ArithmeticError):
+                continue
+    return text
 
 
 def _detail_of(rpc_error: grpc.RpcError) -> common_pb2.ErrorDetail | None:
@@ -135,11 +192,17 @@ def _detail_of(rpc_error: grpc.RpcError) -> common_pb2.ErrorDetail | None:
     return None
 
 
-def _class_of(oms_code: str, code: grpc.StatusCode) -> type[errors.OmsError]:
-    """The most specific class whose default code is ``oms_code``, else by status."""
+def _class_of(detail: common_pb2.ErrorDetail, code: grpc.StatusCode) -> type[errors.OmsError]:
+    """The class the server named; else the most specific class whose default code is
+    the oms code; else by status (a server that names no class: the guard, older ones)."""
+    classes = _all_classes()
+    named = [cls for cls in classes if cls.__name__ == detail.error_class]
+    if named:
+        return named[0]
+    oms_code = detail.code
     if oms_code in REJECT_CODES or oms_code == "RISK_REJECTED":
         return errors.RiskRejected
-    for cls in _all_classes():
+    for cls in classes:
         if cls.default_code == oms_code:
             return cls
     fallback = {

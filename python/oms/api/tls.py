@@ -141,6 +141,10 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    """The mode set on the open file too: ``O_CREAT``'s mode applies only to a new file,
+    and a key written over an old, looser one must not keep its mode."""
+    mode = 0o600 if private else 0o644
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), mode)
         out.write(data)

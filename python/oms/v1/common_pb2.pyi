@@ -683,9 +683,14 @@ class ErrorDetail(_message.Message):
     CODE_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     DETAILS_FIELD_NUMBER: _builtins.int
+    ERROR_CLASS_FIELD_NUMBER: _builtins.int
     code: _builtins.str
     """the oms code: RISK_MAX_ORDER_QTY, FILTER_VIOLATION, UNKNOWN_SYMBOL..."""
     message: _builtins.str
+    error_class: _builtins.str
+    """The oms.errors class ("OrderStateError", "RiskRejected"...): several classes share a
+    status and some raise codes of their own, so oms.client rebuilds the class from this.
+    """
     @_builtins.property
     def details(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
     def __init__(
@@ -694,10 +699,11 @@ class ErrorDetail(_message.Message):
         code: _builtins.str = ...,
         message: _builtins.str = ...,
         details: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        error_class: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "details", b"details", "message", b"message"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "details", b"details", "error_class", b"error_class", "message", b"message"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

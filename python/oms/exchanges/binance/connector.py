@@ -58,6 +58,7 @@ from oms.symbols import SymbolMap
 
 MS = responses.MS
 Lookup = Callable[[str, str], Coroutine[Any, Any, OrderEvent]]  # (symbol, client id) -> the order
+OnMessage = Callable[[dict[str, Any]], None]  # a stream's callback: the raw frame
 SEEN_TRADES = 100_000  # trade ids remembered for de-duplication
 RESOLVE_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 4.0)
 RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)  # then every 5 s until closed
@@ -95,7 +96,7 @@ class BinanceConnector(Exchange):
         self._seen_order: deque[str] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
         self._streams: Any = None
-        self._subscriptions: dict[str, tuple[Callable[[dict[str, Any]], None], str | None]] = {}
+        self._subscriptions: dict[str, tuple[list[OnMessage], str | None]] = {}  # name: callbacks, path
         self._rebuilding_streams: asyncio.Task[None] | None = None
         self._streams_lock = asyncio.Lock()
         self._active_symbols: set[str] = set()  # traded this session: where gaps may hide fills
@@ -401,19 +402,35 @@ class BinanceConnector(Exchange):
         answer = await self.rest.call("GET", self.PATHS.depth, params, weight=5, signed=False)
         return responses.book(answer, self.VENUE, symbol, time.time_ns())
 
-    async def stream(
-        self, name: str, on_message: Callable[[dict[str, Any]], None], path: str | None = None
-    ) -> None:
-        """Subscribe `name` on the SDK's stream client; `on_message` gets the raw frame.
-        Subscriptions outlive a dropped connection: the client is rebuilt and each is
-        made again (a local book then sees a gap and takes a new snapshot)."""
+    async def stream(self, name: str, on_message: OnMessage, path: str | None = None) -> None:
+        """Subscribe `name` on the SDK's stream client; `on_message` gets the raw frame,
+        beside any other subscriber of the same stream, until ``unstream``. Subscriptions
+        outlive a dropped connection: the client is rebuilt and each is made again, with
+        every callback (a local book then sees a gap and takes a new snapshot)."""
         async with self._streams_lock:  # concurrent first subscribers open one client
             if self._streams is None:
                 if not self.config.ws_url:
                     raise self._unsupported("market streams (no ws_url configured)")
                 await self._open_streams()
-        self._subscriptions[name] = (on_message, path)
-        await self._subscribe_stream(name, on_message, path)
+        self._subscriptions.setdefault(name, ([], path))[0].append(on_message)
+        await self._subscribe_stream(name, [on_message], path)
+
+    def unstream(self, name: str, on_message: OnMessage) -> None:
+        """``on_message``'s reader is gone (a watch ended, its client canceled): no more
+        frames to it, now or after a reconnect, where it would fill a queue nobody reads.
+        The venue subscription stays for the stream's other (or next) subscribers."""
+        callbacks = self._subscriptions.get(name, ([], None))[0]
+        if on_message in callbacks:
+            callbacks.remove(on_message)
+        if not callbacks:
+            self._subscriptions.pop(name, None)
+        connection = None if self._streams is None else self._streams_connection(name)
+        if connection is not None:
+            with contextlib.suppress(ValueError):
+                connection.stream_callback_map.get(name, []).remove(on_message)
+
+    def _streams_connection(self, name: str) -> Any:
+        return self._streams.stream_connections.stream_connections_map.get(name)
 
     def forget_stream(self, name: str) -> None:
         """Not to be made again after a reconnect (e.g. an expired listenKey)."""
@@ -426,14 +443,13 @@ class BinanceConnector(Exchange):
         for event in ("close", "reconnect"):
             streams.on_connection(event, self._streams_lost)
 
-    async def _subscribe_stream(
-        self, name: str, on_message: Callable[[dict[str, Any]], None], path: str | None
-    ) -> None:
+    async def _subscribe_stream(self, name: str, callbacks: list[OnMessage], path: str | None) -> None:
         if path is None:
             await self._streams.subscribe(streams=[name])
         else:
             await self._streams.subscribe(streams=[name], stream_url=path)
-        self._streams.on("message", on_message, name)
+        for on_message in callbacks:
+            self._streams.on("message", on_message, name)
 
     def _streams_lost(self) -> None:
         rebuilding = self._rebuilding_streams is not None and not self._rebuilding_streams.done()
@@ -453,8 +469,8 @@ class BinanceConnector(Exchange):
             attempt += 1
             try:
                 await self._open_streams()
-                for name, (on_message, path) in list(self._subscriptions.items()):
-                    await self._subscribe_stream(name, on_message, path)
+                for name, (callbacks, path) in list(self._subscriptions.items()):
+                    await self._subscribe_stream(name, list(callbacks), path)
                 await self._after_streams_rebuilt()
             except (OmsError, OSError, ValueError):
                 if self._streams is not None:
@@ -474,7 +490,17 @@ class BinanceConnector(Exchange):
         def on_diff(message: dict[str, Any]) -> None:
             changed.put_nowait(msgspec.convert(message["data"], type=DepthUpdate, strict=False))
 
-        await self.stream(self.PATHS.depth_stream.format(symbol=native.lower()), on_diff)
+        name = self.PATHS.depth_stream.format(symbol=native.lower())
+        try:
+            await self.stream(name, on_diff)
+            async for snapshot in self._local_book(book, changed, native, symbol):
+                yield snapshot
+        finally:
+            self.unstream(name, on_diff)
+
+    async def _local_book(
+        self, book: DepthBook, changed: asyncio.Queue[DepthUpdate], native: str, symbol: str
+    ) -> AsyncIterator[OrderBook]:
         depth = {"symbol": native, "limit": "1000"}
         while True:
             if not book.synced:
@@ -493,23 +519,28 @@ class BinanceConnector(Exchange):
 
     async def watch_trades(self, symbol: str) -> AsyncIterator[Trade]:
         native = self.symbols.to_native(symbol)
-        trades: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        await self.stream(
-            self.PATHS.trade_stream.format(symbol=native.lower()), lambda m: trades.put_nowait(m["data"])
-        )
-        while True:
-            yield market_data.trade(await trades.get(), self.VENUE, symbol)
+        async for raw in self.frames(self.PATHS.trade_stream.format(symbol=native.lower())):
+            yield market_data.trade(raw, self.VENUE, symbol)
 
     async def watch_book_ticker(self, symbol: str) -> AsyncIterator[OrderBook]:
         """Best bid and ask as they change (``@bookTicker``), as one-level books."""
         native = self.symbols.to_native(symbol)
-        tickers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        await self.stream(
-            self.PATHS.book_ticker_stream.format(symbol=native.lower()),
-            lambda m: tickers.put_nowait(m["data"]),
-        )
-        while True:
-            yield market_data.book_ticker(await tickers.get(), self.VENUE, symbol, time.time_ns())
+        async for raw in self.frames(self.PATHS.book_ticker_stream.format(symbol=native.lower())):
+            yield market_data.book_ticker(raw, self.VENUE, symbol, time.time_ns())
+
+    async def frames(self, name: str) -> AsyncIterator[dict[str, Any]]:
+        """The ``data`` of each frame of stream ``name``, for as long as it is read."""
+        frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        def on_message(message: dict[str, Any]) -> None:
+            frames.put_nowait(message["data"])
+
+        try:
+            await self.stream(name, on_message)
+            while True:
+                yield await frames.get()
+        finally:
+            self.unstream(name, on_message)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

@@ -307,7 +307,5 @@ class BinanceUsdm(BinanceConnector):
 
     async def watch_mark_price(self, symbol: str) -> AsyncIterator[MarkPrice]:
         native = self.symbols.to_native(symbol)
-        marks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        await self.stream(f"{native.lower()}@markPrice", lambda m: marks.put_nowait(m["data"]))
-        while True:
-            yield market_data.mark_price(await marks.get(), self.VENUE, symbol)
+        async for raw in self.frames(f"{native.lower()}@markPrice"):
+            yield market_data.mark_price(raw, self.VENUE, symbol)
