@@ -21,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pydantic import SecretStr
+from rich.console import Console
 
 from oms.api.server import ApiConfig, ApiServer
 from oms.api.tls import ensure_dev_pki
@@ -240,7 +241,8 @@ async def run(
         reflection=reflection,
     )
     try:
-        await system.start()
+        with starting_spinner():
+            await system.start()
         print(system.banner(), flush=True)
         if demo:
             await system.demo()
@@ -261,3 +263,11 @@ def dev_token(root: Path, store: TokenStore) -> str:
     path.touch(mode=0o600)
     path.write_text(token + "\n")
     return token
+
+
+def starting_spinner() -> contextlib.AbstractContextManager[object]:
+    """A spinner on a terminal's stderr while the simulators, NATS and the engine start."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return contextlib.nullcontext()
+    return console.status("starting simulators, NATS, engine and the gRPC API...")

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from oms.cli.connection import connect
-from oms.cli.output import dicts, fields_table, order_fields, order_line, orders_table, print_json, show
+from oms.cli.output import (
+    dicts,
+    fields_table,
+    order_fields,
+    order_line,
+    orders_table,
+    print_json,
+    show,
+    working,
+)
 from oms.cli.params import Json, Symbol, Venue, choice, decimal, names
 from oms.client import as_dict
 from oms.model import OrderType, Side, TimeInForce
@@ -116,7 +125,7 @@ def cancel(
 
 def cancel_all(ctx: typer.Context, venue: Venue = "", symbol: Symbol = "", as_json: Json = False) -> None:
     """Cancel every open order (of a venue, of a symbol)."""
-    with connect(ctx) as oms:
+    with connect(ctx) as oms, working("canceling every open order..."):
         canceled = oms.cancel_all(venue, symbol)
     if as_json:
         print_json(dicts(canceled))

@@ -7,6 +7,7 @@ their proto prefix (``SIDE_BUY`` -> ``BUY``); JSON is ``oms.client.as_dict`` unc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -151,3 +152,11 @@ def order_fields(order: pb.Order) -> list[tuple[str, str]]:
         ("updated", clock(order.updated_ns)),
     ]
     return [(name, value) for name, value in pairs if value]
+
+
+def working(what: str) -> contextlib.AbstractContextManager[object]:
+    """A spinner on stderr while something slow runs (only on a terminal: pipes and
+    ``--json`` output stay clean)."""
+    if not errors.is_terminal:
+        return contextlib.nullcontext()
+    return errors.status(what)
