@@ -84,3 +84,40 @@ def test_a_restart_comes_back_with_the_venues_truth(sim: Sim, tmp_path: Path) ->
             await engine.stop()
 
     asyncio.run(asyncio.wait_for(second_life(), 60))
+
+
+def test_an_order_of_ours_with_no_record_is_adopted_and_a_foreign_one_left_alone(
+    sim: Sim, tmp_path: Path
+) -> None:
+    """An earlier life placed an order and lost every record of it (a wiped data dir);
+    someone else placed another by hand. The restart adopts ours from the venue's
+    description, fills included, and only reports the foreign one."""
+    ours = create_exchange("binance:spot", sim.config).new_client_order_id()
+    common = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.1"}
+    sim.on_server(lambda: sim.venue.new_order("alice", common | {"price": "50000", "newClientOrderId": ours}))
+    sim.on_server(
+        lambda: sim.venue.new_order("alice", common | {"price": "49000", "newClientOrderId": "by-hand-1"})
+    )
+    sim.mm("SELL", "0.03")  # part of ours fills
+
+    async def restart() -> None:
+        engine = Engine([create_exchange("binance:spot", sim.config)])
+        await engine.start(recover_from=tmp_path)
+        try:
+            assert engine.recovery is not None
+            assert engine.recovery.adopted == [("binance:spot", ours)]
+            assert engine.recovery.foreign == [("binance:spot", "by-hand-1")]
+            order = engine.order(ours)
+            r = order.request
+            assert (r.side, r.type, r.qty, r.price) == (Side.BUY, OrderType.LIMIT, D("0.1"), D(50000))
+            assert (order.status, order.filled_qty) == (OrderStatus.PARTIALLY_FILLED, D("0.03"))
+            [position] = engine.positions()
+            assert position.qty == D("0.03")
+            assert engine.risk.open_orders() == 1  # the rest of ours is reserved
+            canceled = await engine.cancel(ours)
+            assert canceled.status is OrderStatus.CANCELED
+            assert sim.order_named("by-hand-1").is_open  # never touched
+        finally:
+            await engine.stop()
+
+    asyncio.run(asyncio.wait_for(restart(), 60))

@@ -12,8 +12,11 @@
    that counts more filled than we do gets its fills fetched and applied (each trade id
    once). An order the venue does not know was never accepted: once its receive window
    has passed (the venue can no longer take it) it is REJECTED — never resent. Open
-   orders at a venue that we do not know are reported: ``unrecognized`` (ours by their
-   prefix, to be adopted) and ``foreign`` (placed by someone else).
+   orders at a venue that we have no record of are either ours by their client-id
+   prefix (placed by an earlier life whose records were lost: **adopted**, tracked and
+   reserved from the venue's own description of them, their fills applied) or
+   ``foreign`` (placed by someone else: reported, never touched). An order of ours the
+   venue describes too little to rebuild stays ``unrecognized`` and is reported.
 
 New orders are refused (``RECOVERING``) until all three are done.
 """
@@ -63,7 +66,8 @@ class Recovery:
         self.root = Path(data_dir)
         self.since_ns = 0
         self._trading_state = "ACTIVE"
-        self.unrecognized: list[tuple[str, str]] = []  # (venue, client order id): ours, not known
+        self.adopted: list[tuple[str, str]] = []  # (venue, client order id): ours, rebuilt from the venue
+        self.unrecognized: list[tuple[str, str]] = []  # ours, but not describable enough to adopt
         self.foreign: list[tuple[str, str]] = []  # (venue, client order id): placed by others
 
     def restore(self) -> None:
@@ -94,19 +98,44 @@ class Recovery:
             except OmsError as err:
                 log.warning("could not reconcile %s: %s", order.id, err)
                 continue
-            if (report.filled_qty or 0) > order.filled_qty:
-                for fill in await exchange.fetch_fills(
-                    order.request.symbol, since_ns=order.created_ns - 60 * 10**9
-                ):
-                    if fill.venue_order_id == report.venue_order_id:
-                        engine.tracker.apply_fill(_owned(fill, order))
-            engine.tracker.apply_report(order, report)
+            await self._catch_up(exchange, order, report)
         for exchange in engine.exchanges.values():
             for report in await exchange.fetch_open_orders():
-                if engine.registry.by_client_id(report.client_order_id) is not None:
-                    continue
-                where = (exchange.venue, report.client_order_id or "")
-                (self.unrecognized if exchange.is_our_client_id(where[1]) else self.foreign).append(where)
+                if engine.registry.by_client_id(report.client_order_id) is None:
+                    await self._unknown_at_venue(exchange, report)
+
+    async def _catch_up(self, exchange: Exchange, order: Order, report: OrderEvent) -> None:
+        """Fills the venue counts and we do not (each trade id once), then its status."""
+        if (report.filled_qty or 0) > order.filled_qty:
+            for fill in await exchange.fetch_fills(
+                order.request.symbol, since_ns=order.created_ns - 60 * 10**9
+            ):
+                if fill.venue_order_id == report.venue_order_id:
+                    self.engine.tracker.apply_fill(_owned(fill, order))
+        self.engine.tracker.apply_report(order, report)
+
+    async def _unknown_at_venue(self, exchange: Exchange, report: OrderEvent) -> None:
+        where = (exchange.venue, report.client_order_id or "")
+        if not exchange.is_our_client_id(where[1]):
+            log.warning("foreign open order on %s: %s (not ours: left alone)", *where)
+            self.foreign.append(where)
+            return
+        order = _adoptable(report)
+        if order is None:
+            log.error(
+                "our order %s on %s cannot be rebuilt from the venue's answer: not tracked",
+                where[1],
+                where[0],
+            )
+            self.unrecognized.append(where)
+            return
+        self.engine.registry.add(order)
+        self.engine.tracker.note_venue_id(order)
+        self._reserve(order)
+        self.engine.emit_order(order)
+        await self._catch_up(exchange, order, report)
+        log.warning("adopted %s on %s: ours, but no record of it survived", where[1], where[0])
+        self.adopted.append(where)
 
     async def _venue_report(self, exchange: Exchange, order: Order) -> OrderEvent:
         """The venue's word on ``order``; not there after its receive window: REJECTED."""
@@ -235,6 +264,39 @@ def _order_from(r: dict[str, Any]) -> Order:
         request=request,
         client_order_id=str(r["client_order_id"]),
         created_ns=int(str(r["ts_ns"])),
+    )
+
+
+def _adoptable(report: OrderEvent) -> Order | None:
+    """An order of ours rebuilt from the venue's description (status NEW, nothing
+    filled yet: the fills are applied after, as for any order); None if it says too
+    little or describes something the model refuses."""
+    if report.side is None or report.order_type is None or report.qty is None or not report.client_order_id:
+        return None
+    request = OrderRequest(
+        venue=report.venue,
+        symbol=report.symbol,
+        side=report.side,
+        type=report.order_type,
+        qty=report.qty,
+        price=report.price,
+        stop_price=report.stop_price if report.order_type.is_conditional else None,
+        client_order_id=report.client_order_id,
+        tag="adopted",
+    )
+    try:
+        request.validate()
+    except OmsError as err:
+        log.error("order %s at %s: %s", report.client_order_id, report.venue, err)
+        return None
+    now = time.time_ns()
+    return Order(
+        id=report.client_order_id,
+        request=request,
+        client_order_id=report.client_order_id,
+        venue_order_id=report.venue_order_id,
+        created_ns=report.ts_ns or now,
+        updated_ns=now,
     )
 
 

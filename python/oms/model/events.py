@@ -8,7 +8,7 @@ from decimal import Decimal
 import msgspec
 
 from oms.model.account import Balance, Position
-from oms.model.enums import OrderStatus
+from oms.model.enums import OrderStatus, OrderType, Side
 from oms.model.orders import Fill
 
 
@@ -24,6 +24,13 @@ class OrderEvent(msgspec.Struct, kw_only=True, frozen=True, tag="order"):
     filled_quote: Decimal | None = None
     reason: str | None = None
     ts_ns: int = 0
+    # What the order is, where the venue's answer says it (queries, open-order lists):
+    # lets recovery adopt an order of ours that it has no record of.
+    side: Side | None = None
+    order_type: OrderType | None = None  # ("type" is the union's tag)
+    qty: Decimal | None = None
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
 
 
 class FillEvent(msgspec.Struct, kw_only=True, frozen=True, tag="fill"):

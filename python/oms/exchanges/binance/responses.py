@@ -21,6 +21,7 @@ from oms.model import (
     OrderBook,
     OrderEvent,
     OrderStatus,
+    OrderType,
     Position,
     PositionSide,
     Side,
@@ -66,6 +67,7 @@ def order_event(answer: Answer, venue: str, symbol: str, client_id: str | None =
     or a query says. The amend answer spells ``cumulativeQuoteQty`` correctly."""
     quote = answer.get("cummulativeQuoteQty", answer.get("cumQuote", answer.get("cumulativeQuoteQty")))
     executed = answer.get("executedQty")
+    kind = native_type(venue, answer.get("type", ""), answer)
     return OrderEvent(
         venue=venue,
         symbol=symbol,
@@ -75,7 +77,55 @@ def order_event(answer: Answer, venue: str, symbol: str, client_id: str | None =
         filled_qty=Decimal(str(executed)) if executed is not None else None,
         filled_quote=Decimal(str(quote)) if quote is not None else None,
         ts_ns=int(answer.get("transactTime") or answer.get("updateTime") or 0) * MS,
+        side=Side(answer["side"]) if answer.get("side") in ("BUY", "SELL") else None,
+        order_type=kind,
+        qty=_positive(answer.get("origQty")),
+        price=_positive(answer.get("price")) if kind is None or kind.has_limit_price else None,
+        stop_price=_positive(answer.get("stopPrice")),
     )
+
+
+# Binance's order types -> the model's (spot and USD-M spell them differently).
+_SPOT_TYPE = {
+    "MARKET": OrderType.MARKET,
+    "LIMIT": OrderType.LIMIT,
+    "LIMIT_MAKER": OrderType.LIMIT_MAKER,
+    "STOP_LOSS": OrderType.STOP_MARKET,
+    "STOP_LOSS_LIMIT": OrderType.STOP_LIMIT,
+    "TAKE_PROFIT": OrderType.TAKE_PROFIT_MARKET,
+    "TAKE_PROFIT_LIMIT": OrderType.TAKE_PROFIT_LIMIT,
+}
+_USDM_TYPE = {
+    "MARKET": OrderType.MARKET,
+    "LIMIT": OrderType.LIMIT,
+    "STOP_MARKET": OrderType.STOP_MARKET,
+    "STOP": OrderType.STOP_LIMIT,
+    "TAKE_PROFIT_MARKET": OrderType.TAKE_PROFIT_MARKET,
+    "TAKE_PROFIT": OrderType.TAKE_PROFIT_LIMIT,
+    "TRAILING_STOP_MARKET": OrderType.TRAILING_STOP,
+}
+
+
+def native_type(venue: str, native: str, answer: Answer) -> OrderType | None:
+    """The model's type of a Binance order (None if the answer has none). A spot
+    STOP_LOSS with a ``trailingDelta`` is a trailing stop; a futures LIMIT GTX is post-only."""
+    if venue.endswith(":spot"):
+        kind = _SPOT_TYPE.get(native)
+        if kind is OrderType.STOP_MARKET and answer.get("trailingDelta"):
+            return OrderType.TRAILING_STOP
+        return kind
+    kind = _USDM_TYPE.get(native)
+    if kind is OrderType.LIMIT and answer.get("timeInForce") == "GTX":
+        return OrderType.LIMIT_MAKER
+    return kind
+
+
+def _positive(text: object) -> Decimal | None:
+    """Binance writes "0.00000000" for a price a market order does not have."""
+    if text in (None, ""):
+        return None
+    value = Decimal(str(text))
+    return value if value > 0 else None
 
 
 def answer_fills(answer: Answer, venue: str, symbol: str, side: Side) -> list[Fill]:
