@@ -17,6 +17,9 @@ f. ``engine``: the order lifecycle on a null venue, on the NautilusTrader peer's
    workload (``bench_engine.py``).
 g. ``api``: gRPC ingress into the engine vs a bare grpcio echo, batched orders/s, and
    the round trip through ``oms run`` to the simulator (``bench_api.py``).
+h. ``durability``: journal and JetStream throughput while orders flow, the submit p99
+   with and without them, and recovery from 1,000,000 journaled events
+   (``bench_durability.py``).
 
 Timing never fails the run: the summary at the end says MET / NOT MET for each target.
 """
@@ -37,6 +40,7 @@ if str(BENCH_DIR) not in sys.path:
 
 import bench_api  # noqa: E402
 import bench_binance  # noqa: E402
+import bench_durability  # noqa: E402
 import bench_engine  # noqa: E402
 import bench_positions  # noqa: E402
 import bench_queues  # noqa: E402
@@ -53,6 +57,7 @@ SECTIONS: dict[str, Callable[[Report, bool], None]] = {
     "binance_parse": bench_binance.run_parse,
     "engine": bench_engine.run,
     "api": bench_api.run,
+    "durability": bench_durability.run,
 }
 
 

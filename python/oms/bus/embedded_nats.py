@@ -60,6 +60,11 @@ class EmbeddedNats:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The running nats-server's process id (to pin it, to watch it)."""
+        return self._process.pid if self._process is not None else None
+
     def config(self) -> str:
         store = (self.dir / "jetstream").resolve()
         return (

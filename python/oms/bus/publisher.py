@@ -54,6 +54,7 @@ INTENT_TIMEOUT_S = 5.0
 BATCH = 256
 QUEUE_CAPACITY = 1 << 20
 RETRY_S = (0.1, 0.25, 0.5, 1.0, 2.0)
+ACK_TIMEOUT_S = 5.0
 ToNative = Callable[[str, str], str]  # (venue, unified symbol) -> native symbol
 
 
@@ -95,6 +96,10 @@ class Spill:
         self.pending = False
         self.unread = 0
         return taken
+
+
+async def _failed(err: object) -> object:
+    raise err if isinstance(err, BaseException) else RuntimeError(str(err))
 
 
 class JournalUnavailable(OmsError):
@@ -149,6 +154,7 @@ class JetStreamPublisher:
         self._nc: Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._encoder = msgspec.json.Encoder()
+        self._js: Any = None
 
     # ---- read by monitoring (oms.metrics, oms.monitoring_http) ----
 
@@ -216,14 +222,19 @@ class JetStreamPublisher:
     def on_event(self, event: EngineEvent) -> None:
         """Engine listener: encode, enqueue, wake the drain."""
         where, msg_id = address(event, self.to_native)
+        self.enqueue(Outgoing(where, msg_id, self._encoder.encode(event)))
+
+    def enqueue(self, message: Outgoing) -> None:
+        """An encoded event (from ``on_event``, or from the engine's process through
+        ``oms.bus.publisher_process``): queued, spilled when the queue is full."""
         try:
-            self.queue.put_nowait(Outgoing(where, msg_id, self._encoder.encode(event)))
+            self.queue.put_nowait(message)
         except QueueFull:
             if self.spill is None:
                 self.dropped += 1
-                log.error("event queue full: %s not published", msg_id)
+                log.error("event queue full: %s not published", message.msg_id)
                 return
-            self.spill.append(Outgoing(where, msg_id, self._encoder.encode(event)))
+            self.spill.append(message)
             self.spilled += 1
         self._wakeup.set()
 
@@ -291,20 +302,31 @@ class JetStreamPublisher:
             self._backlog.extend(self.spill.take())
         return [self._backlog.popleft() for _ in range(min(BATCH, len(self._backlog)))]
 
+    @staticmethod
+    async def _publish_all(js: Any, batch: list[Outgoing]) -> list[object]:
+        """Every message written at once (one wildcard reply subscription, acks matched
+        as they come) rather than a request per message; an ack or error per message."""
+        acks: list[object] = []
+        for m in batch:
+            try:
+                acks.append(await js.publish_async(m.subject, m.payload, headers={"Nats-Msg-Id": m.msg_id}))
+            except Exception as err:  # not even written (disconnected): sent again
+                acks.append(err)
+        waits = [
+            asyncio.wait_for(a, ACK_TIMEOUT_S) if isinstance(a, asyncio.Future) else _failed(a) for a in acks
+        ]
+        return list(await asyncio.gather(*waits, return_exceptions=True))
+
     async def _send(self, batch: list[Outgoing]) -> None:
         """Publish the batch until every message is acknowledged (same ids each time)."""
         assert self._nc is not None
-        js = self._nc.jetstream()
+        if self._js is None:  # one context: its reply subscription serves every batch
+            self._js = self._nc.jetstream(publish_async_max_pending=4 * BATCH)
+        js = self._js
         attempt = 0
         remaining = batch
         while remaining:
-            results = await asyncio.gather(
-                *(
-                    js.publish(m.subject, m.payload, headers={"Nats-Msg-Id": m.msg_id}, timeout=5)
-                    for m in remaining
-                ),
-                return_exceptions=True,
-            )
+            results = await self._publish_all(js, remaining)
             failed = [m for m, r in zip(remaining, results, strict=True) if isinstance(r, BaseException)]
             self.published += len(remaining) - len(failed)
             if failed:
