@@ -38,7 +38,6 @@ from oms.errors import OmsError, OrderNotFound
 from oms.exchanges.base import Exchange
 from oms.model import Fill, Order, OrderEvent, OrderRequest, OrderStatus, OrderType, Side
 from oms.model.state import TERMINAL
-from oms.storage.journal import read_jsonl
 from oms.storage.snapshots import latest_snapshot
 
 if TYPE_CHECKING:
@@ -54,6 +53,8 @@ class Recovering(OmsError):
 
 def journal_records(root: Path, name: str) -> Iterator[dict[str, Any]]:
     """Every record of ``logs/*/*/*/<name>`` (plain or gzipped), oldest day first."""
+    from oms.storage.journal import read_jsonl  # here: the journal imports the engine's events
+
     logs = root / "logs"
     files = sorted([*logs.glob(f"*/*/*/{name}"), *logs.glob(f"*/*/*/{name}.gz")])
     for path in files:

@@ -32,6 +32,7 @@ from oms.queues import Queue
 log = logging.getLogger(__name__)
 BATCH = 1024
 QUEUE_CAPACITY = 1 << 20
+FULL_WAIT_S = 5.0
 
 
 def day_dir(root: Path, ts_ns: int) -> Path:
@@ -79,8 +80,17 @@ class Journal:
         try:
             self.queue.put_nowait(event)
         except QueueFull:
+            self._wait_for_room(event)
+
+    def _wait_for_room(self, event: EngineEvent) -> None:
+        """The writer is a whole queue behind (a burst far beyond the disk's pace): the
+        order path waits for it rather than lose a record; only a writer stuck for
+        ``FULL_WAIT_S`` drops one (counted, logged)."""
+        try:
+            self.queue.put(event, timeout=FULL_WAIT_S)
+        except QueueFull:
             self.dropped += 1
-            log.error("journal queue full: an event was not written")
+            log.error("journal queue full for %s s: an event was not written", FULL_WAIT_S)
 
     # ---- the writer thread ----
 
