@@ -34,11 +34,12 @@ import grpc
 
 from harness import Dist, Report, Target, emit, fmt_x, ratio, table
 from oms.api.server import ApiConfig, ApiServer
+from oms.api.stubs import ServiceStub
 from oms.api.tls import ensure_dev_pki
 from oms.api.tokens import TokenStore
 from oms.client import order_request
 from oms.v1 import common_pb2 as pb
-from oms.v1 import orders_pb2, orders_pb2_grpc
+from oms.v1 import orders_pb2
 
 ECHO = "/bench.Echo/Echo"
 BATCH = 100
@@ -122,7 +123,7 @@ async def unary(server: Server, n: int) -> tuple[Dist, Dist]:
     """Sequential calls, alternating blocks of 100 echo / submit (same load on both)."""
     meta = (("authorization", f"Bearer {server.token}"),)
     async with grpc.aio.secure_channel(server.address, grpc.ssl_channel_credentials(server.ca)) as channel:
-        stub = orders_pb2_grpc.OrderServiceStub(channel)
+        stub = ServiceStub(channel, "OrderService")
         echo: Any = channel.unary_unary(ECHO)
         requests = [orders_pb2.SubmitOrderRequest(order=_request(i)) for i in range(n)]
         raw = [r.SerializeToString() for r in requests]
@@ -153,7 +154,7 @@ async def batched(server: Server, batches: int) -> float:
         for b in range(batches)
     ]
     async with grpc.aio.secure_channel(server.address, grpc.ssl_channel_credentials(server.ca)) as channel:
-        stub = orders_pb2_grpc.OrderServiceStub(channel)
+        stub = ServiceStub(channel, "OrderService")
         await stub.SubmitOrders(payloads[0], metadata=meta)
         queue = iter(payloads[1:])
         accepted = 0

@@ -29,19 +29,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from oms.api import convert
 from oms.api.status import error_of
+from oms.api.stubs import ServiceStub
 from oms.model import OrderRequest, OrderType, PositionSide, Side, TimeInForce, TriggerPrice
-from oms.v1 import (
-    admin_pb2,
-    admin_pb2_grpc,
-    events_pb2,
-    events_pb2_grpc,
-    market_data_pb2,
-    market_data_pb2_grpc,
-    orders_pb2,
-    orders_pb2_grpc,
-    portfolio_pb2,
-    portfolio_pb2_grpc,
-)
+from oms.v1 import admin_pb2, events_pb2, market_data_pb2, orders_pb2, portfolio_pb2
 from oms.v1 import common_pb2 as pb
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
@@ -89,11 +79,11 @@ class _Base:
         self.timeout = timeout
 
     def _stubs(self, channel: Any) -> None:
-        self.orders_stub = orders_pb2_grpc.OrderServiceStub(channel)
-        self.portfolio_stub = portfolio_pb2_grpc.PortfolioServiceStub(channel)
-        self.market_stub = market_data_pb2_grpc.MarketDataServiceStub(channel)
-        self.events_stub = events_pb2_grpc.EventServiceStub(channel)
-        self.admin_stub = admin_pb2_grpc.AdminServiceStub(channel)
+        self.orders_stub = ServiceStub(channel, "OrderService")
+        self.portfolio_stub = ServiceStub(channel, "PortfolioService")
+        self.market_stub = ServiceStub(channel, "MarketDataService")
+        self.events_stub = ServiceStub(channel, "EventService")
+        self.admin_stub = ServiceStub(channel, "AdminService")
         self.health_stub: Any = health_pb2_grpc.HealthStub(channel)  # its stubs omit the methods
 
 

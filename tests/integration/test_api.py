@@ -157,9 +157,10 @@ def test_books_and_health(oms: Client) -> None:
 
 def test_a_failed_call_keeps_its_grpc_status_for_other_languages(system: SystemThread) -> None:
     channel = grpc.secure_channel(system.address, grpc.ssl_channel_credentials(system.ca.read_bytes()))
-    from oms.v1 import orders_pb2, orders_pb2_grpc
+    from oms.api.stubs import ServiceStub
+    from oms.v1 import orders_pb2
 
-    stub = orders_pb2_grpc.OrderServiceStub(channel)
+    stub = ServiceStub(channel, "OrderService")
     with pytest.raises(grpc.RpcError) as failed:
         stub.GetOrder(
             orders_pb2.GetOrderRequest(order_id="nope"),

@@ -22,11 +22,12 @@ import pytest
 
 from oms import errors
 from oms.api.server import ApiConfig, ApiServer
+from oms.api.stubs import ServiceStub
 from oms.api.tls import TlsFiles, ensure_dev_pki, issue_client_cert
 from oms.api.tokens import TokenStore
 from oms.client import AsyncClient, Client, order_request
 from oms.engine import Engine
-from oms.v1 import admin_pb2, market_data_pb2, market_data_pb2_grpc
+from oms.v1 import admin_pb2, market_data_pb2
 from oms.v1 import common_pb2 as pb
 
 from .api_system import SystemThread
@@ -158,7 +159,7 @@ def test_a_canceled_market_data_stream_leaves_no_listener_behind(system: SystemT
     until_sync(lambda: bool(listeners(system, "btcusdt@trade")), timeout=10)  # the engine's tracking
     engine_own = listeners(system, "btcusdt@trade")
     with grpc.secure_channel(system.address, grpc.ssl_channel_credentials(system.ca.read_bytes())) as ch:
-        stub = market_data_pb2_grpc.MarketDataServiceStub(ch)
+        stub = ServiceStub(ch, "MarketDataService")
         meta = (("authorization", f"Bearer {system.token}"),)
         for _ in range(3):
             trades = stub.StreamTrades(market_data_pb2.StreamTradesRequest(**SPOT), metadata=meta)

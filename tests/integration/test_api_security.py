@@ -20,11 +20,12 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
+from oms.api.stubs import ServiceStub
 from oms.api.tokens import TokenStore
 from oms.client import Client, order_request
 from oms.errors import OmsError
 from oms.v1 import common_pb2 as pb
-from oms.v1 import orders_pb2, orders_pb2_grpc
+from oms.v1 import orders_pb2
 
 from .api_system import SystemThread
 from .waiting import until_sync
@@ -44,8 +45,8 @@ def token(system: SystemThread, name: str, *scopes: str, rate: float | None = No
     return TokenStore(system.data / "tokens.json").create(name, list(scopes), rate_per_s=rate, burst=rate)
 
 
-def stub(channel: grpc.Channel) -> orders_pb2_grpc.OrderServiceStub:
-    return orders_pb2_grpc.OrderServiceStub(channel)
+def stub(channel: grpc.Channel) -> ServiceStub:
+    return ServiceStub(channel, "OrderService")
 
 
 def secure(system: SystemThread) -> grpc.Channel:

@@ -23,19 +23,16 @@ from oms.api.handlers import generic_handler
 from oms.api.market_data import MarketDataService
 from oms.api.orders import OrderService
 from oms.api.portfolio import PortfolioService
+from oms.api.stubs import SERVICES as DESCRIPTORS
 from oms.api.tls import TlsFiles
 from oms.api.tokens import TokenStore
 from oms.engine import Engine
-from oms.v1 import admin_pb2, events_pb2, market_data_pb2, orders_pb2, portfolio_pb2
 
 log = logging.getLogger(__name__)
 TRANSPORT_FACTOR = 4
 SERVICES = [
-    orders_pb2.DESCRIPTOR.services_by_name["OrderService"],
-    portfolio_pb2.DESCRIPTOR.services_by_name["PortfolioService"],
-    market_data_pb2.DESCRIPTOR.services_by_name["MarketDataService"],
-    events_pb2.DESCRIPTOR.services_by_name["EventService"],
-    admin_pb2.DESCRIPTOR.services_by_name["AdminService"],
+    DESCRIPTORS[name]
+    for name in ("OrderService", "PortfolioService", "MarketDataService", "EventService", "AdminService")
 ]
 
 
