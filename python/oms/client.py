@@ -132,7 +132,7 @@ class Client(_Base):
         return list(reply.results)
 
     def amend(self, order_id: str, *, qty: Number | None = None, price: Number | None = None) -> pb.Order:
-        request = orders_pb2.AmendOrderRequest(order_id=order_id, qty=_text(qty), price=_text(price))
+        request = _amend(order_id, qty, price)
         return self._call(self.orders_stub.AmendOrder, request).order  # type: ignore[no-any-return]
 
     def cancel(self, order_id: str) -> pb.Order:
@@ -271,7 +271,7 @@ class AsyncClient(_Base):
     async def amend(
         self, order_id: str, *, qty: Number | None = None, price: Number | None = None
     ) -> pb.Order:
-        request = orders_pb2.AmendOrderRequest(order_id=order_id, qty=_text(qty), price=_text(price))
+        request = _amend(order_id, qty, price)
         return (await self._call(self.orders_stub.AmendOrder, request)).order  # type: ignore[no-any-return]
 
     async def cancel(self, order_id: str) -> pb.Order:
@@ -360,5 +360,5 @@ class AsyncClient(_Base):
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
 
-def _text(value: Number | None) -> str:
-    return "" if value is None else str(value)
+def _amend(order_id: str, qty: Number | None, price: Number | None) -> orders_pb2.AmendOrderRequest:
+    return orders_pb2.AmendOrderRequest(order_id=order_id, qty=convert.num(qty), price=convert.num(price))
