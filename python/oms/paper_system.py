@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import signal
 from decimal import Decimal
 from pathlib import Path
 
@@ -246,7 +247,9 @@ async def run(
         print(system.banner(), flush=True)
         if demo:
             await system.demo()
-        await asyncio.Event().wait()  # until Ctrl-C
+        stopped = asyncio.Event()  # Ctrl-C, or SIGTERM (systemd, kill): the same clean stop
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+        await stopped.wait()
     finally:
         await system.stop()
 

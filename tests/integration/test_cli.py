@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -257,3 +258,47 @@ def test_risk_limits_set_from_the_command_line_refuse_a_large_order(oms: Oms) ->
     finally:
         oms.ok("limits", "set", *scope, "--clear")
     assert oms.json("limits", "get", *scope) == {"scope": {"venue": "binance:spot", "symbol": "BTC/USDT"}}
+
+
+def test_sigterm_stops_oms_run_cleanly_with_its_nats_server(tmp_path: Path) -> None:
+    """systemd and `kill` send SIGTERM: everything stops as on Ctrl-C, nats-server too."""
+    port = free_port()
+    command = [sys.executable, "-m", "oms", "run", "--data", str(tmp_path), "--grpc-port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--http-port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if b"gRPC API" in line:
+                break
+        nats_pids = [int(p) for p in _pids_of(tmp_path)]
+        assert nats_pids, "the embedded nats-server runs"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0, "a clean stop, as on Ctrl-C"
+        asyncio.run(until(lambda: not any(_alive(p) for p in nats_pids), timeout=10))
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def _pids_of(data: Path) -> list[str]:
+    """nats-server processes whose config lives under ``data``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "nats-server" in cmdline and str(data) in cmdline:
+                found.append(proc.name)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
