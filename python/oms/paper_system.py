@@ -241,14 +241,14 @@ async def run(
         http_port=http_port,
         reflection=reflection,
     )
+    stopped = asyncio.Event()  # Ctrl-C, or SIGTERM (systemd, kill): the same clean stop
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)  # before anything starts
     try:
         with starting_spinner():
             await system.start()
         print(system.banner(), flush=True)
         if demo:
             await system.demo()
-        stopped = asyncio.Event()  # Ctrl-C, or SIGTERM (systemd, kill): the same clean stop
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
         await stopped.wait()
     finally:
         await system.stop()
