@@ -270,13 +270,19 @@ SPOT_NOT_PARSED = {
 def test_spot_order_answers_become_order_events(
     shared_dir: Path, sample_id: str, path: str, expected: tuple[Any, ...]
 ) -> None:
-    answer = at(published(shared_dir, SPOT_FILE, sample_id), path)
+    check_order_event(at(published(shared_dir, SPOT_FILE, sample_id), path), SPOT_VENUE, SPOT, expected)
+
+
+def check_order_event(
+    answer: dict[str, Any], venue: str, symbols: SymbolMap, expected: tuple[Any, ...]
+) -> None:
+    """The answer's order event: the expected figures, and the order's own description."""
     status, client_order_id, venue_order_id, filled_qty, filled_quote, ts_ms = expected
-    symbol = SPOT.to_unified(answer["symbol"])
-    event = responses.order_event(answer, SPOT_VENUE, symbol)
+    symbol = symbols.to_unified(answer["symbol"])
+    event = responses.order_event(answer, venue, symbol)
     check_details(event, answer)
     assert msgspec.structs.replace(event, **NO_DETAILS) == OrderEvent(
-        venue=SPOT_VENUE,
+        venue=venue,
         symbol=symbol,
         status=status,
         client_order_id=client_order_id,
@@ -524,21 +530,7 @@ FUTURES_NOT_PARSED = {
 def test_futures_order_answers_become_order_events(
     shared_dir: Path, sample_id: str, path: str, expected: tuple[Any, ...]
 ) -> None:
-    answer = at(published(shared_dir, FUTURES_FILE, sample_id), path)
-    status, client_order_id, venue_order_id, filled_qty, filled_quote, ts_ms = expected
-    symbol = USDM.to_unified(answer["symbol"])
-    event = responses.order_event(answer, USDM_VENUE, symbol)
-    check_details(event, answer)
-    assert msgspec.structs.replace(event, **NO_DETAILS) == OrderEvent(
-        venue=USDM_VENUE,
-        symbol=symbol,
-        status=status,
-        client_order_id=client_order_id,
-        venue_order_id=venue_order_id,
-        filled_qty=filled_qty,
-        filled_quote=filled_quote,
-        ts_ns=ts_ms * MS,
-    )
+    check_order_event(at(published(shared_dir, FUTURES_FILE, sample_id), path), USDM_VENUE, USDM, expected)
 
 
 @pytest.mark.parametrize("sample_id", list(FUTURES_POSITIONS))

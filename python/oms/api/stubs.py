@@ -2,7 +2,7 @@
 (``oms.api.handlers``): ``ServiceStub(channel, "OrderService").SubmitOrder(request)``.
 
 We generate only the messages (``*_pb2``), not grpcio's ``*_pb2_grpc`` modules, whose
-servicer base classes are stubs raising NotImplementedError that nothing here uses.
+servicer base classes are placeholders for generated servers, which nothing here uses.
 Works on sync and ``grpc.aio`` channels alike.
 """
 
