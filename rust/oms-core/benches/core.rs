@@ -72,7 +72,7 @@ fn risk(c: &mut Criterion) {
     });
     // The parts, so the check's cost can be read off: release is the reservation's
     // atomics plus the route lookup by id; lookup is a read-only position view (intern
-    // table probe, snapshot load, index).
+    // table probe, route table index).
     c.bench_function("risk/release (atomics of one reservation)", |b| {
         b.iter_batched_ref(
             || {

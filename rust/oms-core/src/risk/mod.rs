@@ -5,15 +5,20 @@
 //! that concurrent checks see each other. Fills move reserved quantity into the
 //! position; `release` (cancel, reject, expiry) frees what is left.
 //!
-//! Concurrency: the configuration (limits, known instruments) is an immutable
-//! snapshot behind an `ArcSwap`, replaced whole under a mutex on the rare change;
-//! live figures are atomics. The check path takes no lock and allocates nothing
-//! once an instrument has been seen; the first order for a new (account, venue,
-//! symbol) builds its state on a slow path.
+//! Concurrency: each known instrument has a `Route` (live counters and resolved
+//! limits) in an append-only table, found by the order's interned id; limits are
+//! rewritten in place under a seqlock on the rare change (a check that overlaps a
+//! change runs again). The configuration as set (limits per scope, counters per
+//! venue and account) is an immutable snapshot behind an `ArcSwap`, replaced whole
+//! under a mutex and never read by the check. Live figures are atomics. The check
+//! path takes no lock and allocates nothing once an instrument has been seen; the
+//! first order for a new (account, venue, symbol) builds its route on a slow path.
 
 pub mod keys;
 pub mod limits;
+pub mod live_limits;
 pub mod reject;
+mod route_table;
 pub mod rules;
 pub mod state;
 mod tables;
@@ -30,6 +35,8 @@ pub use ticket::{OrderTicket, TicketState};
 use crate::error::Result;
 use crate::fixed::{Amount, Price, Quantity};
 use arc_swap::ArcSwap;
+use live_limits::LimitsRead;
+use route_table::RouteTable;
 use state::{exposure_amount, exposure_of, InstrumentState, StateCell, MAX_EXPOSURE};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,7 +48,9 @@ static NEXT_ENGINE_ID: AtomicU64 = AtomicU64::new(1);
 
 pub struct RiskEngine {
     id: u64,
+    /// Configuration as set; read on slow paths only.
     snapshot: ArcSwap<Snapshot>,
+    routes: RouteTable,
     /// Serialises configuration changes (never taken by `check`).
     config: Mutex<()>,
     state: StateCell,
@@ -70,6 +79,7 @@ impl RiskEngine {
         RiskEngine {
             id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
+            routes: RouteTable::default(),
             config: Mutex::new(()),
             state: StateCell::default(),
             daily_pnl: AtomicI64::new(0),
@@ -85,7 +95,9 @@ impl RiskEngine {
         let _guard = self.config.lock().unwrap_or_else(|e| e.into_inner());
         let mut next = (**self.snapshot.load()).clone();
         next.limits.set(scope, limits);
-        next.rebuild_routes();
+        for route in self.routes.iter() {
+            route.limits.store(&next.limits.resolve(&route.key));
+        }
         let loss_limit = next.limits.global().daily_loss_limit.map_or(0, Amount::to_raw8_ceil);
         self.daily_loss_limit.store(loss_limit, Ordering::Release);
         self.snapshot.store(Arc::new(next));
@@ -98,24 +110,24 @@ impl RiskEngine {
     }
 
     /// Route for an instrument, building its state on first use.
-    fn route(&self, account: &str, venue: &str, symbol: &str) -> Arc<Route> {
+    fn route(&self, account: &str, venue: &str, symbol: &str) -> &Route {
         let (id, key) = keys::intern(account, venue, symbol);
         self.route_of(id, key)
     }
 
-    fn route_of(&self, id: InstrumentId, key: Arc<InstrumentKey>) -> Arc<Route> {
-        if let Some(route) = self.snapshot.load().route(id) {
-            return route.clone();
+    fn route_of(&self, id: InstrumentId, key: Arc<InstrumentKey>) -> &Route {
+        if let Some(route) = self.routes.get(id) {
+            return route;
         }
+        // Under the mutex, so the route is built from the latest limits and no
+        // limits change can miss it.
         let _guard = self.config.lock().unwrap_or_else(|e| e.into_inner());
-        let current = self.snapshot.load();
-        if let Some(route) = current.route(id) {
-            return route.clone();
-        }
-        let mut next = (**current).clone();
-        let route = next.add_instrument(id, key);
-        self.snapshot.store(Arc::new(next));
-        route
+        self.routes.get_or_insert(id, || {
+            let mut next = (**self.snapshot.load()).clone();
+            let route = next.new_route(key);
+            self.snapshot.store(Arc::new(next));
+            route
+        })
     }
 
     /// Run `f` on the instrument state of an order this engine accepted (None if
@@ -124,11 +136,11 @@ impl RiskEngine {
         if ticket.engine() != self.id {
             return None;
         }
-        self.snapshot.load().route(ticket.id).map(|r| f(&r.instrument))
+        self.routes.get(ticket.id).map(|r| f(&r.instrument))
     }
 
-    fn instrument(&self, account: &str, venue: &str, symbol: &str) -> Arc<InstrumentState> {
-        self.route(account, venue, symbol).instrument.clone()
+    fn instrument(&self, account: &str, venue: &str, symbol: &str) -> &InstrumentState {
+        &self.route(account, venue, symbol).instrument
     }
 
     /// Reference price of (venue, symbol) for price bands, market-order notional
@@ -155,8 +167,7 @@ impl RiskEngine {
             }
         };
         market.reference_price.store(price.raw(), Ordering::Release);
-        let snapshot = self.snapshot.load();
-        for route in snapshot.all_routes() {
+        for route in self.routes.iter() {
             if Arc::ptr_eq(&route.instrument.market, &market) {
                 route.instrument.refresh_position_exposure();
             }
@@ -180,7 +191,9 @@ impl RiskEngine {
         leverage: Quantity,
     ) -> std::result::Result<(), Reject> {
         let route = self.route(account, venue, symbol);
-        rules::max_leverage(leverage.raw(), route.order.max_leverage)?;
+        route
+            .limits
+            .consistent(|limits| rules::max_leverage(leverage.raw(), limits.max_leverage()))?;
         route.instrument.leverage.store(leverage.raw(), Ordering::Release);
         Ok(())
     }
@@ -244,32 +257,33 @@ impl RiskEngine {
         if !ticket.begin_check() {
             return Err(Reject::bare(RejectCode::DuplicateOrder));
         }
-        let result = self.check_snapshot(ticket, clock);
+        let route = match self.routes.get(ticket.id) {
+            Some(route) => route,
+            // First order of this instrument on this engine: build its route.
+            None => self.route(ticket.account(), ticket.venue(), ticket.symbol()),
+        };
+        let result = loop {
+            let limits = route.limits.read();
+            match self.check_route(ticket, route, &limits, &clock) {
+                Ok(Attempt::Accepted) => break Ok(()),
+                Err(reject) if limits.unchanged() => break Err(reject),
+                // The limits changed while the check ran; it left no trace: run it again.
+                _ => continue,
+            }
+        };
         if result.is_err() {
             ticket.abort_check();
         }
         result
     }
 
-    fn check_snapshot(&self, ticket: &OrderTicket, clock: impl Fn() -> i64) -> std::result::Result<(), Reject> {
-        let known = self
-            .snapshot
-            .load()
-            .route(ticket.id)
-            .map(|route| self.check_route(ticket, route, &clock));
-        known.unwrap_or_else(|| {
-            // First order of this instrument on this engine: build its route.
-            let route = self.route(ticket.account(), ticket.venue(), ticket.symbol());
-            self.check_route(ticket, &route, &clock)
-        })
-    }
-
     fn check_route(
         &self,
         ticket: &OrderTicket,
         route: &Route,
+        limits: &LimitsRead<'_>,
         clock: impl Fn() -> i64,
-    ) -> std::result::Result<(), Reject> {
+    ) -> std::result::Result<Attempt, Reject> {
         let inst = &route.instrument;
         let buy = ticket.is_buy();
         let qty = ticket.qty.raw();
@@ -286,27 +300,34 @@ impl RiskEngine {
             self.daily_loss_limit.load(Ordering::Acquire).into(),
         )?;
         rules::reduce_only(ticket.reduce_only, reduces)?;
-        rules::max_order_qty(ticket.qty, route.order.max_order_qty)?;
+        rules::max_order_qty(ticket.qty, limits.max_order_qty())?;
         let reference = inst.market.reference_price.load(Ordering::Acquire);
-        rules::price_band(ticket.price(), reference, route.order.price_band_bps)?;
+        rules::price_band(ticket.price(), reference, limits.price_band_bps())?;
         let valuation = ticket.price().map_or(reference, Price::raw);
-        if valuation <= 0 && (route.order.max_order_notional.is_some() || route.has_exposure_limit()) {
+        let max_notional = limits.max_order_notional();
+        let has_exposure_limit = limits.has_exposure_limit();
+        if valuation <= 0 && (max_notional.is_some() || has_exposure_limit) {
             return Err(Reject::bare(RejectCode::NoReferencePrice));
         }
-        if route.has_exposure_limit() && position != 0 && inst.valuation_price() <= 0 {
+        if has_exposure_limit && position != 0 && inst.valuation_price() <= 0 {
             // The position cannot be valued, so gross exposure cannot be bounded.
             return Err(Reject::bare(RejectCode::NoReferencePrice));
         }
         let notional = Amount::notional(ticket.qty, Price::from_raw(valuation.max(0)));
-        rules::max_order_notional(notional, route.order.max_order_notional)?;
+        rules::max_order_notional(notional, max_notional)?;
         rules::max_order_notional(notional, Some((exposure_amount(MAX_EXPOSURE), Level::Global)))?;
         if !reduces {
-            rules::max_leverage(inst.leverage.load(Ordering::Acquire), route.order.max_leverage)?;
+            rules::max_leverage(inst.leverage.load(Ordering::Acquire), limits.max_leverage())?;
         }
-        let now_ns = if route.has_rate_limit() { clock() } else { 0 };
+        let now_ns = if limits.has_rate_limit() { clock() } else { 0 };
         let exposure = exposure_of(ticket.qty, Price::from_raw(valuation.max(0)));
         let must_reduce = ticket.reduce_only || state == TradingState::Reducing;
-        Reservation::new(route, buy, qty, exposure, reduces, now_ns).commit(self.id, ticket, valuation, must_reduce)
+        Reservation::new(route, limits, buy, qty, exposure, reduces, now_ns).commit(
+            self.id,
+            ticket,
+            valuation,
+            must_reduce,
+        )
     }
 
     /// A fill of `qty` at `price`: moves reserved quantity into the position. Fills
@@ -341,7 +362,7 @@ impl RiskEngine {
         inst.add_exposure(-freed);
         inst.refresh_position_exposure();
         if done && ticket.finish() {
-            for level in &inst.levels {
+            for level in inst.levels() {
                 level.open_orders.fetch_sub(1, Ordering::AcqRel);
             }
         }
@@ -361,7 +382,7 @@ impl RiskEngine {
         let taken = ticket.take_remaining(i64::MAX);
         inst.open_on(ticket.is_buy()).fetch_sub(taken, Ordering::AcqRel);
         inst.add_exposure(-ticket.take_exposure(None));
-        for level in &inst.levels {
+        for level in inst.levels() {
             level.open_orders.fetch_sub(1, Ordering::AcqRel);
         }
         true
@@ -373,7 +394,7 @@ impl RiskEngine {
         let Some((id, _)) = keys::find(account, venue, symbol) else {
             return Quantity::ZERO;
         };
-        self.snapshot.load().route(id).map_or(Quantity::ZERO, |r| {
+        self.routes.get(id).map_or(Quantity::ZERO, |r| {
             Quantity::from_raw(r.instrument.position.load(Ordering::Acquire))
         })
     }
@@ -396,10 +417,18 @@ impl RiskEngine {
     }
 }
 
+/// How a check that passed every rule ended.
+enum Attempt {
+    Accepted,
+    /// The limits changed under the check: nothing was reserved; run it again.
+    Stale,
+}
+
 /// The reserving part of a check. Every step taken is undone on drop unless the
 /// reservation is committed, so a reject half-way leaves no trace.
 struct Reservation<'a> {
     route: &'a Route,
+    limits: &'a LimitsRead<'a>,
     buy: bool,
     qty: i64,
     exposure: i64,
@@ -408,14 +437,24 @@ struct Reservation<'a> {
     side_reserved: bool,
     open_levels: usize,
     exposure_levels: usize,
-    rate_levels: [bool; 4],
+    /// Per level, the emission interval of a rate slot taken (0: none).
+    rate_taken: [i64; 4],
     committed: bool,
 }
 
 impl<'a> Reservation<'a> {
-    fn new(route: &'a Route, buy: bool, qty: i64, exposure: i64, reduces: bool, now_ns: i64) -> Self {
+    fn new(
+        route: &'a Route,
+        limits: &'a LimitsRead<'a>,
+        buy: bool,
+        qty: i64,
+        exposure: i64,
+        reduces: bool,
+        now_ns: i64,
+    ) -> Self {
         Reservation {
             route,
+            limits,
             buy,
             qty,
             exposure,
@@ -424,7 +463,7 @@ impl<'a> Reservation<'a> {
             side_reserved: false,
             open_levels: 0,
             exposure_levels: 0,
-            rate_levels: [false; 4],
+            rate_taken: [0; 4],
             committed: false,
         }
     }
@@ -435,14 +474,17 @@ impl<'a> Reservation<'a> {
         ticket: &OrderTicket,
         valuation: i64,
         must_reduce: bool,
-    ) -> std::result::Result<(), Reject> {
+    ) -> std::result::Result<Attempt, Reject> {
         self.reserve_side(must_reduce)?;
         self.reserve_open_orders()?;
         self.reserve_exposure()?;
         self.take_rate_slots()?;
+        if !self.limits.unchanged() {
+            return Ok(Attempt::Stale); // dropped uncommitted: every step is undone
+        }
         self.committed = true;
         ticket.open(engine, self.exposure, valuation);
-        Ok(())
+        Ok(Attempt::Accepted)
     }
 
     /// Reserve the side's quantity, then decide again whether the order reduces,
@@ -458,32 +500,32 @@ impl<'a> Reservation<'a> {
                 return Err(Reject::bare(RejectCode::ReduceOnly));
             }
             self.reduces = false;
-            rules::max_leverage(inst.leverage.load(Ordering::Acquire), self.route.order.max_leverage)?;
+            rules::max_leverage(inst.leverage.load(Ordering::Acquire), self.limits.max_leverage())?;
         }
-        rules::max_position(self.buy, position, before + self.qty, self.route.order.max_position_qty)
+        rules::max_position(self.buy, position, before + self.qty, self.limits.max_position_qty())
     }
 
     fn reserve_open_orders(&mut self) -> std::result::Result<(), Reject> {
         for (i, level) in Level::ALL.iter().enumerate() {
-            let open = self.route.instrument.levels[i]
+            let open = self.route.instrument.levels()[i]
                 .open_orders
                 .fetch_add(1, Ordering::AcqRel)
                 + 1;
             self.open_levels = i + 1;
-            rules::max_open_orders(*level, open, self.route.levels[i].max_open_orders)?;
+            rules::max_open_orders(*level, open, self.limits.level(i).max_open_orders)?;
         }
         Ok(())
     }
 
     fn reserve_exposure(&mut self) -> std::result::Result<(), Reject> {
         for (i, level) in Level::ALL.iter().enumerate() {
-            let total = self.route.instrument.levels[i]
+            let total = self.route.instrument.levels()[i]
                 .exposure
                 .fetch_add(self.exposure, Ordering::AcqRel)
                 + self.exposure;
             self.exposure_levels = i + 1;
             if !self.reduces {
-                rules::max_gross_exposure(*level, total, self.route.levels[i].max_gross_exposure)?;
+                rules::max_gross_exposure(*level, total, self.limits.level(i).max_gross_exposure)?;
             }
         }
         Ok(())
@@ -491,13 +533,16 @@ impl<'a> Reservation<'a> {
 
     fn take_rate_slots(&mut self) -> std::result::Result<(), Reject> {
         for (i, level) in Level::ALL.iter().enumerate() {
-            let limits = &self.route.levels[i];
+            let limits = self.limits.level(i);
             if let Some(rate) = limits.rate {
-                let allowed =
-                    self.route.instrument.levels[i]
-                        .rate
-                        .try_acquire(self.now_ns, rate.interval_ns, rate.tolerance_ns);
-                self.rate_levels[i] = allowed;
+                let allowed = self.route.instrument.levels()[i].rate.try_acquire(
+                    self.now_ns,
+                    rate.interval_ns,
+                    rate.tolerance_ns,
+                );
+                if allowed {
+                    self.rate_taken[i] = rate.interval_ns;
+                }
                 rules::order_rate(*level, allowed, limits.orders_per_second)?;
             }
         }
@@ -514,15 +559,15 @@ impl Drop for Reservation<'_> {
         if self.side_reserved {
             inst.open_on(self.buy).fetch_sub(self.qty, Ordering::AcqRel);
         }
-        for level in &inst.levels[..self.open_levels] {
+        for level in &inst.levels()[..self.open_levels] {
             level.open_orders.fetch_sub(1, Ordering::AcqRel);
         }
-        for level in &inst.levels[..self.exposure_levels] {
+        for level in &inst.levels()[..self.exposure_levels] {
             level.exposure.fetch_sub(self.exposure, Ordering::AcqRel);
         }
-        for (i, taken) in self.rate_levels.iter().enumerate() {
-            if let (true, Some(rate)) = (*taken, self.route.levels[i].rate) {
-                inst.levels[i].rate.give_back(rate.interval_ns);
+        for (level, &interval_ns) in inst.levels().iter().zip(&self.rate_taken) {
+            if interval_ns > 0 {
+                level.rate.give_back(interval_ns);
             }
         }
     }

@@ -72,6 +72,11 @@ pub enum Level {
 impl Level {
     pub const ALL: [Level; 4] = [Level::Instrument, Level::Venue, Level::Account, Level::Global];
 
+    /// Position in [`Level::ALL`].
+    pub fn index(self) -> u8 {
+        self as u8
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Instrument => "symbol",

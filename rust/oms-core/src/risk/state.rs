@@ -87,21 +87,26 @@ pub struct MarketState {
     pub reference_price: AtomicI64,
 }
 
-/// Per (account, venue, symbol) instrument.
+/// Per (account, venue, symbol) instrument. `repr(C)` with what every check reads
+/// first, so those fields share the first cache line.
 #[derive(Debug)]
+#[repr(C)]
 pub struct InstrumentState {
     pub position: AtomicI64,
     pub open_buy: AtomicI64,
     pub open_sell: AtomicI64,
     /// Leverage setting, 10^-8 units; 0 when not set.
     pub leverage: AtomicI64,
+    pub market: Arc<MarketState>,
+    /// Counters shared with other instruments: its venue, its account, global.
+    shared: [Arc<Counters>; 3],
+    /// This instrument's own counters (the first of the four levels), kept inline
+    /// so a check touches fewer cache lines.
+    own: Counters,
     /// Last fill price: values the position when no reference price is known.
     pub last_price: AtomicI64,
     /// |position| x price as last added to every level's exposure (exposure units).
     pub position_exposure: AtomicI64,
-    pub market: Arc<MarketState>,
-    /// Counters of the four levels: this instrument, its venue, its account, global.
-    pub levels: [Arc<Counters>; 4],
 }
 
 impl InstrumentState {
@@ -114,8 +119,14 @@ impl InstrumentState {
             last_price: AtomicI64::new(0),
             position_exposure: AtomicI64::new(0),
             market,
-            levels: [Arc::new(Counters::default()), venue, account, global],
+            own: Counters::default(),
+            shared: [venue, account, global],
         }
+    }
+
+    /// Counters of the four levels: this instrument, its venue, its account, global.
+    pub fn levels(&self) -> [&Counters; 4] {
+        [&self.own, &self.shared[0], &self.shared[1], &self.shared[2]]
     }
 
     pub fn open_on(&self, buy: bool) -> &AtomicI64 {
@@ -155,7 +166,7 @@ impl InstrumentState {
 
     pub fn add_exposure(&self, delta: i64) {
         if delta != 0 {
-            for level in &self.levels {
+            for level in self.levels() {
                 level.exposure.fetch_add(delta, Ordering::AcqRel);
             }
         }

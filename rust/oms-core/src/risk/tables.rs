@@ -2,8 +2,9 @@
 //! instrument a `Route` with its live state and its resolved limits. Replaced
 //! whole on change (copy-on-write), read lock-free by every check.
 
-use super::keys::{InstrumentId, InstrumentKey};
+use super::keys::InstrumentKey;
 use super::limits::{LevelLimits, RiskLimits, Scope};
+use super::live_limits::LiveLimits;
 use super::reject::Level;
 use super::state::{Counters, InstrumentState, MarketState};
 use crate::fixed::{Amount, Quantity};
@@ -28,39 +29,43 @@ impl Equivalent<MarketKey> for MarketRef<'_> {
     }
 }
 
-/// Everything a check needs about one instrument.
+/// Everything a check needs about one instrument. Lives as long as its engine
+/// (see `route_table`); a limits change rewrites `limits` in place.
+/// Aligned to a cache line, live state first, then the limits, so a check touches
+/// as few lines as it can (most of its cost on a cold cache is line fills).
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub struct Route {
+    pub instrument: InstrumentState,
+    pub limits: LiveLimits,
     pub key: Arc<InstrumentKey>,
-    pub instrument: Arc<InstrumentState>,
+}
+
+/// The limits of one instrument resolved over its four levels.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct RouteLimits {
     /// Per-order limits: the strictest over every scope that applies, with its level.
     pub order: OrderLimits,
     /// Counter limits per level: instrument, venue, account, global.
     pub levels: [LevelLimits; 4],
-    /// Precomputed so the check does not scan the levels.
-    has_exposure_limit: bool,
-    has_rate_limit: bool,
 }
 
-impl Route {
-    fn new(key: Arc<InstrumentKey>, instrument: Arc<InstrumentState>, levels: &[RiskLimits; 4]) -> Route {
-        let level_limits = levels.each_ref().map(LevelLimits::of);
-        Route {
-            key,
-            instrument,
-            order: OrderLimits::of(levels),
-            has_exposure_limit: level_limits.iter().any(|l| l.max_gross_exposure.is_some()),
-            has_rate_limit: level_limits.iter().any(|l| l.rate.is_some()),
-            levels: level_limits,
-        }
+impl RouteLimits {
+    pub fn new(order: OrderLimits, levels: [LevelLimits; 4]) -> RouteLimits {
+        RouteLimits { order, levels }
     }
 
+    fn of(levels: &[RiskLimits; 4]) -> RouteLimits {
+        RouteLimits::new(OrderLimits::of(levels), levels.each_ref().map(LevelLimits::of))
+    }
+
+    /// Precomputed into the route so the check does not scan the levels.
     pub fn has_exposure_limit(&self) -> bool {
-        self.has_exposure_limit
+        self.levels.iter().any(|l| l.max_gross_exposure.is_some())
     }
 
     pub fn has_rate_limit(&self) -> bool {
-        self.has_rate_limit
+        self.levels.iter().any(|l| l.rate.is_some())
     }
 }
 
@@ -143,16 +148,16 @@ impl LimitsTable {
         ]
     }
 
-    pub fn route(&self, key: Arc<InstrumentKey>, instrument: Arc<InstrumentState>) -> Route {
-        let levels = self.levels(&key.account, &key.venue, &key.symbol);
-        Route::new(key, instrument, &levels)
+    /// The limits that apply to one instrument.
+    pub fn resolve(&self, key: &InstrumentKey) -> RouteLimits {
+        RouteLimits::of(&self.levels(&key.account, &key.venue, &key.symbol))
     }
 }
 
+/// Configuration and the shared counters routes point at (routes themselves live
+/// in the engine's `RouteTable`).
 #[derive(Clone, Debug)]
 pub struct Snapshot {
-    /// Indexed by `InstrumentId` (ids are process-wide, so some slots stay empty).
-    pub routes: Vec<Option<Arc<Route>>>,
     pub markets: HashMap<MarketKey, Arc<MarketState>>,
     pub venues: HashMap<String, Arc<Counters>>,
     pub accounts: HashMap<String, Arc<Counters>>,
@@ -163,7 +168,6 @@ pub struct Snapshot {
 impl Default for Snapshot {
     fn default() -> Self {
         Snapshot {
-            routes: Vec::new(),
             markets: HashMap::new(),
             venues: HashMap::new(),
             accounts: HashMap::new(),
@@ -183,39 +187,18 @@ impl Snapshot {
         self.markets.entry(key).or_default().clone()
     }
 
-    /// The route of an instrument this engine has seen.
-    pub fn route(&self, id: InstrumentId) -> Option<&Arc<Route>> {
-        self.routes.get(id.index()).and_then(Option::as_ref)
-    }
-
-    /// Every route this engine has seen.
-    pub fn all_routes(&self) -> impl Iterator<Item = &Arc<Route>> {
-        self.routes.iter().flatten()
-    }
-
-    pub fn add_instrument(&mut self, id: InstrumentId, key: Arc<InstrumentKey>) -> Arc<Route> {
+    /// A new route for an instrument: its live state wired to the shared market
+    /// and level counters (created here if new), and its resolved limits.
+    pub fn new_route(&mut self, key: Arc<InstrumentKey>) -> Route {
         let market = self.market(&key.venue, &key.symbol);
         let venue_counters = self.venues.entry(key.venue.to_string()).or_default().clone();
         let account_counters = self.accounts.entry(key.account.to_string()).or_default().clone();
-        let state = Arc::new(InstrumentState::new(
-            market,
-            venue_counters,
-            account_counters,
-            self.global.clone(),
-        ));
-        let route = Arc::new(self.limits.route(key, state));
-        if self.routes.len() <= id.index() {
-            self.routes.resize(id.index() + 1, None);
-        }
-        self.routes[id.index()] = Some(route.clone());
-        route
-    }
-
-    /// Re-resolve every route's limits after a limits change; live state is kept.
-    pub fn rebuild_routes(&mut self) {
-        let limits = &self.limits;
-        for route in self.routes.iter_mut().flatten() {
-            *route = Arc::new(limits.route(route.key.clone(), route.instrument.clone()));
+        let instrument = InstrumentState::new(market, venue_counters, account_counters, self.global.clone());
+        let limits = LiveLimits::new(&self.limits.resolve(&key));
+        Route {
+            key,
+            instrument,
+            limits,
         }
     }
 }

@@ -372,3 +372,56 @@ fn only_the_accepting_engine_can_fill_or_release_an_order() {
     assert!(a.release(&t));
     assert_eq!(a.usage(None, None).0, 0);
 }
+
+#[test]
+fn a_check_overlapping_a_limits_change_sees_one_version_or_the_other() {
+    // Version A refuses qty 10 by size, version B by notional; only a check that
+    // mixed A's notional with B's size could accept it.
+    let a = RiskLimits {
+        max_order_qty: Some(q("1")),
+        max_order_notional: Some(Amount::from_units(1_000_000)),
+        ..Default::default()
+    };
+    let b = RiskLimits {
+        max_order_qty: Some(q("1000")),
+        max_order_notional: Some(Amount::from_units(10)),
+        ..Default::default()
+    };
+    let e = Arc::new(engine(RiskLimits::default()));
+    e.set_limits(
+        Scope::Symbol {
+            venue: None,
+            symbol: S.into(),
+        },
+        a.clone(),
+    )
+    .unwrap();
+    let writer = {
+        let e = e.clone();
+        std::thread::spawn(move || {
+            for i in 0..20_000 {
+                let next = if i % 2 == 0 { b.clone() } else { a.clone() };
+                e.set_limits(
+                    Scope::Symbol {
+                        venue: None,
+                        symbol: S.into(),
+                    },
+                    next,
+                )
+                .unwrap();
+            }
+        })
+    };
+    let mut codes = std::collections::BTreeSet::new();
+    while !writer.is_finished() {
+        let t = ticket(Side::Buy, "10", Some("100"));
+        codes.insert(code(&e, &t));
+    }
+    writer.join().unwrap();
+    assert!(!codes.contains("OK"), "accepted under a mix of two versions: {codes:?}");
+    assert_eq!(
+        e.usage(None, None),
+        (0, Amount::ZERO),
+        "a retried check left counters behind"
+    );
+}
