@@ -16,7 +16,7 @@ V, S, A = "binance:usdm", "BTC/USDT:USDT", "main"
 
 
 def test_layout_is_exported_not_retyped(shm_dir: Path, name: str) -> None:
-    assert (RECORD_SIZE, SLOT_SIZE, HEADER_SIZE) == (208, 256, 4096)
+    assert (RECORD_SIZE, SLOT_SIZE, HEADER_SIZE) == (224, 256, 4096)
     names = [f.name for f in RECORD_FIELDS]
     assert names[:5] == ["cost_basis", "realized_pnl", "fees_paid", "unrealized_pnl", "qty"]
     assert all(f.offset + f.size <= RECORD_SIZE for f in RECORD_FIELDS)
@@ -39,6 +39,20 @@ def test_open_increase_reduce_flip_and_pnl(name: str) -> None:
     assert (p.realized_pnl, p.unrealized_pnl, p.fees_paid) == (Decimal(30), Decimal(2), Decimal("0.21"))
     assert p.net_pnl == Decimal("31.79")
     assert p.mark_price == Decimal(118)
+
+
+def test_funding_counts_in_net_pnl_and_in_the_asset_total(name: str) -> None:
+    book = PositionBook.create(name, capacity=8)
+    book.apply_fill(A, V, S, "BUY", "2", "100", fee="0.1")
+    book.apply_funding(A, V, S, "-0.02")  # a long pays a positive rate
+    book.apply_funding(A, "okx:swap", S, Decimal("0.005"))  # a short elsewhere receives
+    p = book.get(A, V, S)
+    assert p is not None
+    assert (p.funding, p.net_pnl, p.qty) == (Decimal("-0.02"), Decimal("-0.12"), Decimal(2))
+    (btc,) = book.aggregate(A)
+    assert (btc.funding, btc.positions) == (Decimal("-0.015"), 2)
+    with pytest.raises(InvalidInput):
+        book.apply_funding(A, V, S, "1e-17")  # finer than the amount scale: refused, not rounded
 
 
 def test_many_fills_ending_flat_realize_exactly_the_cash_flow(name: str) -> None:

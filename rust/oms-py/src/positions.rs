@@ -92,6 +92,21 @@ impl PositionBook {
         self.book.apply_fill(&key, side, qty, px, fee, ts_ns).py().map(|_| ())
     }
 
+    /// Book a funding payment (+ received, - paid, quote currency) on a position.
+    #[pyo3(signature = (account, venue, symbol, amount, ts_ns = None))]
+    fn apply_funding(
+        &mut self,
+        account: &str,
+        venue: &str,
+        symbol: &str,
+        amount: &Bound<'_, PyAny>,
+        ts_ns: Option<i64>,
+    ) -> PyResult<()> {
+        let amount = crate::fixed::amount(amount, "amount")?;
+        let key = key(account, venue, symbol)?;
+        self.book.apply_funding(&key, amount, ts_ns).py().map(|_| ())
+    }
+
     /// Mark every account's position in (venue, symbol); returns how many changed.
     #[pyo3(signature = (venue, symbol, price, ts_ns = None))]
     fn mark(&mut self, venue: &str, symbol: &str, price: &Bound<'_, PyAny>, ts_ns: Option<i64>) -> PyResult<usize> {
@@ -194,14 +209,17 @@ impl Position {
     fn unrealized_pnl<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         dec(py, self.rec.unrealized_pnl, AMOUNT_SCALE_DIGITS)
     }
-    /// realized - fees + unrealized.
+    /// Futures funding received (+) or paid (-).
+    #[getter]
+    fn funding<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        dec(py, self.rec.funding, AMOUNT_SCALE_DIGITS)
+    }
+    /// realized - fees + funding + unrealized.
     #[getter]
     fn net_pnl<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let net = self
             .rec
-            .realized_pnl
-            .checked_sub(self.rec.fees_paid)
-            .and_then(|v| v.checked_add(self.rec.unrealized_pnl))
+            .net_pnl()
             .ok_or(oms_core::Error::Overflow { op: "net P&L" })
             .py()?;
         dec(py, net, AMOUNT_SCALE_DIGITS)
@@ -278,6 +296,10 @@ impl AggregatePosition {
     #[getter]
     fn unrealized_pnl<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         dec(py, self.agg.unrealized_pnl.raw(), AMOUNT_SCALE_DIGITS)
+    }
+    #[getter]
+    fn funding<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        dec(py, self.agg.funding.raw(), AMOUNT_SCALE_DIGITS)
     }
     #[getter]
     fn positions(&self) -> u32 {

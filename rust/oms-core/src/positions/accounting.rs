@@ -88,6 +88,12 @@ pub fn apply_fill(
     Ok(effect)
 }
 
+/// Add a funding payment (+ received, - paid). On error the record is unchanged.
+pub fn apply_funding(rec: &mut PositionRecord, amount: Amount) -> Result<()> {
+    rec.funding = rec.funding.checked_add(amount.raw()).ok_or_else(overflow)?;
+    Ok(())
+}
+
 /// Set the mark price and recompute unrealized P&L. On error the record is unchanged.
 pub fn mark(rec: &mut PositionRecord, price: Price) -> Result<()> {
     if price.raw() <= 0 {

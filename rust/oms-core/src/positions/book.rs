@@ -26,7 +26,8 @@ use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const MAGIC: [u8; 8] = *b"OMSPOS01";
-const VERSION: u32 = 1;
+/// 2: `funding` appended to the record.
+const VERSION: u32 = 2;
 /// Bytes before the first slot (one page).
 pub const HEADER_SIZE: usize = 4096;
 const WRITER_LOCK: i64 = 0;
@@ -120,6 +121,7 @@ pub struct AggregatePosition {
     pub realized_pnl: Amount,
     pub fees_paid: Amount,
     pub unrealized_pnl: Amount,
+    pub funding: Amount,
     /// Number of (account, venue, symbol) positions summed.
     pub positions: u32,
 }
@@ -441,6 +443,15 @@ impl PositionBook {
         self.update(index, ts_ns, |rec| accounting::apply_fill(rec, side, qty, price, fee))
     }
 
+    /// Book a funding payment (+ received, - paid) on the (account, venue, symbol)
+    /// position, creating the slot if needed (a payment can outlive the position).
+    pub fn apply_funding(&mut self, key: &PositionKey, amount: Amount, ts_ns: Option<i64>) -> Result<PositionRecord> {
+        self.require_writer()?;
+        let index = self.slot_for(key)?;
+        let ((), rec) = self.update(index, ts_ns, |rec| accounting::apply_funding(rec, amount))?;
+        Ok(rec)
+    }
+
     /// Mark every account's position in (venue, symbol); returns how many changed.
     pub fn mark(&mut self, venue: &str, symbol: &str, price: Price, ts_ns: Option<i64>) -> Result<usize> {
         self.require_writer()?;
@@ -518,6 +529,7 @@ pub fn aggregate(records: &[PositionRecord], account: Option<&str>) -> Result<Ve
                     realized_pnl: Amount::ZERO,
                     fees_paid: Amount::ZERO,
                     unrealized_pnl: Amount::ZERO,
+                    funding: Amount::ZERO,
                     positions: 0,
                 });
                 groups.len() - 1
@@ -535,6 +547,7 @@ pub fn aggregate(records: &[PositionRecord], account: Option<&str>) -> Result<Ve
         g.realized_pnl = g.realized_pnl.checked_add(Amount::from_raw(rec.realized_pnl))?;
         g.fees_paid = g.fees_paid.checked_add(Amount::from_raw(rec.fees_paid))?;
         g.unrealized_pnl = g.unrealized_pnl.checked_add(Amount::from_raw(rec.unrealized_pnl))?;
+        g.funding = g.funding.checked_add(Amount::from_raw(rec.funding))?;
         g.positions += 1;
     }
     Ok(groups)
@@ -609,6 +622,31 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), "READ_ONLY");
         assert_eq!(PositionBook::create_at(path, 8, true).err().unwrap().code(), "SHM_BUSY");
+    }
+
+    #[test]
+    fn funding_is_booked_per_position_and_summed_per_asset() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = PositionBook::create_at(dir.path().join("fund.positions"), 4, false).unwrap();
+        let (a, b) = (
+            key("a", "binance:usdm", "BTC/USDT:USDT"),
+            key("a", "okx:swap", "BTC/USDT:USDT"),
+        );
+        w.apply_fill(&a, Side::Buy, q("2"), p("100"), Amount::ZERO, None)
+            .unwrap();
+        let paid = Amount::parse("-0.02").unwrap();
+        let rec = w.apply_funding(&a, paid, Some(9)).unwrap();
+        assert_eq!((rec.funding, rec.qty, rec.updated_ns), (paid.raw(), q("2").raw(), 9));
+        // A payment for a position closed meanwhile still lands (a new, flat slot).
+        w.apply_funding(&b, Amount::parse("0.005").unwrap(), None).unwrap();
+        w.apply_funding(&a, paid, None).unwrap();
+        assert_eq!(
+            Amount::from_raw(w.get(&a).unwrap().unwrap().funding).to_string(),
+            "-0.04"
+        );
+        let total = w.aggregate(Some("a")).unwrap();
+        assert_eq!(total[0].funding.to_string(), "-0.035");
+        assert_eq!(total[0].positions, 2);
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub struct PositionRecord {
     pub venue: [u8; VENUE_LEN],
     pub symbol: [u8; SYMBOL_LEN],
     pub _reserved: [u8; 8],
+    /// Futures funding received (+) or paid (-) in quote currency (10^-16). Last, so
+    /// the offsets of the version-1 fields did not move when it was added.
+    pub funding: i128,
 }
 
 /// Size of a record in bytes (asserted by tests and exported to Python).
@@ -89,6 +92,7 @@ pub const FIELDS: &[FieldInfo] = &[
     field!(account, "utf8", ACCOUNT_LEN, 0),
     field!(venue, "utf8", VENUE_LEN, 0),
     field!(symbol, "utf8", SYMBOL_LEN, 0),
+    field!(funding, "i128", 16, 16),
 ];
 
 /// The text of a NUL-padded key field.
@@ -109,6 +113,14 @@ impl PositionRecord {
     pub fn symbol_str(&self) -> &str {
         key_str(&self.symbol)
     }
+
+    /// realized - fees + funding + unrealized (10^-16); None on overflow.
+    pub fn net_pnl(&self) -> Option<i128> {
+        self.realized_pnl
+            .checked_sub(self.fees_paid)?
+            .checked_add(self.funding)?
+            .checked_add(self.unrealized_pnl)
+    }
 }
 
 #[cfg(test)]
@@ -117,7 +129,7 @@ mod tests {
 
     #[test]
     fn layout_is_stable() {
-        assert_eq!(RECORD_SIZE, 208);
+        assert_eq!(RECORD_SIZE, 224);
         assert_eq!(std::mem::align_of::<PositionRecord>(), 16);
         let offsets: Vec<(&str, usize, usize)> = FIELDS.iter().map(|f| (f.name, f.offset, f.size)).collect();
         assert_eq!(
@@ -137,6 +149,7 @@ mod tests {
                 ("account", 120, 32),
                 ("venue", 152, 16),
                 ("symbol", 168, 32),
+                ("funding", 208, 16),
             ]
         );
     }
