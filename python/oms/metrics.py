@@ -34,7 +34,14 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from oms.engine import Engine
-from oms.engine.events import EngineEvent, FillUpdate, OrderUpdate, PositionUpdate, RiskDecision
+from oms.engine.events import (
+    EngineEvent,
+    FillUpdate,
+    FundingUpdate,
+    OrderUpdate,
+    PositionUpdate,
+    RiskDecision,
+)
 from oms.exchanges.base import Exchange, VenueHealth
 from oms.model import OrderStatus
 from oms.model.state import TERMINAL
@@ -78,6 +85,7 @@ EVENT_NAMES: Final[dict[type, str]] = {
     OrderUpdate: "order",
     FillUpdate: "fill",
     PositionUpdate: "position",
+    FundingUpdate: "funding",
     RiskDecision: "risk",
 }
 #: Orders timed at once at most (those that never end would otherwise stay forever).

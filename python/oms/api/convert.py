@@ -206,7 +206,7 @@ def fill_out(f: Fill, order_id: str = "", account: str = "") -> pb.Fill:
 def position_out(p: Any) -> pb.Position:
     """From the core's ``Position`` (oms._core) or an event's ``PositionUpdate``."""
     mark = getattr(p, "mark_price", None)
-    net = getattr(p, "net_pnl", p.realized_pnl + p.unrealized_pnl - p.fees_paid)
+    net = getattr(p, "net_pnl", p.realized_pnl + p.unrealized_pnl - p.fees_paid + p.funding)
     return pb.Position(
         account=p.account,
         venue=p.venue,
@@ -219,6 +219,7 @@ def position_out(p: Any) -> pb.Position:
         fees_paid=dec(p.fees_paid),
         net_pnl=dec(net),
         updated_ns=getattr(p, "updated_ns", 0) or getattr(p, "ts_ns", 0),
+        funding=dec(p.funding),
     )
 
 
@@ -233,6 +234,7 @@ def aggregate_out(a: Any) -> pb.AggregatePosition:
         unrealized_pnl=dec(a.unrealized_pnl),
         fees_paid=dec(a.fees_paid),
         positions=a.positions,
+        funding=dec(a.funding),
     )
 
 

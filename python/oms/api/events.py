@@ -21,7 +21,14 @@ from oms.api import convert
 from oms.api.status import abort_with
 from oms.bus.publisher import address
 from oms.engine import Engine
-from oms.engine.events import EngineEvent, FillUpdate, OrderUpdate, PositionUpdate, RiskDecision
+from oms.engine.events import (
+    EngineEvent,
+    FillUpdate,
+    FundingUpdate,
+    OrderUpdate,
+    PositionUpdate,
+    RiskDecision,
+)
 from oms.errors import InvalidInput, OmsError
 from oms.model import Order, OrderRequest
 from oms.v1 import common_pb2 as pb
@@ -180,6 +187,17 @@ def event_out(seq: int, subject: str, event: EngineEvent, engine: Engine | None 
     if isinstance(event, PositionUpdate):
         position = rpc.PositionEvent(position=convert.position_out(event))
         return rpc.Event(seq=seq, subject=subject, ts_ns=event.ts_ns, position=position)
+    if isinstance(event, FundingUpdate):
+        f = event.funding
+        funding = rpc.FundingEvent(
+            venue=f.venue,
+            symbol=f.symbol,
+            account=event.account,
+            amount=convert.dec(f.amount),
+            asset=f.asset,
+            funding_id=f.funding_id,
+        )
+        return rpc.Event(seq=seq, subject=subject, ts_ns=f.ts_ns, funding=funding)
     assert isinstance(event, RiskDecision)
     risk = rpc.RiskEvent(
         venue=event.venue,

@@ -37,4 +37,5 @@ class PortfolioService:
             unrealized=convert.dec(pnl["unrealized"]),
             fees=convert.dec(pnl["fees"]),
             net=convert.dec(pnl["net"]),
+            funding=convert.dec(pnl["funding"]),
         )

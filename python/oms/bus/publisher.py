@@ -12,7 +12,8 @@ deletes, once the queue has emptied; without a spill directory they are counted 
 ``dropped``.
 
 Subjects (DESIGN.md §4): ``orders.{exchange}.{market}.{symbol}`` (order updates),
-``trades.{exchange}.{market}.{symbol}`` (fills), ``positions.{exchange}.{market}``,
+``trades.{exchange}.{market}.{symbol}`` (fills), ``positions.{exchange}.{market}``
+(position changes and funding payments),
 ``risk.{exchange}.{market}.{symbol}`` (refusals), and in ``strict`` mode
 ``intents.{exchange}.{market}.{symbol}`` (an order about to be sent, acknowledged by
 JetStream before the send); native symbols as tokens. Streams ORDERS, TRADES,
@@ -35,7 +36,7 @@ import nats
 from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig
 
-from oms.engine.events import EngineEvent, FillUpdate, OrderUpdate, PositionUpdate
+from oms.engine.events import EngineEvent, FillUpdate, FundingUpdate, OrderUpdate, PositionUpdate
 from oms.errors import OmsError, QueueFull
 from oms.queues import Queue
 from oms.symbols import subject
@@ -126,6 +127,9 @@ def address(event: EngineEvent, to_native: ToNative) -> tuple[str, str]:
     if isinstance(event, PositionUpdate):
         where = subject("positions", event.venue)
         return where, f"position:{event.account}:{event.venue}:{event.symbol}:{event.version}"
+    if isinstance(event, FundingUpdate):
+        f = event.funding
+        return subject("positions", f.venue), f"funding:{f.venue}:{f.funding_id}:{event.account}"
     where = subject("risk", event.venue, to_native(event.venue, event.symbol))
     return where, f"risk:{event.account}:{event.ts_ns}:{event.seq}"
 

@@ -16,25 +16,25 @@ from oms.v1 import common_pb2 as pb
 
 POSITION_COLUMNS = (
     *("ACCOUNT", "VENUE", "SYMBOL", ">QTY", ">ENTRY", ">MARK"),
-    *(">REALIZED", ">UNREALIZED", ">FEES", ">NET"),
+    *(">REALIZED", ">UNREALIZED", ">FEES", ">FUNDING", ">NET"),
 )
 AGGREGATE_COLUMNS = (
     *("BASE", "QUOTE", ">NET QTY", ">LONG", ">SHORT"),
-    *(">REALIZED", ">UNREALIZED", ">FEES", ">POSITIONS"),
+    *(">REALIZED", ">UNREALIZED", ">FEES", ">FUNDING", ">POSITIONS"),
 )
 
 
 def _position_row(p: pb.Position) -> list[str]:
     return [
         *(p.account, p.venue, p.symbol, p.qty, p.avg_entry_price, p.mark_price),
-        *(p.realized_pnl, p.unrealized_pnl, p.fees_paid, p.net_pnl),
+        *(p.realized_pnl, p.unrealized_pnl, p.fees_paid, p.funding or "0", p.net_pnl),
     ]
 
 
 def _aggregate_row(a: pb.AggregatePosition) -> list[str]:
     return [
         *(a.base, a.quote, a.net_qty, a.long_qty, a.short_qty),
-        *(a.realized_pnl, a.unrealized_pnl, a.fees_paid, str(a.positions)),
+        *(a.realized_pnl, a.unrealized_pnl, a.fees_paid, a.funding or "0", str(a.positions)),
     ]
 
 
@@ -82,14 +82,15 @@ def balances(
 
 
 def pnl(ctx: typer.Context, account: Account = "", as_json: Json = False) -> None:
-    """Realized, unrealized, fees and net P&L (quote units)."""
+    """Realized, unrealized, fees, funding and net P&L (quote units)."""
     with connect(ctx) as oms:
         reply = oms.pnl(account)
     if as_json:
         print_json(as_dict(reply))
         return
     pairs = [("realized", reply.realized), ("unrealized", reply.unrealized)]
-    show(fields_table([*pairs, ("fees", reply.fees), ("net", reply.net)]))
+    pairs += [("fees", reply.fees), ("funding", reply.funding or "0"), ("net", reply.net)]
+    show(fields_table(pairs))
 
 
 def book(

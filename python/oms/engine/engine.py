@@ -32,6 +32,7 @@ import msgspec
 from oms.engine import tracking
 from oms.engine.conditional import ConditionalOrders
 from oms.engine.events import EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
+from oms.engine.funding import FundingLedger
 from oms.engine.order_registry import OrderRegistry
 from oms.engine.recovery import Recovering, Recovery
 from oms.engine.tracking import OrderTracker
@@ -78,6 +79,7 @@ class Engine:
         self.registry = OrderRegistry()
         self.events = EventHub()
         self.tracker = OrderTracker(self)
+        self.funding = FundingLedger(self)
         self.conditional = ConditionalOrders(self)
         self.intents = intents
         self._prices: dict[tuple[str, str], Decimal] = {}
@@ -403,16 +405,19 @@ class Engine:
         return self.positions_book.aggregate(account)
 
     def pnl(self, account: str | None = None) -> dict[str, Decimal]:
-        """Realized, unrealized, fees and net P&L over every position, in quote units."""
+        """Realized, unrealized, fees, funding and net P&L over every position, in quote
+        units (net = realized + unrealized - fees + funding)."""
         rows = self.positions(account)
         realized = sum((p.realized_pnl for p in rows), Decimal(0))
         unrealized = sum((p.unrealized_pnl for p in rows), Decimal(0))
         fees = sum((p.fees_paid for p in rows), Decimal(0))
+        funding = sum((p.funding for p in rows), Decimal(0))
         return {
             "realized": realized,
             "unrealized": unrealized,
             "fees": fees,
-            "net": realized + unrealized - fees,
+            "funding": funding,
+            "net": realized + unrealized - fees + funding,
         }
 
     def state(self) -> dict[str, Any]:
@@ -428,6 +433,7 @@ class Engine:
                 "realized_pnl": str(p.realized_pnl),
                 "unrealized_pnl": str(p.unrealized_pnl),
                 "fees_paid": str(p.fees_paid),
+                "funding": str(p.funding),
                 "net_pnl": str(p.net_pnl),
                 "mark_price": None if p.mark_price is None else str(p.mark_price),
             }

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import msgspec
 
-from oms.model import Fill, Order, OrderStatus, OrderType, Side
+from oms.model import Fill, Funding, Order, OrderStatus, OrderType, Side
 
 SUBSCRIBER_BACKLOG = 100_000
 
@@ -89,8 +89,18 @@ class RiskDecision(msgspec.Struct, frozen=True, kw_only=True, tag_field="event",
     ts_ns: int
 
 
+class FundingUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag="funding"):
+    """A futures funding payment booked on one account's position (each payment id
+    once; ``funding.amount`` is this account's share, positive = received)."""
+
+    seq: int
+    account: str
+    funding: Funding
+
+
 class PositionUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag="position"):
-    """A position after a fill moved it (average cost, P&L and fees in quote units)."""
+    """A position after a fill or a funding payment moved it (average cost, P&L, fees
+    and funding in quote units)."""
 
     seq: int
     account: str
@@ -103,9 +113,10 @@ class PositionUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event
     fees_paid: Decimal
     version: int  # the position record's own sequence: each change has a new one
     ts_ns: int
+    funding: Decimal = Decimal(0)  # received (+) or paid (-)
 
 
-EngineEvent = OrderUpdate | FillUpdate | PositionUpdate | RiskDecision
+EngineEvent = OrderUpdate | FillUpdate | PositionUpdate | FundingUpdate | RiskDecision
 Listener = Callable[[EngineEvent], None]
 
 

@@ -6,8 +6,8 @@
    sent, even if nothing else about it was written before the crash.
 2. **Events since**: the journal's order updates and fills newer than the snapshot
    bring those orders up to date and add the ones created after it. Positions are
-   rebuilt from every journaled fill (average cost is a pure function of the fills, so
-   the rebuild is exact and nothing is counted twice).
+   rebuilt from every journaled fill and funding payment (average cost is a pure
+   function of the fills, so the rebuild is exact and nothing is counted twice).
 3. **Venues**: every order still open in our books is asked for by client id; a venue
    that counts more filled than we do gets its fills fetched and applied (each trade id
    once). An order the venue does not know was never accepted: once its receive window
@@ -17,6 +17,7 @@
    reserved from the venue's own description of them, their fills applied) or
    ``foreign`` (placed by someone else: reported, never touched). An order of ours the
    venue describes too little to rebuild stays ``unrecognized`` and is reported.
+   Funding paid while we were down is fetched and booked (each payment id once).
 
 New orders are refused (``RECOVERING``) until all three are done.
 """
@@ -36,7 +37,7 @@ import msgspec
 from oms.engine.tracking import risk_order
 from oms.errors import OmsError, OrderNotFound
 from oms.exchanges.base import Exchange
-from oms.model import Fill, Order, OrderEvent, OrderRequest, OrderStatus, OrderType, Side
+from oms.model import Fill, Funding, Order, OrderEvent, OrderRequest, OrderStatus, OrderType, Side
 from oms.model.state import TERMINAL
 from oms.storage.snapshots import latest_snapshot
 
@@ -104,6 +105,22 @@ class Recovery:
             for report in await exchange.fetch_open_orders():
                 if engine.registry.by_client_id(report.client_order_id) is None:
                     await self._unknown_at_venue(exchange, report)
+            await self._catch_up_funding(exchange)
+
+    async def _catch_up_funding(self, exchange: Exchange) -> None:
+        """Funding paid while we were down: from the last payment we applied, else from
+        the snapshot (a first start has no history to take)."""
+        since = self.engine.funding.last_ns.get(exchange.venue) or self.since_ns
+        if not since:
+            return
+        try:
+            payments = await exchange.fetch_funding(since)
+        except OmsError as err:
+            log.warning("could not fetch the funding payments of %s: %s", exchange.venue, err)
+            return
+        applied = sum(self.engine.funding.apply(f) for f in payments)
+        if applied:
+            log.info("%s: %d funding payments made while we were down", exchange.venue, applied)
 
     async def _catch_up(self, exchange: Exchange, order: Order, report: OrderEvent) -> None:
         """Fills the venue counts and we do not (each trade id once), then its status."""
@@ -195,11 +212,15 @@ class Recovery:
                 self.engine.tracker.note_venue_id(order)
 
     def _replay_fills(self, records: Iterable[dict[str, Any]]) -> None:
-        """Every journaled fill into the (fresh) position book; the newer ones also
-        into their orders (each trade id once)."""
+        """Every journaled fill and funding payment into the (fresh) position book; the
+        newer fills also into their orders (each trade id once)."""
         engine = self.engine
         book = engine.positions_book
         for r in records:
+            if r.get("event") == "funding":
+                funding = msgspec.convert(r["funding"], type=Funding, strict=False)
+                engine.funding.replay(str(r.get("account", "default")), funding)
+                continue
             if r.get("event") != "fill":
                 continue
             fill = msgspec.convert(r["fill"], type=Fill, strict=False)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from oms.engine.events import FillUpdate, PositionUpdate
 from oms.errors import DuplicateFill, OmsError, Overfill
 from oms.exchanges.base import Exchange
-from oms.model import Fill, FillEvent, Order, OrderEvent, OrderRequest, OrderStatus, UserEvent
+from oms.model import Fill, FillEvent, FundingEvent, Order, OrderEvent, OrderRequest, OrderStatus, UserEvent
 from oms.model.state import PENDING, can_transition
 from oms.risk import RiskOrder
 
@@ -78,6 +78,8 @@ class OrderTracker:
     def on_user_event(self, event: UserEvent) -> None:
         if isinstance(event, FillEvent):
             self.apply_fill(event.fill)
+        elif isinstance(event, FundingEvent):
+            self.engine.funding.apply(event.funding)
         elif isinstance(event, OrderEvent):
             order = self._find(event.venue, event.client_order_id, event.venue_order_id)
             if order is None or self._from_retired(event):
@@ -196,23 +198,29 @@ class OrderTracker:
         price = self.engine.price(request.venue, request.symbol)
         if price is not None:  # a new position is valued at once, not at the next mark
             book.mark(request.venue, request.symbol, price)
-        position = book.get(request.account, request.venue, request.symbol)
-        if position is not None:
-            self.engine.emit(
-                PositionUpdate(
-                    seq=self.engine.events.next_seq(),
-                    account=position.account,
-                    venue=position.venue,
-                    symbol=position.symbol,
-                    qty=position.qty,
-                    avg_entry_price=position.avg_entry_price,
-                    realized_pnl=position.realized_pnl,
-                    unrealized_pnl=position.unrealized_pnl,
-                    fees_paid=position.fees_paid,
-                    version=position.update_seq,
-                    ts_ns=position.updated_ns,
-                )
+        self.emit_position(request.account, request.venue, request.symbol)
+
+    def emit_position(self, account: str, venue: str, symbol: str) -> None:
+        """A ``PositionUpdate`` of the position as it is now (after a fill or funding)."""
+        position = self.engine.positions_book.get(account, venue, symbol)
+        if position is None:
+            return
+        self.engine.emit(
+            PositionUpdate(
+                seq=self.engine.events.next_seq(),
+                account=position.account,
+                venue=position.venue,
+                symbol=position.symbol,
+                qty=position.qty,
+                avg_entry_price=position.avg_entry_price,
+                realized_pnl=position.realized_pnl,
+                unrealized_pnl=position.unrealized_pnl,
+                fees_paid=position.fees_paid,
+                funding=position.funding,
+                version=position.update_seq,
+                ts_ns=position.updated_ns,
             )
+        )
 
     @staticmethod
     def fee_in_quote(fill: Fill) -> Decimal | None:

@@ -21,6 +21,7 @@ from oms.model import (
     Balance,
     FeeRates,
     Fill,
+    Funding,
     Instrument,
     MarginMode,
     MarkPrice,
@@ -175,6 +176,10 @@ class Exchange(abc.ABC):
 
     async def fetch_positions(self) -> list[Position]:
         return []  # spot venues hold balances, not positions
+
+    async def fetch_funding(self, since_ns: int = 0) -> list[Funding]:
+        """Funding payments since ``since_ns``, oldest first."""
+        return []  # spot venues have no perpetuals, so no funding
 
     async def fetch_fee_rates(self, symbol: str) -> FeeRates:
         """The maker and taker rates this account pays on ``symbol``."""

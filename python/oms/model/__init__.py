@@ -4,7 +4,7 @@ msgspec Structs for everything on hot paths; enums whose values are the strings 
 travel; exact Decimals (never floats) for prices, quantities and money. The order
 state machine is in :mod:`oms.model.state` (see docs/model.md)."""
 
-from oms.model.account import Balance, FeeRates, Position, SymbolSettings
+from oms.model.account import Balance, FeeRates, Funding, Position, SymbolSettings
 from oms.model.enums import (
     InstrumentKind,
     Liquidity,
@@ -19,6 +19,7 @@ from oms.model.enums import (
 from oms.model.events import (
     BalanceEvent,
     FillEvent,
+    FundingEvent,
     OrderEvent,
     PositionEvent,
     UserEvent,
@@ -35,6 +36,8 @@ __all__ = [
     "FeeRates",
     "Fill",
     "FillEvent",
+    "Funding",
+    "FundingEvent",
     "Instrument",
     "InstrumentKind",
     "Liquidity",

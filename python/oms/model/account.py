@@ -40,6 +40,19 @@ class Position(msgspec.Struct, kw_only=True, frozen=True):
     ts_ns: int = 0
 
 
+class Funding(msgspec.Struct, kw_only=True, frozen=True):
+    """One futures funding payment on a perpetual: ``amount`` in ``asset``, positive
+    when the account received it, negative when it paid. ``funding_id`` is the venue's
+    id for the payment (Binance ``tranId``): it is applied once."""
+
+    venue: str
+    symbol: str
+    amount: Decimal
+    asset: str
+    funding_id: str
+    ts_ns: int = 0
+
+
 class FeeRates(msgspec.Struct, kw_only=True, frozen=True):
     """What the account pays on one symbol, as fractions of the notional (0.001 is
     10 bps; negative is a rebate)."""

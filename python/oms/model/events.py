@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import msgspec
 
-from oms.model.account import Balance, Position
+from oms.model.account import Balance, Funding, Position
 from oms.model.enums import OrderStatus, OrderType, Side
 from oms.model.orders import Fill
 
@@ -45,7 +45,11 @@ class PositionEvent(msgspec.Struct, kw_only=True, frozen=True, tag="position"):
     positions: list[Position]
 
 
-UserEvent = OrderEvent | FillEvent | BalanceEvent | PositionEvent
+class FundingEvent(msgspec.Struct, kw_only=True, frozen=True, tag="funding"):
+    funding: Funding
+
+
+UserEvent = OrderEvent | FillEvent | BalanceEvent | PositionEvent | FundingEvent
 
 _decoder = msgspec.json.Decoder(UserEvent)
 

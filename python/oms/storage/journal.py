@@ -1,9 +1,9 @@
 """Daily JSONL logs of orders and trades, written by a background thread.
 
 ``data/logs/YYYY/MM/DD/orders.jsonl`` gets every order update and risk refusal,
-``trades.jsonl`` every fill; one JSON object per line with stable field names (those of
-``oms.engine.events``, decimals as strings) plus ``time`` in ISO-8601 UTC for people, so
-``grep`` and ``jq`` work. The day is the event's own (UTC).
+``trades.jsonl`` every fill and funding payment; one JSON object per line with stable
+field names (those of ``oms.engine.events``, decimals as strings) plus ``time`` in
+ISO-8601 UTC for people, so ``grep`` and ``jq`` work. The day is the event's own (UTC).
 
 The engine's listener only encodes and enqueues (the core's lock-free queue); the
 writer thread waits on the queue with the GIL released, appends batches and flushes
@@ -25,7 +25,7 @@ from typing import IO
 
 import msgspec
 
-from oms.engine.events import EngineEvent, FillUpdate, OrderUpdate, RiskDecision
+from oms.engine.events import EngineEvent, FillUpdate, FundingUpdate, OrderUpdate, RiskDecision
 from oms.errors import ChannelClosed, QueueFull
 from oms.queues import Queue
 
@@ -50,6 +50,8 @@ def _file_and_time(event: EngineEvent) -> tuple[str, int] | None:
         return "orders.jsonl", event.ts_ns
     if isinstance(event, FillUpdate):
         return "trades.jsonl", event.fill.ts_ns
+    if isinstance(event, FundingUpdate):
+        return "trades.jsonl", event.funding.ts_ns
     return None  # positions go to the snapshots
 
 

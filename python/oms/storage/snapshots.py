@@ -7,7 +7,7 @@ one, never half of one; a snapshot that does not parse is reported as corrupt an
 recovery falls back to the one before it (then to a full replay).
 
 ``data/reports/YYYY/MM/pnl.csv``: one row per position at each snapshot (time, account,
-venue, symbol, quantity, average entry, realized, unrealized, fees, net), appended, with
+venue, symbol, quantity, average entry, realized, unrealized, fees, funding, net), appended, with
 a header when the month's file is new: a spreadsheet or ``awk`` reads it.
 """
 
@@ -33,6 +33,7 @@ PNL_COLUMNS = (
     "realized_pnl",
     "unrealized_pnl",
     "fees_paid",
+    "funding",
     "net_pnl",
 )
 
@@ -99,13 +100,19 @@ def append_pnl(root: Path | str, ts_ns: int, rows: Iterable[Mapping[str, Any]]) 
     path = pnl_path(Path(root), ts_ns)
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists()
+    # A month begun by an older version keeps its own columns, so every row lines up.
+    columns = PNL_COLUMNS if new else _header(path) or PNL_COLUMNS
     time = _utc(ts_ns).strftime("%Y-%m-%dT%H:%M:%SZ")
     with open(path, "a", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=PNL_COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
         if new:
             writer.writeheader()
         for row in rows:
-            writer.writerow(
-                {"time": time} | {k: ("" if row.get(k) is None else row.get(k)) for k in PNL_COLUMNS[1:]}
-            )
+            cells = {k: ("" if row.get(k) is None else row.get(k)) for k in columns[1:]}
+            writer.writerow({"time": time} | cells)
     return path
+
+
+def _header(path: Path) -> tuple[str, ...]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return tuple(next(csv.reader(f), ()))

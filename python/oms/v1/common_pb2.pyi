@@ -448,6 +448,7 @@ class Position(_message.Message):
     FEES_PAID_FIELD_NUMBER: _builtins.int
     NET_PNL_FIELD_NUMBER: _builtins.int
     UPDATED_NS_FIELD_NUMBER: _builtins.int
+    FUNDING_FIELD_NUMBER: _builtins.int
     account: _builtins.str
     venue: _builtins.str
     symbol: _builtins.str
@@ -459,7 +460,10 @@ class Position(_message.Message):
     unrealized_pnl: _builtins.str
     fees_paid: _builtins.str
     net_pnl: _builtins.str
+    """realized - fees + funding + unrealized"""
     updated_ns: _builtins.int
+    funding: _builtins.str
+    """futures funding received (+) or paid (-)"""
     def __init__(
         self,
         *,
@@ -474,10 +478,11 @@ class Position(_message.Message):
         fees_paid: _builtins.str = ...,
         net_pnl: _builtins.str = ...,
         updated_ns: _builtins.int = ...,
+        funding: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "avg_entry_price", b"avg_entry_price", "fees_paid", b"fees_paid", "mark_price", b"mark_price", "net_pnl", b"net_pnl", "qty", b"qty", "realized_pnl", b"realized_pnl", "symbol", b"symbol", "unrealized_pnl", b"unrealized_pnl", "updated_ns", b"updated_ns", "venue", b"venue"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "avg_entry_price", b"avg_entry_price", "fees_paid", b"fees_paid", "funding", b"funding", "mark_price", b"mark_price", "net_pnl", b"net_pnl", "qty", b"qty", "realized_pnl", b"realized_pnl", "symbol", b"symbol", "unrealized_pnl", b"unrealized_pnl", "updated_ns", b"updated_ns", "venue", b"venue"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -498,6 +503,7 @@ class AggregatePosition(_message.Message):
     UNREALIZED_PNL_FIELD_NUMBER: _builtins.int
     FEES_PAID_FIELD_NUMBER: _builtins.int
     POSITIONS_FIELD_NUMBER: _builtins.int
+    FUNDING_FIELD_NUMBER: _builtins.int
     base: _builtins.str
     quote: _builtins.str
     net_qty: _builtins.str
@@ -508,6 +514,7 @@ class AggregatePosition(_message.Message):
     fees_paid: _builtins.str
     positions: _builtins.int
     """how many venue positions it sums"""
+    funding: _builtins.str
     def __init__(
         self,
         *,
@@ -520,10 +527,11 @@ class AggregatePosition(_message.Message):
         unrealized_pnl: _builtins.str = ...,
         fees_paid: _builtins.str = ...,
         positions: _builtins.int = ...,
+        funding: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "fees_paid", b"fees_paid", "long_qty", b"long_qty", "net_qty", b"net_qty", "positions", b"positions", "quote", b"quote", "realized_pnl", b"realized_pnl", "short_qty", b"short_qty", "unrealized_pnl", b"unrealized_pnl"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "fees_paid", b"fees_paid", "funding", b"funding", "long_qty", b"long_qty", "net_qty", b"net_qty", "positions", b"positions", "quote", b"quote", "realized_pnl", b"realized_pnl", "short_qty", b"short_qty", "unrealized_pnl", b"unrealized_pnl"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -147,6 +147,7 @@ class Event(_message.Message):
     FILL_FIELD_NUMBER: _builtins.int
     POSITION_FIELD_NUMBER: _builtins.int
     RISK_FIELD_NUMBER: _builtins.int
+    FUNDING_FIELD_NUMBER: _builtins.int
     seq: _builtins.int
     subject: _builtins.str
     ts_ns: _builtins.int
@@ -158,6 +159,8 @@ class Event(_message.Message):
     def position(self) -> Global___PositionEvent: ...
     @_builtins.property
     def risk(self) -> Global___RiskEvent: ...
+    @_builtins.property
+    def funding(self) -> Global___FundingEvent: ...
     def __init__(
         self,
         *,
@@ -168,13 +171,52 @@ class Event(_message.Message):
         fill: _common_pb2.Fill | None = ...,
         position: Global___PositionEvent | None = ...,
         risk: Global___RiskEvent | None = ...,
+        funding: Global___FundingEvent | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "fill", b"fill", "order", b"order", "position", b"position", "risk", b"risk"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "fill", b"fill", "funding", b"funding", "order", b"order", "position", b"position", "risk", b"risk"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "fill", b"fill", "order", b"order", "position", b"position", "risk", b"risk", "seq", b"seq", "subject", b"subject", "ts_ns", b"ts_ns"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "fill", b"fill", "funding", b"funding", "order", b"order", "position", b"position", "risk", b"risk", "seq", b"seq", "subject", b"subject", "ts_ns", b"ts_ns"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["order", "fill", "position", "risk"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["order", "fill", "position", "risk", "funding"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
 Global___Event: _TypeAlias = Event  # noqa: Y015
+
+@_typing.final
+class FundingEvent(_message.Message):
+    """A futures funding payment booked on one account's position (its share)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VENUE_FIELD_NUMBER: _builtins.int
+    SYMBOL_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    ASSET_FIELD_NUMBER: _builtins.int
+    FUNDING_ID_FIELD_NUMBER: _builtins.int
+    venue: _builtins.str
+    symbol: _builtins.str
+    account: _builtins.str
+    amount: _builtins.str
+    """received (+) or paid (-)"""
+    asset: _builtins.str
+    funding_id: _builtins.str
+    """the venue's id for the payment"""
+    def __init__(
+        self,
+        *,
+        venue: _builtins.str = ...,
+        symbol: _builtins.str = ...,
+        account: _builtins.str = ...,
+        amount: _builtins.str = ...,
+        asset: _builtins.str = ...,
+        funding_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "amount", b"amount", "asset", b"asset", "funding_id", b"funding_id", "symbol", b"symbol", "venue", b"venue"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FundingEvent: _TypeAlias = FundingEvent  # noqa: Y015

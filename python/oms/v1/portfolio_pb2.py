@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from oms.v1 import common_pb2 as oms_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16oms/v1/portfolio.proto\x12\x06oms.v1\x1a\x13oms/v1/common.proto\"\'\n\x14ListPositionsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\"k\n\x15ListPositionsResponse\x12#\n\tpositions\x18\x01 \x03(\x0b\x32\x10.oms.v1.Position\x12-\n\naggregated\x18\x02 \x03(\x0b\x32\x19.oms.v1.AggregatePosition\"$\n\x13ListBalancesRequest\x12\r\n\x05venue\x18\x01 \x01(\t\"9\n\x14ListBalancesResponse\x12!\n\x08\x62\x61lances\x18\x01 \x03(\x0b\x32\x0f.oms.v1.Balance\" \n\rGetPnlRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\"Q\n\x0eGetPnlResponse\x12\x10\n\x08realized\x18\x01 \x01(\t\x12\x12\n\nunrealized\x18\x02 \x01(\t\x12\x0c\n\x04\x66\x65\x65s\x18\x03 \x01(\t\x12\x0b\n\x03net\x18\x04 \x01(\t2\xe4\x01\n\x10PortfolioService\x12L\n\rListPositions\x12\x1c.oms.v1.ListPositionsRequest\x1a\x1d.oms.v1.ListPositionsResponse\x12I\n\x0cListBalances\x12\x1b.oms.v1.ListBalancesRequest\x1a\x1c.oms.v1.ListBalancesResponse\x12\x37\n\x06GetPnl\x12\x15.oms.v1.GetPnlRequest\x1a\x16.oms.v1.GetPnlResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16oms/v1/portfolio.proto\x12\x06oms.v1\x1a\x13oms/v1/common.proto\"\'\n\x14ListPositionsRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\"k\n\x15ListPositionsResponse\x12#\n\tpositions\x18\x01 \x03(\x0b\x32\x10.oms.v1.Position\x12-\n\naggregated\x18\x02 \x03(\x0b\x32\x19.oms.v1.AggregatePosition\"$\n\x13ListBalancesRequest\x12\r\n\x05venue\x18\x01 \x01(\t\"9\n\x14ListBalancesResponse\x12!\n\x08\x62\x61lances\x18\x01 \x03(\x0b\x32\x0f.oms.v1.Balance\" \n\rGetPnlRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\"b\n\x0eGetPnlResponse\x12\x10\n\x08realized\x18\x01 \x01(\t\x12\x12\n\nunrealized\x18\x02 \x01(\t\x12\x0c\n\x04\x66\x65\x65s\x18\x03 \x01(\t\x12\x0b\n\x03net\x18\x04 \x01(\t\x12\x0f\n\x07\x66unding\x18\x05 \x01(\t2\xe4\x01\n\x10PortfolioService\x12L\n\rListPositions\x12\x1c.oms.v1.ListPositionsRequest\x1a\x1d.oms.v1.ListPositionsResponse\x12I\n\x0cListBalances\x12\x1b.oms.v1.ListBalancesRequest\x1a\x1c.oms.v1.ListBalancesResponse\x12\x37\n\x06GetPnl\x12\x15.oms.v1.GetPnlRequest\x1a\x16.oms.v1.GetPnlResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,7 +43,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPNLREQUEST']._serialized_start=302
   _globals['_GETPNLREQUEST']._serialized_end=334
   _globals['_GETPNLRESPONSE']._serialized_start=336
-  _globals['_GETPNLRESPONSE']._serialized_end=417
-  _globals['_PORTFOLIOSERVICE']._serialized_start=420
-  _globals['_PORTFOLIOSERVICE']._serialized_end=648
+  _globals['_GETPNLRESPONSE']._serialized_end=434
+  _globals['_PORTFOLIOSERVICE']._serialized_start=437
+  _globals['_PORTFOLIOSERVICE']._serialized_end=665
 # @@protoc_insertion_point(module_scope)

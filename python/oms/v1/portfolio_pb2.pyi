@@ -134,11 +134,14 @@ class GetPnlResponse(_message.Message):
     UNREALIZED_FIELD_NUMBER: _builtins.int
     FEES_FIELD_NUMBER: _builtins.int
     NET_FIELD_NUMBER: _builtins.int
+    FUNDING_FIELD_NUMBER: _builtins.int
     realized: _builtins.str
     unrealized: _builtins.str
     fees: _builtins.str
     net: _builtins.str
-    """realized + unrealized - fees"""
+    """realized + unrealized - fees + funding"""
+    funding: _builtins.str
+    """futures funding received (+) or paid (-)"""
     def __init__(
         self,
         *,
@@ -146,10 +149,11 @@ class GetPnlResponse(_message.Message):
         unrealized: _builtins.str = ...,
         fees: _builtins.str = ...,
         net: _builtins.str = ...,
+        funding: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["fees", b"fees", "net", b"net", "realized", b"realized", "unrealized", b"unrealized"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fees", b"fees", "funding", b"funding", "net", b"net", "realized", b"realized", "unrealized", b"unrealized"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

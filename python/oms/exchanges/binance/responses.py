@@ -16,6 +16,7 @@ from oms.model import (
     BookLevel,
     FeeRates,
     Fill,
+    Funding,
     Liquidity,
     MarginMode,
     OrderBook,
@@ -234,6 +235,18 @@ def usdm_trade(row: Answer, venue: str, symbol: str) -> Fill:
         fee_asset=row["commissionAsset"],
         liquidity=Liquidity.MAKER if row["maker"] else Liquidity.TAKER,
         venue_order_id=str(row["orderId"]),
+        ts_ns=int(row["time"]) * MS,
+    )
+
+
+def usdm_funding(row: Answer, venue: str, symbol: str) -> Funding:
+    """One ``FUNDING_FEE`` row of ``/fapi/v1/income`` (positive: received)."""
+    return Funding(
+        venue=venue,
+        symbol=symbol,
+        amount=Decimal(row["income"]),
+        asset=row["asset"],
+        funding_id=str(row["tranId"]),
         ts_ns=int(row["time"]) * MS,
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
@@ -26,13 +27,14 @@ from binance_sdk_derivatives_trading_usds_futures.derivatives_trading_usds_futur
 )
 
 from oms.errors import NoChange, OmsError, OutcomeUnknown
-from oms.exchanges.base import Capabilities
+from oms.exchanges.base import Capabilities, ExchangeConfig
 from oms.exchanges.binance import market_data, responses
 from oms.exchanges.binance.connector import MS, BinanceConnector, Paths
 from oms.exchanges.binance.errors import from_binance
 from oms.exchanges.binance.order_params import text, usdm_params
 from oms.exchanges.binance.user_data import (
     AccountConfigUpdate,
+    AccountUpdate,
     FuturesEvent,
     ListenKeyExpired,
     normalize_futures,
@@ -42,6 +44,8 @@ from oms.model import (
     BalanceEvent,
     FeeRates,
     Fill,
+    Funding,
+    FundingEvent,
     MarginMode,
     MarkPrice,
     Order,
@@ -54,8 +58,11 @@ from oms.model import (
     TimeInForce,
 )
 
+log = logging.getLogger(__name__)
 KEEP_ALIVE_S = 30 * 60  # Binance: a listenKey lives 60 minutes unless kept alive
 BATCH = 5
+INCOME_PAGE = 1000  # /fapi/v1/income's largest page
+FUNDING_IDS_KEPT = 10_000  # payments remembered for de-duplication (8-hourly: weeks of them)
 
 
 class BinanceUsdm(BinanceConnector):
@@ -96,6 +103,10 @@ class BinanceUsdm(BinanceConnector):
         await super().stream(name, on_message, path)
 
     # ---- orders ----
+
+    def __init__(self, config: ExchangeConfig) -> None:
+        super().__init__(config)
+        self._funding_seen: dict[str, None] = {}  # funding ids published, oldest first
 
     async def create_order(self, order: Order) -> OrderEvent:
         native = self.symbols.to_native(order.request.symbol)
@@ -186,6 +197,23 @@ class BinanceUsdm(BinanceConnector):
             params["startTime"] = str(since_ns // MS)
         rows = await self.rest.call("GET", "/fapi/v1/userTrades", params, weight=5)
         return [responses.usdm_trade(r, self.VENUE, symbol) for r in rows]
+
+    async def fetch_funding(self, since_ns: int = 0) -> list[Funding]:
+        """``FUNDING_FEE`` rows of ``/fapi/v1/income``, oldest first. Paged from the last
+        row's time *inclusive* (several symbols settle in the same millisecond), so a
+        page boundary never skips a payment; duplicates are dropped by ``tranId``."""
+        out: dict[str, Funding] = {}
+        start_ms = since_ns // MS
+        while True:
+            params = {"incomeType": "FUNDING_FEE", "limit": str(INCOME_PAGE), "startTime": str(start_ms)}
+            rows = await self.rest.call("GET", "/fapi/v1/income", params, weight=30)
+            new = [r for r in rows if str(r["tranId"]) not in out]
+            for r in new:
+                funding = responses.usdm_funding(r, self.VENUE, self.symbols.to_unified(r["symbol"]))
+                out[funding.funding_id] = funding
+            if len(rows) < INCOME_PAGE or not new:
+                return list(out.values())
+            start_ms = int(rows[-1]["time"])
 
     async def fetch_balances(self) -> list[Balance]:
         rows = await self.rest.call("GET", "/fapi/v3/balance", weight=5)
@@ -288,6 +316,10 @@ class BinanceUsdm(BinanceConnector):
         if isinstance(event, AccountConfigUpdate) and event.leverage is not None:
             symbol = self.symbols.to_unified(event.leverage.symbol)
             self._settings_changed(symbol, leverage=Decimal(event.leverage.leverage))
+        if isinstance(event, AccountUpdate) and event.change.reason == "FUNDING_FEE":
+            # The push gives the amount but, for cross margin, not the symbol: the
+            # income history names both, with the payment's id.
+            self.spawn(self._sync_funding(since_ns=event.time * MS))
         for normalized in normalize_futures(event, self.VENUE, self.symbols.to_unified):
             self.publish(normalized)
 
@@ -301,6 +333,21 @@ class BinanceUsdm(BinanceConnector):
             self.forget_stream(self.listen_key)
         self.listen_key = key
         await self.fill_gap()
+
+    async def _sync_funding(self, since_ns: int) -> None:
+        """Publish the funding payments from ``since_ns`` (back off a minute: the push
+        and the income row need not carry the same millisecond) not published yet."""
+        try:
+            payments = await self.fetch_funding(since_ns - 60_000 * MS)
+        except OmsError as err:
+            log.warning("could not fetch funding payments: %s", err)
+            return
+        for funding in payments:
+            if funding.funding_id not in self._funding_seen:
+                self._funding_seen[funding.funding_id] = None
+                self.publish(FundingEvent(funding=funding))
+        while len(self._funding_seen) > FUNDING_IDS_KEPT:
+            del self._funding_seen[next(iter(self._funding_seen))]
 
     async def _after_streams_rebuilt(self) -> None:
         await self.fill_gap()  # the user stream was on the lost connection

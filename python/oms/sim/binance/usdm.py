@@ -397,10 +397,18 @@ class FuturesExchange:
         self.report_account(account, position, "ORDER", now)
 
     def report_account(
-        self, account: FuturesAccount, position: FuturesPosition, reason: str, now: int
+        self,
+        account: FuturesAccount,
+        position: FuturesPosition,
+        reason: str,
+        now: int,
+        change: Decimal = ZERO,
     ) -> None:
-        """``ACCOUNT_UPDATE``: the wallet and one position, with the reason (``m``)."""
+        """``ACCOUNT_UPDATE``: the wallet and one position, with the reason (``m``) and
+        the balance change other than P&L and commission (``bc``: a funding payment).
+        As Binance does, a funding payment on a cross position carries no ``P``."""
         wallet = f"{account.wallet:.8f}"
+        cross_funding = reason == "FUNDING_FEE" and not self.is_isolated(account, position.symbol)
         account.emit(
             {
                 "e": "ACCOUNT_UPDATE",
@@ -408,8 +416,8 @@ class FuturesExchange:
                 "T": now,
                 "a": {
                     "m": reason,
-                    "B": [{"a": "USDT", "wb": wallet, "cw": wallet, "bc": "0"}],
-                    "P": [self._position_event(account, position)],
+                    "B": [{"a": "USDT", "wb": wallet, "cw": wallet, "bc": f"{change:.8f}"}],
+                    "P": [] if cross_funding else [self._position_event(account, position)],
                 },
             }
         )

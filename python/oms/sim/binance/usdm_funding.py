@@ -64,7 +64,7 @@ class Funding:
                 fee = (-position.qty * mark * rate).quantize(EIGHT)
                 account.wallet += fee
                 venue.record_income(account, symbol, "FUNDING_FEE", fee, at_ms)
-                venue.report_account(account, position, "FUNDING_FEE", at_ms)
+                venue.report_account(account, position, "FUNDING_FEE", at_ms, change=fee)
 
     # ---- REST views ----
 
