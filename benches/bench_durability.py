@@ -10,15 +10,17 @@ loop every 100 orders as a real venue's I/O would (so the publisher's task runs)
   that and the JetStream publisher to the embedded nats-server (fsync on every write).
   Submit latency is every 16th submit on its own. Throughput of a sink is its events
   over the time from the first submit until it has written (acknowledged) the last.
-* ``recovery``: an engine from the data dir of a run whose journal holds N events
-  (order updates and fills), ``engine.start(recover_from=...)``: snapshot (none),
-  journal replay with every position rebuilt from the fills, reservations, and the
-  reconciliation of the orders still open (1,000) with the null venue.
+* ``recovery``: an engine from the data dir of a run whose journal (and JetStream)
+  holds N events (order updates, fills, positions), ``engine.start(recover_from=...)``:
+  snapshot (none), replay of every event with positions rebuilt from the fills,
+  reservations, and the reconciliation of the orders still open (1,000) with the null
+  venue; once from the journal files, once from JetStream alone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -29,6 +31,7 @@ from harness import Dist, Report, emit, gc_paused, ratio, table
 from oms.bus.embedded_nats import EmbeddedNats
 from oms.bus.publisher import JetStreamPublisher
 from oms.bus.publisher_process import PublisherProcess
+from oms.bus.replay import StreamReplay
 from oms.engine import Engine
 from oms.model import Order, OrderRequest
 from oms.storage.journal import Journal
@@ -101,14 +104,18 @@ async def loaded(
     return run
 
 
-async def recover(data: Path) -> tuple[float, int]:
-    """Seconds for ``engine.start(recover_from=data)``; the orders it holds after."""
-    engine = Engine([NullVenue()])
+async def recover(data: Path, nats_url: str | None = None) -> tuple[float, int]:
+    """Seconds for ``engine.start(recover_from=data)`` (reading JetStream too with a
+    ``nats_url``); the orders it holds after."""
+    streams = StreamReplay(nats_url) if nats_url is not None else None
+    engine = Engine([NullVenue()], streams=streams)
     start = time.perf_counter()
     await engine.start(recover_from=data)
     elapsed = time.perf_counter() - start
     held = len(engine.orders())
     await engine.stop()
+    if streams is not None:
+        await streams.close()
     return elapsed, held
 
 
@@ -180,14 +187,26 @@ def run(report: Report, quick: bool) -> None:
 def recovery(report: Report, quick: bool) -> None:
     events_wanted = 100_000 if quick else 1_000_000
     orders = events_wanted // 4  # journaled per order: PENDING_NEW, NEW, FILLED, and its fill
-    with tempfile.TemporaryDirectory() as tmp:
-        built = asyncio.run(loaded("build", workload(orders), Path(tmp), None))
-        journaled = sum(1 for p in Path(tmp).rglob("*.jsonl") for _ in p.open("rb"))
-        seconds, held = asyncio.run(recover(Path(tmp)))
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedNats(Path(tmp) / "nats") as server:
+        data = Path(tmp) / "data"
+        built = asyncio.run(loaded("build", workload(orders), data, server.url, True))
+        journaled = sum(1 for p in data.rglob("*.jsonl") for _ in p.open("rb"))
+        seconds, held = asyncio.run(recover(data))
+        shutil.rmtree(data / "logs")  # now only JetStream has the events
+        js_seconds, js_held = asyncio.run(recover(data, server.url))
     emit(
         f"recovery from a journal of {journaled:,} events ({orders:,} orders, "
         f"{built.events:,} engine events): {seconds:.1f} s ({journaled / seconds:,.0f} events/s), "
         f"{held:,} orders restored"
     )
     emit()
-    report.notes.append(f"recovery of {journaled:,} journaled events: {seconds:.1f} s")
+    emit(
+        f"the same from JetStream alone (journal files deleted; ORDERS, TRADES and POSITIONS "
+        f"read back): {js_seconds:.1f} s ({journaled / js_seconds:,.0f} events/s), "
+        f"{js_held:,} orders restored"
+    )
+    emit()
+    report.notes.append(
+        f"recovery of {journaled:,} journaled events: {seconds:.1f} s from the journal, "
+        f"{js_seconds:.1f} s from JetStream"
+    )

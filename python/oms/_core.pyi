@@ -171,6 +171,20 @@ class PositionBook:
     def apply_funding(
         self, account: str, venue: str, symbol: str, amount: _Number, ts_ns: int | None = None
     ) -> None: ...
+    def restore(
+        self,
+        account: str,
+        venue: str,
+        symbol: str,
+        *,
+        qty: _Number,
+        cost_basis: _Number,
+        realized_pnl: _Number,
+        fees_paid: _Number,
+        funding: _Number,
+        fill_count: int,
+        ts_ns: int | None = None,
+    ) -> None: ...
     def mark(self, venue: str, symbol: str, price: _Number, ts_ns: int | None = None) -> int: ...
     def set_leverage(
         self, account: str, venue: str, symbol: str, leverage: _Number, ts_ns: int | None = None

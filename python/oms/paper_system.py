@@ -29,6 +29,7 @@ from oms.api.tls import ensure_dev_pki
 from oms.api.tokens import TokenStore
 from oms.bus.embedded_nats import EmbeddedNats
 from oms.bus.publisher import JetStreamPublisher
+from oms.bus.replay import StreamReplay
 from oms.engine import Engine
 from oms.errors import OmsError
 from oms.exchanges import ExchangeConfig, create_exchange
@@ -96,6 +97,7 @@ class PaperSystem:
         self.engine: Engine | None = None
         self.publisher: JetStreamPublisher | None = None
         self.files: EngineFiles | None = None
+        self.replay: StreamReplay | None = None  # snapshots note the stream positions with it
         self.urls: dict[str, str] = {}
         self._market: list[asyncio.Task[None]] = []
 
@@ -124,7 +126,8 @@ class PaperSystem:
         metrics = self.metrics = EngineMetrics(engine, publisher=self.publisher)
         metrics.attach()
         await engine.start()
-        self.files = EngineFiles(engine, self.data)
+        self.replay = StreamReplay(nats_servers)
+        self.files = EngineFiles(engine, self.data, streams=self.replay)
         self.files.start()
         for venue, symbol in TRACKED:
             engine.track(venue, symbol)
@@ -212,6 +215,8 @@ class PaperSystem:
             self.files.stop()
         if self.publisher is not None:
             await self.publisher.stop()
+        if self.replay is not None:
+            await self.replay.close()
         if self.engine is not None:
             await self.engine.stop()
         for server in (self.paper.spot, self.paper.futures):

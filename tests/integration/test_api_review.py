@@ -134,11 +134,20 @@ def test_a_batch_of_mixed_items_answers_in_order(oms: Client) -> None:
 
 
 def test_a_resume_point_ahead_of_the_server_is_out_of_range(oms: Client) -> None:
-    """A client resuming with a seq from before a restart (sequences start again at 1)
-    would otherwise wait forever for events it will never be sent."""
+    """A client resuming with a seq this server never gave (another server's, or made
+    up) would otherwise wait forever for events it will never be sent."""
     with pytest.raises(errors.OmsError) as refused:
-        list(oms.events(after_seq=10**12))
+        list(oms.events(after_seq=2**62))
     assert refused.value.code == "EVENTS_AHEAD"
+
+
+def test_a_resume_point_from_before_a_restart_is_told_the_events_expired(oms: Client) -> None:
+    """Numbering goes on across restarts, so a seq from an earlier life is older than
+    anything this server holds: the client must learn it missed events (and read
+    JetStream), not silently get only the new ones."""
+    with pytest.raises(errors.OmsError) as refused:
+        list(oms.events(after_seq=1))
+    assert refused.value.code == "EVENTS_EXPIRED"
 
 
 def listeners(system: SystemThread, stream: str) -> list[Any]:

@@ -124,7 +124,9 @@ class EventLog:
                 self._live.remove(queue)
 
     def oldest_seq(self) -> int:
-        return self.recent[0].seq if self.recent else 0
+        """The oldest event held; with none held, the next one (everything before was
+        not kept here — e.g. numbered by an earlier life of the engine)."""
+        return self.recent[0].seq if self.recent else self.engine.events.last_seq + 1
 
 
 class EventService:
@@ -150,8 +152,9 @@ class EventService:
 
     async def _check_resume(self, after: int, context: Any) -> None:
         """OUT_OF_RANGE for a resume point the server cannot serve: older than it holds,
-        or beyond its last event (a seq from before a restart, as sequences start again
-        at 1), which would otherwise wait in silence for events it will never send."""
+        or beyond its last event (a seq this server never gave: another server's, or
+        made up), which would otherwise wait in silence for events it will never send.
+        (A restart numbers on after the last life, so a seq from before it is older.)"""
         last = self.log.engine.events.last_seq
         if after > last:
             await abort_with(

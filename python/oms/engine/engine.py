@@ -34,7 +34,7 @@ from oms.engine.conditional import ConditionalOrders
 from oms.engine.events import EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
 from oms.engine.funding import FundingLedger
 from oms.engine.order_registry import OrderRegistry
-from oms.engine.recovery import Recovering, Recovery
+from oms.engine.recovery import EventStreams, Recovering, Recovery
 from oms.engine.tracking import OrderTracker
 from oms.errors import (
     InvalidInput,
@@ -68,10 +68,13 @@ class Engine:
         risk: RiskEngine | None = None,
         positions: PositionBook | None = None,
         intents: IntentJournal | None = None,
+        streams: EventStreams | None = None,
     ) -> None:
         """``intents``: strict durability — every order's intent is acknowledged by
         JetStream (``JetStreamPublisher.journal_intents``) before it is sent; without it
-        (``fast``) events are journaled asynchronously and recovery reconciles."""
+        (``fast``) events are journaled asynchronously and recovery reconciles.
+        ``streams``: where recovery reads the published events back
+        (``oms.bus.replay.StreamReplay``); without it, from the journal files alone."""
         self.exchanges = {ex.venue: ex for ex in exchanges}
         self.risk = risk or RiskEngine()
         self._own_positions = positions is None
@@ -82,6 +85,7 @@ class Engine:
         self.funding = FundingLedger(self)
         self.conditional = ConditionalOrders(self)
         self.intents = intents
+        self.streams = streams
         self._prices: dict[tuple[str, str], Decimal] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
@@ -102,7 +106,7 @@ class Engine:
         if recover_from is not None:
             self._recovering = True
             self.recovery = Recovery(self, recover_from)
-            self.recovery.restore()
+            await self.recovery.restore(self.streams)
             if self.intents is not None:
                 since = self.recovery.since_ns - 60 * 1_000_000_000
                 self.recovery.add_intents(await self.intents.read_intents(since))
@@ -436,6 +440,8 @@ class Engine:
                 "funding": str(p.funding),
                 "net_pnl": str(p.net_pnl),
                 "mark_price": None if p.mark_price is None else str(p.mark_price),
+                "cost_basis": str(p.cost_basis),  # exact: what recovery restores from
+                "fill_count": p.fill_count,
             }
             for p in self.positions()
         ]
@@ -448,6 +454,7 @@ class Engine:
             "open_orders": [msgspec.to_builtins(o) for o in self.orders(open_only=True)],
             "positions": positions,
             "conditional": self.conditional.state(),
+            "funding_last_ns": dict(self.funding.last_ns),
         }
 
     async def balances(self, venue: str) -> dict[str, Balance]:

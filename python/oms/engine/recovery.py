@@ -4,10 +4,14 @@
    orders that were open then (``oms.storage.snapshots``). In strict mode the
    acknowledged intents (JetStream ``INTENTS``) add every order that was about to be
    sent, even if nothing else about it was written before the crash.
-2. **Events since**: the journal's order updates and fills newer than the snapshot
-   bring those orders up to date and add the ones created after it. Positions are
-   rebuilt from every journaled fill and funding payment (average cost is a pure
-   function of the fills, so the rebuild is exact and nothing is counted twice).
+   Its positions are restored exactly (cost basis, realized P&L, fees, funding).
+2. **Events since**: every event numbered after the snapshot, from JetStream (ORDERS,
+   TRADES, POSITIONS, read from where each stream stood at the snapshot) and from the
+   journal files — in ``fast`` mode either may hold events the other lacks after a
+   crash, and ``oms.engine.replay.EventReplay`` applies each once: order updates bring
+   orders up to date and add the ones created after it; fills and funding payments go
+   into the positions and their orders. With no readable snapshot, everything recorded
+   is replayed onto an empty state.
 3. **Venues**: every order still open in our books is asked for by client id; a venue
    that counts more filled than we do gets its fills fetched and applied (each trade id
    once). An order the venue does not know was never accepted: once its receive window
@@ -27,39 +31,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Iterator
-from decimal import Decimal
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
+from oms.engine.replay import REPLAYED, EventReplay, journal_records, order_from
 from oms.engine.tracking import risk_order
 from oms.errors import OmsError, OrderNotFound
 from oms.exchanges.base import Exchange
-from oms.model import Fill, Funding, Order, OrderEvent, OrderRequest, OrderStatus, OrderType, Side
-from oms.model.state import TERMINAL
+from oms.model import Fill, Order, OrderEvent, OrderRequest, OrderStatus
 from oms.storage.snapshots import latest_snapshot
 
 if TYPE_CHECKING:
     from oms.engine.engine import Engine
 
 log = logging.getLogger(__name__)
-OPEN = frozenset(OrderStatus) - TERMINAL
 
 
 class Recovering(OmsError):
     default_code = "RECOVERING"
 
 
-def journal_records(root: Path, name: str) -> Iterator[dict[str, Any]]:
-    """Every record of ``logs/*/*/*/<name>`` (plain or gzipped), oldest day first."""
-    from oms.storage.journal import read_jsonl  # here: the journal imports the engine's events
+class EventStreams(Protocol):
+    """Where the engine's events were published (``oms.bus.replay.StreamReplay``)."""
 
-    logs = root / "logs"
-    files = sorted([*logs.glob(f"*/*/*/{name}"), *logs.glob(f"*/*/*/{name}.gz")])
-    for path in files:
-        yield from read_jsonl(path)
+    def read(self, stream: str, after: int = 0) -> AsyncIterator[dict[str, Any]]: ...
 
 
 class Recovery:
@@ -71,22 +69,43 @@ class Recovery:
         self.adopted: list[tuple[str, str]] = []  # (venue, client order id): ours, rebuilt from the venue
         self.unrecognized: list[tuple[str, str]] = []  # ours, but not describable enough to adopt
         self.foreign: list[tuple[str, str]] = []  # (venue, client order id): placed by others
+        self.replayed = 0  # events applied on top of the snapshot
+        self.streams_failed = False  # JetStream could not be read: the journal alone
 
-    def restore(self) -> None:
-        """Steps 1 and 2 (local: snapshot and journal)."""
+    async def restore(self, streams: EventStreams | None = None) -> None:
+        """Steps 1 and 2 (the snapshot, then the events after it from ``streams`` —
+        JetStream — and from the journal files)."""
         found = latest_snapshot(self.root)
+        state: dict[str, Any] = {}
         if found is not None:
             path, state = found
             self.since_ns = int(state.get("ts_ns", 0))
-            self._restore_state(state)
-            self.engine.conditional.restore(state.get("conditional") or {})
             log.info("recovering from %s", path)
-        self._replay_orders(journal_records(self.root, "orders.jsonl"))
-        self._replay_fills(journal_records(self.root, "trades.jsonl"))
+        replay = EventReplay(self.engine, after_seq=int(state.get("seq", 0)))
+        self._restore_state(state, replay)
+        self.engine.conditional.restore(state.get("conditional") or {})
+        if streams is not None:
+            await self._replay_streams(streams, replay, state.get("streams") or {})
+        for name in ("orders.jsonl", "trades.jsonl"):
+            for record in journal_records(self.root, name):
+                replay.apply(record)
+        replay.finish()
+        self.replayed = replay.applied
         for order in self.engine.orders(open_only=True):
             self._reserve(order)
         if self._trading_state != "ACTIVE":  # after the reservations: a halt refuses them
             self.engine.risk.set_trading_state(self._trading_state)  # type: ignore[arg-type]
+
+    async def _replay_streams(self, streams: EventStreams, replay: EventReplay, at: dict[str, int]) -> None:
+        """JetStream's events after the snapshot; unreachable: the journal alone (logged)."""
+        try:
+            for name in REPLAYED:
+                async for record in streams.read(name, after=int(at.get(name, 0))):
+                    replay.apply(record)
+        except Exception as err:  # NATS down or the stream gone: the files still hold the events
+            why = f"{type(err).__name__}: {err}"
+            log.error("could not replay JetStream (%s): recovering from the journal files", why)
+            self.streams_failed = True
 
     async def reconcile(self) -> None:
         """Step 3: ask the venues."""
@@ -180,67 +199,22 @@ class Recovery:
         nothing else about (the crash came between the intent and the next record)."""
         for r in intents:
             if self.engine.registry.by_client_id(str(r["client_order_id"])) is None:
-                order = _order_from(r)
+                order = order_from(r)
                 self.engine.registry.add(order)
                 self._reserve(order)
 
     # ---- the pieces ----
 
-    def _restore_state(self, state: dict[str, Any]) -> None:
+    def _restore_state(self, state: dict[str, Any], replay: EventReplay) -> None:
         engine = self.engine
         self._trading_state = str(state.get("trading_state", "ACTIVE"))
         for raw in state.get("open_orders", []):
             order = msgspec.convert(raw, type=Order, strict=False)
             engine.registry.add(order)
             engine.tracker.note_venue_id(order)
-
-    def _replay_orders(self, records: Iterable[dict[str, Any]]) -> None:
-        """Order updates newer than the snapshot: the last word on each order."""
-        registry = self.engine.registry
-        for r in records:
-            if r.get("event") != "order" or int(str(r["ts_ns"])) <= self.since_ns:
-                continue
-            order = registry.by_client_id(str(r["client_order_id"])) or registry.get(str(r["order_id"]))
-            if order is None:
-                order = _order_from(r)
-                registry.add(order)
-            order.status = OrderStatus(str(r["status"]))
-            order.reason = r.get("reason")
-            order.updated_ns = int(str(r["ts_ns"]))
-            if r.get("venue_order_id"):
-                order.venue_order_id = str(r["venue_order_id"])
-                self.engine.tracker.note_venue_id(order)
-
-    def _replay_fills(self, records: Iterable[dict[str, Any]]) -> None:
-        """Every journaled fill and funding payment into the (fresh) position book; the
-        newer fills also into their orders (each trade id once)."""
-        engine = self.engine
-        book = engine.positions_book
-        for r in records:
-            if r.get("event") == "funding":
-                funding = msgspec.convert(r["funding"], type=Funding, strict=False)
-                engine.funding.replay(str(r.get("account", "default")), funding)
-                continue
-            if r.get("event") != "fill":
-                continue
-            fill = msgspec.convert(r["fill"], type=Fill, strict=False)
-            order = engine.registry.get(str(r["order_id"]))
-            account = str(r.get("account", "default"))
-            fee = engine.tracker.fee_in_quote(fill)
-            book.apply_fill(
-                account,
-                fill.venue,
-                fill.symbol,
-                fill.side.value,
-                fill.qty,
-                fill.price,
-                fee,
-                fill.ts_ns or None,
-            )
-            if order is not None and fill.trade_id not in order.trade_ids:
-                _record(order, fill)
-        for position in book.positions():
-            engine.risk.set_position(position.account, position.venue, position.symbol, position.qty)
+        replay.restore_positions(state.get("positions", []))
+        for venue, ts_ns in (state.get("funding_last_ns") or {}).items():
+            engine.funding.last_ns[venue] = int(ts_ns)
 
     def _reserve(self, order: Order) -> None:
         request = order.request
@@ -254,39 +228,6 @@ class Recovery:
             log.warning("reservation of %s not restored: %s", order.id, err)
             return
         self.engine.tracker.reserve(order, reservation)
-
-
-def _record(order: Order, fill: Fill) -> None:
-    """A journaled fill into its order, whatever status the journal left it in (fills are
-    facts); an end or a pending request the journal recorded stands."""
-    status = order.status
-    order.status = OrderStatus.NEW
-    try:
-        order.apply_fill(fill)
-    except OmsError as err:  # an overfill is recorded and reported
-        log.warning("journal fill %s on %s: %s", fill.trade_id, order.id, err)
-    if status not in OPEN or status in (OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_REPLACE):
-        order.status = status
-
-
-def _order_from(r: dict[str, Any]) -> Order:
-    """An order created after the snapshot, from its journaled update."""
-    price = r.get("price")
-    request = OrderRequest(
-        venue=str(r["venue"]),
-        symbol=str(r["symbol"]),
-        side=Side(str(r["side"])),
-        type=OrderType(str(r["type"])),
-        qty=Decimal(str(r["qty"])),
-        price=Decimal(str(price)) if price is not None else None,
-        account=str(r.get("account", "default")),
-    )
-    return Order(
-        id=str(r["order_id"]),
-        request=request,
-        client_order_id=str(r["client_order_id"]),
-        created_ns=int(str(r["ts_ns"])),
-    )
 
 
 def _adoptable(report: OrderEvent) -> Order | None:

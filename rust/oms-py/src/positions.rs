@@ -3,7 +3,9 @@
 use crate::errors::IntoPyResult;
 use crate::fixed::{amount, quantity, to_decimal};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
-use oms_core::positions::{AggregatePosition as CoreAggregate, PositionBook as CoreBook, PositionKey, PositionRecord};
+use oms_core::positions::{
+    AggregatePosition as CoreAggregate, Carried, PositionBook as CoreBook, PositionKey, PositionRecord,
+};
 use oms_core::{Amount, Side};
 use pyo3::prelude::*;
 
@@ -105,6 +107,34 @@ impl PositionBook {
         let amount = crate::fixed::amount(amount, "amount")?;
         let key = key(account, venue, symbol)?;
         self.book.apply_funding(&key, amount, ts_ns).py().map(|_| ())
+    }
+
+    /// Set a position to what a snapshot carried (recovery): exact, no fills replayed.
+    #[pyo3(signature = (account, venue, symbol, *, qty, cost_basis, realized_pnl, fees_paid, funding, fill_count, ts_ns = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn restore(
+        &mut self,
+        account: &str,
+        venue: &str,
+        symbol: &str,
+        qty: &Bound<'_, PyAny>,
+        cost_basis: &Bound<'_, PyAny>,
+        realized_pnl: &Bound<'_, PyAny>,
+        fees_paid: &Bound<'_, PyAny>,
+        funding: &Bound<'_, PyAny>,
+        fill_count: u64,
+        ts_ns: Option<i64>,
+    ) -> PyResult<()> {
+        let carried = Carried {
+            qty: quantity(qty, "qty")?,
+            cost_basis: amount(cost_basis, "cost_basis")?,
+            realized_pnl: amount(realized_pnl, "realized_pnl")?,
+            fees_paid: amount(fees_paid, "fees_paid")?,
+            funding: amount(funding, "funding")?,
+            fill_count,
+        };
+        let key = key(account, venue, symbol)?;
+        self.book.restore(&key, &carried, ts_ns).py().map(|_| ())
     }
 
     /// Mark every account's position in (venue, symbol); returns how many changed.

@@ -94,6 +94,42 @@ pub fn apply_funding(rec: &mut PositionRecord, amount: Amount) -> Result<()> {
     Ok(())
 }
 
+/// A position as a snapshot carried it: everything the fills made of it, so a
+/// restart restores it exactly instead of replaying every fill since the first.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Carried {
+    pub qty: Quantity,
+    pub cost_basis: Amount,
+    pub realized_pnl: Amount,
+    pub fees_paid: Amount,
+    pub funding: Amount,
+    pub fill_count: u64,
+}
+
+/// Put a carried position into the record (mark and leverage are kept: market data
+/// and settings, not accounting). A flat position with a cost basis, or one whose
+/// cost basis has the other sign from its quantity, is refused: no price makes it.
+/// On error the record is unchanged.
+pub fn restore(rec: &mut PositionRecord, carried: &Carried) -> Result<()> {
+    let (qty, cost) = (carried.qty.raw(), carried.cost_basis.raw());
+    if (qty == 0 && cost != 0) || (qty != 0 && cost.signum() != i128::from(qty.signum())) {
+        return Err(Error::invalid(
+            "cost_basis",
+            format!("{} does not fit a position of {}", carried.cost_basis, carried.qty),
+        ));
+    }
+    let mut next = *rec;
+    next.qty = qty;
+    next.cost_basis = cost;
+    next.realized_pnl = carried.realized_pnl.raw();
+    next.fees_paid = carried.fees_paid.raw();
+    next.funding = carried.funding.raw();
+    next.fill_count = carried.fill_count;
+    refresh_derived(&mut next)?;
+    *rec = next;
+    Ok(())
+}
+
 /// Set the mark price and recompute unrealized P&L. On error the record is unchanged.
 pub fn mark(rec: &mut PositionRecord, price: Price) -> Result<()> {
     if price.raw() <= 0 {

@@ -11,7 +11,7 @@
 //! Slots are claimed in order and never move or change key, so `len` (published
 //! after a slot is initialised) is all a reader needs to find new positions.
 
-use super::accounting::{self, FillEffect};
+use super::accounting::{self, Carried, FillEffect};
 use super::record::{PositionRecord, ACCOUNT_LEN, RECORD_SIZE, RECORD_WORDS, SYMBOL_LEN, VENUE_LEN};
 use crate::error::{Error, Result};
 use crate::fixed::{Amount, Price, Quantity};
@@ -452,6 +452,15 @@ impl PositionBook {
         Ok(rec)
     }
 
+    /// Set the (account, venue, symbol) position to what a snapshot carried
+    /// (recovery), creating the slot if needed.
+    pub fn restore(&mut self, key: &PositionKey, carried: &Carried, ts_ns: Option<i64>) -> Result<PositionRecord> {
+        self.require_writer()?;
+        let index = self.slot_for(key)?;
+        let ((), rec) = self.update(index, ts_ns, |rec| accounting::restore(rec, carried))?;
+        Ok(rec)
+    }
+
     /// Mark every account's position in (venue, symbol); returns how many changed.
     pub fn mark(&mut self, venue: &str, symbol: &str, price: Price, ts_ns: Option<i64>) -> Result<usize> {
         self.require_writer()?;
@@ -647,6 +656,63 @@ mod tests {
         let total = w.aggregate(Some("a")).unwrap();
         assert_eq!(total[0].funding.to_string(), "-0.035");
         assert_eq!(total[0].positions, 2);
+    }
+
+    #[test]
+    fn a_restored_position_carries_on_as_if_its_fills_had_been_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut live = PositionBook::create_at(dir.path().join("live.positions"), 4, false).unwrap();
+        let mut again = PositionBook::create_at(dir.path().join("again.positions"), 4, false).unwrap();
+        let k = key("a", "binance:spot", "BTC/USDT");
+        let fee = Amount::parse("0.01").unwrap();
+        live.apply_fill(&k, Side::Buy, q("3"), p("100.1"), fee, None).unwrap();
+        live.apply_fill(&k, Side::Sell, q("1"), p("101.7"), fee, None).unwrap();
+        live.apply_funding(&k, Amount::parse("-0.003").unwrap(), None).unwrap();
+        let before = live.get(&k).unwrap().unwrap();
+        let carried = Carried {
+            qty: Quantity::from_raw(before.qty),
+            cost_basis: Amount::from_raw(before.cost_basis),
+            realized_pnl: Amount::from_raw(before.realized_pnl),
+            fees_paid: Amount::from_raw(before.fees_paid),
+            funding: Amount::from_raw(before.funding),
+            fill_count: before.fill_count,
+        };
+        again.restore(&k, &carried, Some(1)).unwrap();
+        // The next fill (a third of the rest closed) lands the same to the last digit.
+        for book in [&mut live, &mut again] {
+            book.apply_fill(&k, Side::Sell, q("0.7"), p("99.3"), fee, None).unwrap();
+        }
+        let (a, b) = (live.get(&k).unwrap().unwrap(), again.get(&k).unwrap().unwrap());
+        let accounting = |r: &PositionRecord| {
+            (
+                r.qty,
+                r.cost_basis,
+                r.realized_pnl,
+                r.fees_paid,
+                r.funding,
+                r.fill_count,
+            )
+        };
+        assert_eq!(accounting(&a), accounting(&b));
+        assert_eq!(a.avg_entry_price, b.avg_entry_price);
+        let flat_with_cost = Carried {
+            qty: Quantity::ZERO,
+            ..carried
+        };
+        assert_eq!(
+            again.restore(&k, &flat_with_cost, None).unwrap_err().code(),
+            "INVALID_ARGUMENT"
+        );
+        let short_with_long_cost = Carried {
+            qty: q("-1"),
+            ..carried
+        };
+        assert!(again.restore(&k, &short_with_long_cost, None).is_err());
+        assert_eq!(
+            accounting(&again.get(&k).unwrap().unwrap()),
+            accounting(&b),
+            "unchanged after a refusal"
+        );
     }
 
     #[test]

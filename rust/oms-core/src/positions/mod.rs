@@ -5,6 +5,6 @@ pub mod accounting;
 pub mod book;
 pub mod record;
 
-pub use accounting::{apply_fill, mark, FillEffect};
+pub use accounting::{apply_fill, mark, Carried, FillEffect};
 pub use book::{aggregate, base_and_quote, AggregatePosition, PositionBook, PositionKey, HEADER_SIZE, SLOT_SIZE};
 pub use record::{FieldInfo, PositionRecord, FIELDS, RECORD_SIZE};
