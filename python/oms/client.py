@@ -131,8 +131,15 @@ class Client(_Base):
         reply = self._call(self.orders_stub.SubmitOrders, orders_pb2.SubmitOrdersRequest(orders=requests))
         return list(reply.results)
 
-    def amend(self, order_id: str, *, qty: Number | None = None, price: Number | None = None) -> pb.Order:
-        request = _amend(order_id, qty, price)
+    def amend(
+        self,
+        order_id: str,
+        *,
+        qty: Number | None = None,
+        price: Number | None = None,
+        stop_price: Number | None = None,
+    ) -> pb.Order:
+        request = _amend(order_id, qty, price, stop_price)
         return self._call(self.orders_stub.AmendOrder, request).order  # type: ignore[no-any-return]
 
     def cancel(self, order_id: str) -> pb.Order:
@@ -269,9 +276,14 @@ class AsyncClient(_Base):
         return list(reply.results)
 
     async def amend(
-        self, order_id: str, *, qty: Number | None = None, price: Number | None = None
+        self,
+        order_id: str,
+        *,
+        qty: Number | None = None,
+        price: Number | None = None,
+        stop_price: Number | None = None,
     ) -> pb.Order:
-        request = _amend(order_id, qty, price)
+        request = _amend(order_id, qty, price, stop_price)
         return (await self._call(self.orders_stub.AmendOrder, request)).order  # type: ignore[no-any-return]
 
     async def cancel(self, order_id: str) -> pb.Order:
@@ -360,5 +372,9 @@ class AsyncClient(_Base):
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
 
-def _amend(order_id: str, qty: Number | None, price: Number | None) -> orders_pb2.AmendOrderRequest:
-    return orders_pb2.AmendOrderRequest(order_id=order_id, qty=convert.num(qty), price=convert.num(price))
+def _amend(
+    order_id: str, qty: Number | None, price: Number | None, stop_price: Number | None
+) -> orders_pb2.AmendOrderRequest:
+    return orders_pb2.AmendOrderRequest(
+        order_id=order_id, qty=convert.num(qty), price=convert.num(price), stop_price=convert.num(stop_price)
+    )

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from oms.client import Client, order_request
-from oms.errors import InvalidInput, RiskRejected, UnknownSymbol
+from oms.errors import InvalidInput, NotSupported, RiskRejected, UnknownSymbol
 from oms.storage.journal import read_jsonl
 from oms.v1 import admin_pb2
 from oms.v1 import common_pb2 as pb
@@ -88,6 +88,30 @@ def test_a_limit_order_is_amended_then_canceled(oms: Client, venue: str, symbol:
     canceled = oms.cancel(amended.order_id)
     assert canceled.status == pb.ORDER_STATUS_CANCELED
     assert amended.order_id not in {o.order_id for o in oms.orders(open_only=True)}
+
+
+def test_a_held_stops_trigger_is_moved_and_a_venue_orders_is_refused(oms: Client) -> None:
+    venue, symbol = "binance:spot", "BTC/USDT"
+    stop = str(Decimal(far_below(oms, venue, symbol)) - 100)
+    held = oms.submit(
+        venue=venue,
+        symbol=symbol,
+        side="SELL",
+        type="STOP_MARKET",
+        qty="0.001",
+        stop_price=stop,
+        emulate=True,
+    )
+    higher = str(Decimal(stop) + 50)
+    oms.amend(held.order_id, stop_price=higher)
+    assert Decimal(oms.order(held.order_id).request.stop_price) == Decimal(higher)
+    resting = oms.submit(
+        venue=venue, symbol=symbol, side="BUY", type="LIMIT", qty="0.001", price=far_below(oms, venue, symbol)
+    )
+    with pytest.raises(NotSupported):
+        oms.amend(resting.order_id, stop_price=higher)
+    for order in (held, resting):
+        oms.cancel(order.order_id)
 
 
 def test_a_batch_answers_each_order_on_its_own(oms: Client) -> None:

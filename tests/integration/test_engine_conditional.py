@@ -9,9 +9,13 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from oms.engine import Engine
+from oms.errors import OmsError
 from oms.exchanges import create_exchange
 from oms.model import OrderRequest, OrderStatus, OrderType, Side, TriggerPrice
+from oms.risk import RiskLimits
 from oms.storage.engine_files import EngineFiles
 from tests.integration.binance_spot_sim import D, Sim, sim_fixture  # noqa: F401
 from tests.integration.waiting import until
@@ -55,6 +59,32 @@ def test_a_stop_on_the_touch_is_held_then_sent_as_a_market_order(sim: Sim) -> No
     run(sim, steps)
 
 
+def test_a_held_stop_is_amended_here_and_fires_on_its_new_terms(sim: Sim) -> None:
+    sim.mm("BUY", "1", "49800")
+
+    async def steps(engine: Engine) -> None:
+        stop = await engine.submit(
+            req(OrderType.STOP_MARKET, Side.SELL, "0.3", stop_price=D(49000), trigger_by=TriggerPrice.BID_ASK)
+        )
+        await engine.amend(stop.id, qty=D("0.2"), stop_price=D(49900))
+        assert (stop.status, stop.request.qty, stop.request.stop_price) == (
+            OrderStatus.NEW,
+            D("0.2"),
+            D(49900),
+        )
+        assert venue_orders(sim) == 0 and engine.risk.open_orders() == 1, "still held, reserved once"
+        engine.risk.set_limits(RiskLimits(max_order_qty=D("0.25")))
+        with pytest.raises(OmsError) as refused:
+            await engine.amend(stop.id, qty=D("0.5"))  # over the limit: refused, terms kept
+        assert refused.value.code == "MAX_ORDER_QTY"
+        assert stop.request.qty == D("0.2") and engine.risk.open_orders() == 1
+        engine.on_market_price(VENUE, SYMBOL, TriggerPrice.BID_ASK, D(49850), Side.SELL)  # under the new stop
+        await until(lambda: stop.status is OrderStatus.FILLED)
+        assert stop.filled_qty == D("0.2") and engine.risk.open_orders() == 0
+
+    run(sim, steps)
+
+
 def test_an_oco_leg_that_fills_cancels_the_other(sim: Sim) -> None:
     async def steps(engine: Engine) -> None:
         take, stop = await engine.submit_oco(
@@ -88,6 +118,27 @@ def test_a_brackets_exits_wait_for_the_entry(sim: Sim) -> None:
         await until(lambda: take.status is OrderStatus.FILLED and stop.status is OrderStatus.CANCELED)
         [position] = engine.positions()
         assert position.qty == 0 and position.realized_pnl == D(100)
+
+    run(sim, steps)
+
+
+def test_a_bracket_exit_on_a_part_filled_entry_closes_the_filled_part_and_cancels_the_rest(sim: Sim) -> None:
+    async def steps(engine: Engine) -> None:
+        entry, stop, take = await engine.submit_bracket(
+            req(OrderType.LIMIT, Side.BUY, "0.1", price=D(50000)),
+            req(OrderType.STOP_MARKET, Side.SELL, "0.1", stop_price=D(49000)),
+            req(OrderType.TAKE_PROFIT_MARKET, Side.SELL, "0.1", stop_price=D(51000)),
+        )
+        sim.mm("BUY", "1", "48000")  # below our entry: someone to sell to later
+        sim.mm("SELL", "0.04")
+        await until(lambda: entry.filled_qty == D("0.04"))
+        engine.on_market_price(VENUE, SYMBOL, TriggerPrice.LAST, D(48500))  # armed by the first fill
+        await until(lambda: stop.status is OrderStatus.FILLED and take.status is OrderStatus.CANCELED)
+        assert (entry.status, entry.filled_qty) == (OrderStatus.CANCELED, D("0.04"))
+        assert (stop.request.qty, stop.filled_qty, stop.avg_price) == (D("0.04"), D("0.04"), D(48000))
+        [position] = engine.positions()
+        assert position.qty == 0 and position.realized_pnl == D(-80)
+        assert engine.risk.open_orders() == 0
 
     run(sim, steps)
 

@@ -69,7 +69,8 @@ class OrderService:
     async def amend_order(self, request: rpc.AmendOrderRequest, context: Any) -> rpc.AmendOrderResponse:
         qty = to_decimal(request.qty, "qty") if request.qty else None
         price = to_decimal(request.price, "price") if request.price else None
-        order = await self.engine.amend(request.order_id, qty=qty, price=price)
+        stop = to_decimal(request.stop_price, "stop_price") if request.stop_price else None
+        order = await self.engine.amend(request.order_id, qty=qty, price=price, stop_price=stop)
         return rpc.AmendOrderResponse(order=convert.order_out(order))
 
     async def cancel_order(self, request: rpc.CancelOrderRequest, context: Any) -> rpc.CancelOrderResponse:

@@ -103,12 +103,15 @@ def amend(
     order_id: Annotated[str, typer.Argument(help="The order's id (as submit printed it).")],
     qty: Annotated[str | None, typer.Option(help="New quantity.")] = None,
     price: Annotated[str | None, typer.Option(help="New limit price.")] = None,
+    stop_price: Annotated[
+        str | None, typer.Option("--stop-price", help="New stop price (an order the engine holds).")
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """Change a resting order's quantity and/or price."""
-    if qty is None and price is None:
-        raise typer.BadParameter("give --qty, --price or both", param_hint="--qty/--price")
-    changes = _figures(qty=qty, price=price)
+    """Change a resting order's quantity, price, or (held by the engine) stop price."""
+    if qty is None and price is None and stop_price is None:
+        raise typer.BadParameter("give --qty, --price and/or --stop-price", param_hint="--qty/--price")
+    changes = _figures(qty=qty, price=price, stop_price=stop_price)
     with connect(ctx) as oms:
         _print_order(oms.amend(order_id, **changes), as_json)
 

@@ -17,8 +17,9 @@ placed (from its activation price, if any) and fires when the price comes back b
 ``trailing_bps``.
 
 Groups: the legs of an OCO, or a bracket's stop-loss and take-profit, are linked: the
-first fill (or trigger) of one cancels the others. A bracket's exits wait for its entry
-to fill before they are armed.
+first fill (or trigger) of one cancels the others. A bracket's exits are armed by the
+entry's first fill; one that fires while the entry is only part filled closes the
+filled quantity and cancels the rest of the entry.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from oms.engine.tracking import risk_order
 from oms.errors import OmsError
 from oms.model import Order, OrderStatus, OrderType, Side, TriggerPrice
+from oms.model.state import TERMINAL
 
 if TYPE_CHECKING:
     from oms.engine.engine import Engine
@@ -137,10 +140,9 @@ class ConditionalOrders:
             return
         group = self.groups[group_id]
         if group.kind == "BRACKET" and order.id == group.legs[0]:
-            if order.status is OrderStatus.FILLED:
-                for leg in group.legs[1:]:
-                    if leg in self.held:
-                        self.held[leg].armed = True
+            for leg in group.legs[1:]:  # the first fill arms them: a position to protect
+                if leg in self.held:
+                    self.held[leg].armed = True
             return
         if group.done:
             return
@@ -197,6 +199,7 @@ class ConditionalOrders:
 
     async def _send(self, order: Order, price: Decimal) -> None:
         """Triggered: send the order it becomes, under its own client id."""
+        await self._fit_to_entry(order)
         order.transition(OrderStatus.TRIGGERED, reason=f"triggered at {price}", ts_ns=time.time_ns())
         self.engine.emit_order(order)
         self.on_triggered(order)
@@ -219,6 +222,29 @@ class ConditionalOrders:
             self.engine.tracker.refused(order, err)
             return
         self.engine.tracker.apply_report(order, event)
+
+    async def _fit_to_entry(self, order: Order) -> None:
+        """A bracket exit firing while its entry is only part filled: the rest of the
+        entry is canceled first (it would open a position nothing protects any longer,
+        and our exit must not trade against it), then the exit closes what was bought
+        (or sold), no more."""
+        group_id = self._group_of.get(order.id)
+        group = self.groups.get(group_id) if group_id is not None else None
+        if group is None or group.kind != "BRACKET" or order.id == group.legs[0]:
+            return
+        entry = self.engine.order(group.legs[0])
+        if entry.status is OrderStatus.FILLED:
+            return
+        if entry.status not in TERMINAL:
+            await self._cancel_leg(entry)
+        qty = min(order.request.qty, entry.filled_qty)
+        if qty < order.request.qty:
+            smaller = msgspec.structs.replace(order.request, qty=qty)
+            try:
+                self.engine.tracker.swap_reservation(order, risk_order(smaller, qty, smaller.price))
+            except OmsError as err:  # the larger reservation stays until the order ends
+                log.warning("exit %s: reservation not reduced: %s", order.id, err)
+            order.request = smaller
 
     def on_triggered(self, order: Order) -> None:
         """An OCO leg that triggers ends the others (as Binance's does)."""

@@ -291,16 +291,26 @@ class Engine:
         return order
 
     async def amend(
-        self, order_id: str, *, qty: Decimal | None = None, price: Decimal | None = None
+        self,
+        order_id: str,
+        *,
+        qty: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
     ) -> Order:
-        """A new total quantity and/or price (see each venue's amend in docs/exchanges).
-        The risk engine reserves the amended order before anything is sent."""
+        """A new total quantity and/or price (see each venue's amend in docs/exchanges),
+        or stop price for an order the engine holds. The risk engine reserves the
+        amended order before anything is sent."""
         order = self.order(order_id)
         self._must_be_open(order, "amend")
+        if qty is None and price is None and stop_price is None:
+            raise InvalidInput("amend needs a new qty, price or stop price", field="qty")
         if order.id in self.conditional.held:
-            raise NotSupported("an order the engine holds is amended by canceling it and submitting anew")
-        if qty is None and price is None:
-            raise InvalidInput("amend needs a new qty or price", field="qty")
+            return self._amend_held(order, qty=qty, price=price, stop_price=stop_price)
+        if stop_price is not None:
+            raise NotSupported(
+                "the stop price of an order at the venue is changed by canceling it and submitting anew"
+            )
         request = order.request
         new_qty, new_price = (
             qty if qty is not None else request.qty,
@@ -325,6 +335,31 @@ class Engine:
             raise
         request.qty, request.price = new_qty, new_price
         self.tracker.amended(order, event, replacement)
+        return order
+
+    def _amend_held(
+        self, order: Order, *, qty: Decimal | None, price: Decimal | None, stop_price: Decimal | None
+    ) -> Order:
+        """Held here, so amended here: the new terms checked like a new order's, the
+        reservation swapped (``tracker.swap_reservation``); nothing is sent. A stop
+        moved past the price fires on the next price, as emulation does."""
+        changes = {"qty": qty, "price": price, "stop_price": stop_price}
+        request = msgspec.structs.replace(
+            order.request, **{k: v for k, v in changes.items() if v is not None}
+        )
+        request.validate()
+        check_order(
+            self._exchange(request.venue).instruments[request.symbol],
+            side=request.side,
+            type=request.type,
+            qty=request.qty,
+            price=request.price,
+            stop_price=request.stop_price,
+        )
+        self.tracker.swap_reservation(order, tracking.risk_order(request, request.qty, request.price))
+        order.request = request
+        order.updated_ns = time.time_ns()
+        self.emit_order(order)
         return order
 
     async def submit_oco(self, first: OrderRequest, second: OrderRequest) -> list[Order]:

@@ -254,6 +254,16 @@ class OrderTracker:
     def reserve(self, order: Order, risk_order: RiskOrder) -> None:
         self._reserved[order.id] = risk_order
 
+    def swap_reservation(self, order: Order, replacement: RiskOrder) -> None:
+        """An order held by the engine, amended: the new reservation is taken next to
+        the old one, then the old one released (as for an amend at a venue); refused,
+        the old one stays and the refusal is raised."""
+        self.engine.risk.check(replacement)
+        old = self._reserved.get(order.id)
+        if old is not None:
+            self.engine.risk.release(old)
+        self._reserved[order.id] = replacement
+
     def settle(self, order: Order) -> None:
         """An order that ended frees what is left of its reservation (once)."""
         if order.status in (

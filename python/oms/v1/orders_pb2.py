@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from oms.v1 import common_pb2 as oms_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13oms/v1/orders.proto\x12\x06oms.v1\x1a\x13oms/v1/common.proto\"9\n\x12SubmitOrderRequest\x12#\n\x05order\x18\x01 \x01(\x0b\x32\x14.oms.v1.OrderRequest\"3\n\x13SubmitOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.Order\";\n\x13SubmitOrdersRequest\x12$\n\x06orders\x18\x01 \x03(\x0b\x32\x14.oms.v1.OrderRequest\"]\n\x0bOrderResult\x12\x1e\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.OrderH\x00\x12$\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x13.oms.v1.ErrorDetailH\x00\x42\x08\n\x06result\"<\n\x14SubmitOrdersResponse\x12$\n\x07results\x18\x01 \x03(\x0b\x32\x13.oms.v1.OrderResult\"A\n\x11\x41mendOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0b\n\x03qty\x18\x02 \x01(\t\x12\r\n\x05price\x18\x03 \x01(\t\"2\n\x12\x41mendOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.Order\"&\n\x12\x43\x61ncelOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"3\n\x13\x43\x61ncelOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.Order\"1\n\x10\x43\x61ncelAllRequest\x12\r\n\x05venue\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\"2\n\x11\x43\x61ncelAllResponse\x12\x1d\n\x06orders\x18\x01 \x03(\x0b\x32\r.oms.v1.Order\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"0\n\x10GetOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.Order\"T\n\x11ListOrdersRequest\x12\x11\n\topen_only\x18\x01 \x01(\x08\x12\r\n\x05venue\x18\x02 \x01(\t\x12\x0e\n\x06symbol\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\"3\n\x12ListOrdersResponse\x12\x1d\n\x06orders\x18\x01 \x03(\x0b\x32\r.oms.v1.Order2\xf4\x03\n\x0cOrderService\x12\x46\n\x0bSubmitOrder\x12\x1a.oms.v1.SubmitOrderRequest\x1a\x1b.oms.v1.SubmitOrderResponse\x12I\n\x0cSubmitOrders\x12\x1b.oms.v1.SubmitOrdersRequest\x1a\x1c.oms.v1.SubmitOrdersResponse\x12\x43\n\nAmendOrder\x12\x19.oms.v1.AmendOrderRequest\x1a\x1a.oms.v1.AmendOrderResponse\x12\x46\n\x0b\x43\x61ncelOrder\x12\x1a.oms.v1.CancelOrderRequest\x1a\x1b.oms.v1.CancelOrderResponse\x12@\n\tCancelAll\x12\x18.oms.v1.CancelAllRequest\x1a\x19.oms.v1.CancelAllResponse\x12=\n\x08GetOrder\x12\x17.oms.v1.GetOrderRequest\x1a\x18.oms.v1.GetOrderResponse\x12\x43\n\nListOrders\x12\x19.oms.v1.ListOrdersRequest\x1a\x1a.oms.v1.ListOrdersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13oms/v1/orders.proto\x12\x06oms.v1\x1a\x13oms/v1/common.proto\"9\n\x12SubmitOrderRequest\x12#\n\x05order\x18\x01 \x01(\x0b\x32\x14.oms.v1.OrderRequest\"3\n\x13SubmitOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.Order\";\n\x13SubmitOrdersRequest\x12$\n\x06orders\x18\x01 \x03(\x0b\x32\x14.oms.v1.OrderRequest\"]\n\x0bOrderResult\x12\x1e\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.OrderH\x00\x12$\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x13.oms.v1.ErrorDetailH\x00\x42\x08\n\x06result\"<\n\x14SubmitOrdersResponse\x12$\n\x07results\x18\x01 \x03(\x0b\x32\x13.oms.v1.OrderResult\"U\n\x11\x41mendOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x0b\n\x03qty\x18\x02 \x01(\t\x12\r\n\x05price\x18\x03 \x01(\t\x12\x12\n\nstop_price\x18\x04 \x01(\t\"2\n\x12\x41mendOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.Order\"&\n\x12\x43\x61ncelOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"3\n\x13\x43\x61ncelOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.Order\"1\n\x10\x43\x61ncelAllRequest\x12\r\n\x05venue\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\"2\n\x11\x43\x61ncelAllResponse\x12\x1d\n\x06orders\x18\x01 \x03(\x0b\x32\r.oms.v1.Order\"#\n\x0fGetOrderRequest\x12\x10\n\x08order_id\x18\x01 \x01(\t\"0\n\x10GetOrderResponse\x12\x1c\n\x05order\x18\x01 \x01(\x0b\x32\r.oms.v1.Order\"T\n\x11ListOrdersRequest\x12\x11\n\topen_only\x18\x01 \x01(\x08\x12\r\n\x05venue\x18\x02 \x01(\t\x12\x0e\n\x06symbol\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\"3\n\x12ListOrdersResponse\x12\x1d\n\x06orders\x18\x01 \x03(\x0b\x32\r.oms.v1.Order2\xf4\x03\n\x0cOrderService\x12\x46\n\x0bSubmitOrder\x12\x1a.oms.v1.SubmitOrderRequest\x1a\x1b.oms.v1.SubmitOrderResponse\x12I\n\x0cSubmitOrders\x12\x1b.oms.v1.SubmitOrdersRequest\x1a\x1c.oms.v1.SubmitOrdersResponse\x12\x43\n\nAmendOrder\x12\x19.oms.v1.AmendOrderRequest\x1a\x1a.oms.v1.AmendOrderResponse\x12\x46\n\x0b\x43\x61ncelOrder\x12\x1a.oms.v1.CancelOrderRequest\x1a\x1b.oms.v1.CancelOrderResponse\x12@\n\tCancelAll\x12\x18.oms.v1.CancelAllRequest\x1a\x19.oms.v1.CancelAllResponse\x12=\n\x08GetOrder\x12\x17.oms.v1.GetOrderRequest\x1a\x18.oms.v1.GetOrderResponse\x12\x43\n\nListOrders\x12\x19.oms.v1.ListOrdersRequest\x1a\x1a.oms.v1.ListOrdersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,25 +43,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBMITORDERSRESPONSE']._serialized_start=320
   _globals['_SUBMITORDERSRESPONSE']._serialized_end=380
   _globals['_AMENDORDERREQUEST']._serialized_start=382
-  _globals['_AMENDORDERREQUEST']._serialized_end=447
-  _globals['_AMENDORDERRESPONSE']._serialized_start=449
-  _globals['_AMENDORDERRESPONSE']._serialized_end=499
-  _globals['_CANCELORDERREQUEST']._serialized_start=501
-  _globals['_CANCELORDERREQUEST']._serialized_end=539
-  _globals['_CANCELORDERRESPONSE']._serialized_start=541
-  _globals['_CANCELORDERRESPONSE']._serialized_end=592
-  _globals['_CANCELALLREQUEST']._serialized_start=594
-  _globals['_CANCELALLREQUEST']._serialized_end=643
-  _globals['_CANCELALLRESPONSE']._serialized_start=645
-  _globals['_CANCELALLRESPONSE']._serialized_end=695
-  _globals['_GETORDERREQUEST']._serialized_start=697
-  _globals['_GETORDERREQUEST']._serialized_end=732
-  _globals['_GETORDERRESPONSE']._serialized_start=734
-  _globals['_GETORDERRESPONSE']._serialized_end=782
-  _globals['_LISTORDERSREQUEST']._serialized_start=784
-  _globals['_LISTORDERSREQUEST']._serialized_end=868
-  _globals['_LISTORDERSRESPONSE']._serialized_start=870
-  _globals['_LISTORDERSRESPONSE']._serialized_end=921
-  _globals['_ORDERSERVICE']._serialized_start=924
-  _globals['_ORDERSERVICE']._serialized_end=1424
+  _globals['_AMENDORDERREQUEST']._serialized_end=467
+  _globals['_AMENDORDERRESPONSE']._serialized_start=469
+  _globals['_AMENDORDERRESPONSE']._serialized_end=519
+  _globals['_CANCELORDERREQUEST']._serialized_start=521
+  _globals['_CANCELORDERREQUEST']._serialized_end=559
+  _globals['_CANCELORDERRESPONSE']._serialized_start=561
+  _globals['_CANCELORDERRESPONSE']._serialized_end=612
+  _globals['_CANCELALLREQUEST']._serialized_start=614
+  _globals['_CANCELALLREQUEST']._serialized_end=663
+  _globals['_CANCELALLRESPONSE']._serialized_start=665
+  _globals['_CANCELALLRESPONSE']._serialized_end=715
+  _globals['_GETORDERREQUEST']._serialized_start=717
+  _globals['_GETORDERREQUEST']._serialized_end=752
+  _globals['_GETORDERRESPONSE']._serialized_start=754
+  _globals['_GETORDERRESPONSE']._serialized_end=802
+  _globals['_LISTORDERSREQUEST']._serialized_start=804
+  _globals['_LISTORDERSREQUEST']._serialized_end=888
+  _globals['_LISTORDERSRESPONSE']._serialized_start=890
+  _globals['_LISTORDERSRESPONSE']._serialized_end=941
+  _globals['_ORDERSERVICE']._serialized_start=944
+  _globals['_ORDERSERVICE']._serialized_end=1444
 # @@protoc_insertion_point(module_scope)

@@ -136,21 +136,25 @@ class AmendOrderRequest(_message.Message):
     ORDER_ID_FIELD_NUMBER: _builtins.int
     QTY_FIELD_NUMBER: _builtins.int
     PRICE_FIELD_NUMBER: _builtins.int
+    STOP_PRICE_FIELD_NUMBER: _builtins.int
     order_id: _builtins.str
     qty: _builtins.str
     """empty: unchanged"""
     price: _builtins.str
     """empty: unchanged"""
+    stop_price: _builtins.str
+    """empty: unchanged; only for an order the engine holds (emulated)"""
     def __init__(
         self,
         *,
         order_id: _builtins.str = ...,
         qty: _builtins.str = ...,
         price: _builtins.str = ...,
+        stop_price: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["order_id", b"order_id", "price", b"price", "qty", b"qty"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order_id", b"order_id", "price", b"price", "qty", b"qty", "stop_price", b"stop_price"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
