@@ -171,3 +171,41 @@ def test_held_orders_come_back_after_a_restart(sim: Sim, tmp_path: Path) -> None
             await engine.stop()
 
     asyncio.run(asyncio.wait_for(second(), 60))
+
+
+def test_a_bracket_placed_just_before_a_crash_comes_back_linked(sim: Sim, tmp_path: Path) -> None:
+    """Its exits and their link are written down before submit_bracket returns, so a
+    crash right after (no snapshot at stop) loses neither."""
+
+    async def first() -> list[str]:
+        engine = Engine([create_exchange(VENUE, sim.config)])
+        files = EngineFiles(engine, tmp_path)
+        await engine.start()
+        files.start()
+        orders = await engine.submit_bracket(
+            req(OrderType.LIMIT, Side.BUY, "0.1", price=D(50000)),
+            req(OrderType.STOP_MARKET, Side.SELL, "0.1", stop_price=D(49000)),
+            req(OrderType.TAKE_PROFIT_MARKET, Side.SELL, "0.1", stop_price=D(51000)),
+        )
+        files.journal.stop()  # the process dies here: no snapshot at stop
+        for exchange in engine.exchanges.values():
+            await exchange.close()
+        return [o.id for o in orders]
+
+    ids = asyncio.run(asyncio.wait_for(first(), 60))
+
+    async def second() -> None:
+        engine = Engine([create_exchange(VENUE, sim.config)])
+        await engine.start(recover_from=tmp_path)
+        try:
+            entry, stop, take = (engine.order(i) for i in ids)
+            assert {stop.id, take.id} <= set(engine.conditional.held), "the exits are held again"
+            sim.mm("SELL", "0.1")
+            await until(lambda: entry.status is OrderStatus.FILLED)
+            sim.mm("BUY", "1", "48500")  # someone to sell to
+            engine.on_market_price(VENUE, SYMBOL, TriggerPrice.LAST, D(48900))
+            await until(lambda: stop.status is OrderStatus.FILLED and take.status is OrderStatus.CANCELED)
+        finally:
+            await engine.stop()
+
+    asyncio.run(asyncio.wait_for(second(), 60))

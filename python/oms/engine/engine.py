@@ -22,7 +22,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -93,6 +93,10 @@ class Engine:
         self._day: int | None = None  # the UTC day the daily P&L counts from
         self._day_start_pnl = Decimal(0)
         self.recovery: Recovery | None = None
+        # Writes a snapshot (EngineFiles sets it): awaited after an order is held or a
+        # group linked, before the caller hears of it, since the events do not carry
+        # conditional terms or group links and only a snapshot brings them back.
+        self.save_state: Callable[[], Awaitable[object]] | None = None
 
     # ---- lifecycle ----
 
@@ -179,11 +183,15 @@ class Engine:
             accepted.append((len(results), order, exchange))
             results.append(order)
         by_venue: dict[str, list[Order]] = {}
+        held = 0
         for _, order, exchange in accepted:
             if self.conditional.needs_emulation(order):
                 self.conditional.hold(order)
+                held += 1
             else:
                 by_venue.setdefault(exchange.venue, []).append(order)
+        if held:
+            await self._conditional_saved()
         await asyncio.gather(*(self._send_batch(self.exchanges[v], orders) for v, orders in by_venue.items()))
         return results
 
@@ -191,6 +199,7 @@ class Engine:
         order, exchange = self._accept(request)
         if self.conditional.needs_emulation(order):
             self.conditional.hold(order)  # sent when it triggers (conditional.py)
+            await self._conditional_saved()
             return order
         await self._journal_intents([order])
         try:
@@ -306,7 +315,7 @@ class Engine:
         if qty is None and price is None and stop_price is None:
             raise InvalidInput("amend needs a new qty, price or stop price", field="qty")
         if order.id in self.conditional.held:
-            return self._amend_held(order, qty=qty, price=price, stop_price=stop_price)
+            return await self._amend_held(order, qty=qty, price=price, stop_price=stop_price)
         if stop_price is not None:
             raise NotSupported(
                 "the stop price of an order at the venue is changed by canceling it and submitting anew"
@@ -337,7 +346,7 @@ class Engine:
         self.tracker.amended(order, event, replacement)
         return order
 
-    def _amend_held(
+    async def _amend_held(
         self, order: Order, *, qty: Decimal | None, price: Decimal | None, stop_price: Decimal | None
     ) -> Order:
         """Held here, so amended here: the new terms checked like a new order's, the
@@ -360,13 +369,19 @@ class Engine:
         order.request = request
         order.updated_ns = time.time_ns()
         self.emit_order(order)
+        await self._conditional_saved()
         return order
+
+    async def _conditional_saved(self) -> None:
+        if self.save_state is not None:
+            await self.save_state()
 
     async def submit_oco(self, first: OrderRequest, second: OrderRequest) -> list[Order]:
         """Two orders, one cancels the other: the first fill (or trigger) of either
         cancels the other. Each leg goes its own way (native, emulated or plain)."""
         orders = [await self.submit(first), await self.submit(second)]
         self.conditional.link("OCO", orders)
+        await self._conditional_saved()
         return orders
 
     async def submit_bracket(
@@ -389,6 +404,7 @@ class Engine:
             exits.append(order)
         orders = [placed, *exits]
         self.conditional.link("BRACKET", orders)
+        await self._conditional_saved()
         return orders
 
     async def cancel_all(self, *, venue: str | None = None, symbol: str | None = None) -> list[Order]:

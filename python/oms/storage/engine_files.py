@@ -2,7 +2,9 @@
 background thread) and a snapshot plus P&L report rows every hour and at stop.
 
 A snapshot's state is taken on the event loop, in one go, so it is exactly the state
-after event ``seq``; only the writing happens in a thread. With ``streams`` (the
+after event ``seq``; only the writing happens in a thread. Besides every hour and at
+stop, one is written whenever the engine holds a conditional order or links a group
+(``engine.save_state``): their terms and links are only in snapshots. With ``streams`` (the
 JetStream replay reader) it also notes how far each event stream had got *before* the
 state was taken: recovery starts reading there (``oms.engine.recovery``).
 """
@@ -46,15 +48,18 @@ class EngineFiles:
         self.journal = Journal(self.root)
         self.streams = streams
         self._streams_at: dict[str, int] = {}  # stream -> last sequence, read before a state
+        self._writing: asyncio.Lock | None = None  # one snapshot at a time, in the order taken
         self._remove_listener: Callable[[], None] = _nothing
 
     def start(self) -> None:
         self.journal.start()
         self._remove_listener = self.engine.on_event(self.journal.on_event)
+        self.engine.save_state = self.snapshot_async  # a held order or a group: at once
         self.engine.spawn(self._hourly())
 
     def stop(self) -> None:
         """A last snapshot, then the journal drained and closed."""
+        self.engine.save_state = None
         self.snapshot()
         self._remove_listener()
         self.journal.stop()
@@ -65,10 +70,14 @@ class EngineFiles:
         return self._write(now, state)
 
     async def snapshot_async(self) -> Path:
-        """Read the stream positions, take the state, write it in a thread."""
-        await self._read_stream_positions()
-        now, state = self._state()
-        return await asyncio.to_thread(self._write, now, state)
+        """Read the stream positions, take the state, write it in a thread; one at a
+        time, so an older state never replaces a newer one."""
+        if self._writing is None:
+            self._writing = asyncio.Lock()
+        async with self._writing:
+            await self._read_stream_positions()
+            now, state = self._state()
+            return await asyncio.to_thread(self._write, now, state)
 
     def _state(self) -> tuple[int, dict[str, Any]]:
         state = self.engine.state()
