@@ -66,7 +66,12 @@ async def loaded(
     publisher: JetStreamPublisher | PublisherProcess | None = None
     if nats_url is not None:
         native = lambda v, s: "BTCUSDT"  # noqa: E731
-        publisher = JetStreamPublisher(nats_url, native) if in_process else PublisherProcess(nats_url, native)
+        spill = data / "spill" if data is not None else None  # a backlog beyond the queue: on disk
+        publisher = (
+            JetStreamPublisher(nats_url, native, spill_dir=spill)
+            if in_process
+            else PublisherProcess(nats_url, native, spill_dir=spill)
+        )
     if journal is not None:
         journal.start()
         engine.on_event(journal.on_event)
@@ -95,7 +100,7 @@ async def loaded(
                 await asyncio.sleep(0)
         run.orders_s = len(requests) / ((clock() - start) / 1e9)
         if publisher is not None:
-            await publisher.stop(flush_timeout=300)
+            await publisher.stop(flush_timeout=900)
             run.jetstream_events_s = run.events / ((clock() - start) / 1e9)
         if journal is not None:
             journal.stop()
