@@ -4,9 +4,11 @@ as one clean pass."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -15,6 +17,7 @@ import pytest
 from oms.engine import Engine, FillUpdate, OrderUpdate
 from oms.engine.replay import EventReplay
 from oms.model import Fill, Order, OrderRequest, OrderStatus, OrderType, Side
+from oms.storage.snapshots import write_snapshot
 
 D = Decimal
 
@@ -73,3 +76,24 @@ def test_both_sources_in_any_order_give_the_state_of_one_clean_pass(seed: int) -
     shuffled = records() + records()[2:5]
     random.Random(seed).shuffle(shuffled)
     assert list(replayed(shuffled, records())) == clean
+
+
+def test_a_snapshot_without_exact_positions_is_passed_over_for_a_full_replay(tmp_path: Path) -> None:
+    """One written by an older version keeps only rounded averages: restoring it would
+    make positions inexact, so everything recorded is replayed instead."""
+    day = tmp_path / "logs" / "2026" / "11" / "24"
+    day.mkdir(parents=True)
+    lines = [msgspec.json.encode(r) for r in records()[1:]]
+    (day / "orders.jsonl").write_bytes(b"\n".join(x for x in lines if b'"event":"order"' in x) + b"\n")
+    (day / "trades.jsonl").write_bytes(b"\n".join(x for x in lines if b'"event":"fill"' in x) + b"\n")
+    old = {"seq": 15, "ts_ns": 1, "open_orders": [], "positions": [{"account": "default", "qty": "1"}]}
+    write_snapshot(tmp_path, old, 1)
+
+    async def main() -> tuple[Decimal, Decimal]:
+        engine = Engine([])
+        await engine.start(recover_from=tmp_path)
+        [position] = engine.positions()
+        await engine.stop()
+        return position.qty, position.cost_basis
+
+    assert asyncio.run(main()) == (D(1), D("99.7"))

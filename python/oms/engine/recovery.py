@@ -77,6 +77,9 @@ class Recovery:
         JetStream — and from the journal files)."""
         found = latest_snapshot(self.root)
         state: dict[str, Any] = {}
+        if found is not None and not all("cost_basis" in p for p in found[1].get("positions", [])):
+            log.warning("%s: written by an older version (inexact positions): replaying everything", found[0])
+            found = None
         if found is not None:
             path, state = found
             self.since_ns = int(state.get("ts_ns", 0))
