@@ -79,6 +79,18 @@ def sim_fixture() -> Iterator[Sim]:
         s.running.close()
 
 
+def limit_buy(qty: str, price: str) -> OrderRequest:
+    """A limit buy of BTC/USDT on the spot simulator, as the engine takes it."""
+    return OrderRequest(
+        venue="binance:spot",
+        symbol="BTC/USDT",
+        side=Side.BUY,
+        type=OrderType.LIMIT,
+        qty=D(qty),
+        price=D(price),
+    )
+
+
 def order(
     spot: BinanceSpot,
     type_: OrderType,

@@ -14,7 +14,7 @@ import pytest
 from oms.engine import Engine
 from oms.errors import OmsError
 from oms.exchanges import create_exchange
-from oms.model import OrderRequest, OrderStatus, OrderType, Side, TriggerPrice
+from oms.model import Order, OrderRequest, OrderStatus, OrderType, Side, TriggerPrice
 from oms.risk import RiskLimits
 from oms.storage.engine_files import EngineFiles
 from tests.integration.binance_spot_sim import D, Sim, sim_fixture  # noqa: F401
@@ -25,6 +25,15 @@ VENUE, SYMBOL = "binance:spot", "BTC/USDT"
 
 def req(type_: OrderType, side: Side, qty: str, **kw: Any) -> OrderRequest:
     return OrderRequest(venue=VENUE, symbol=SYMBOL, side=side, type=type_, qty=D(qty), **kw)
+
+
+async def bracket(engine: Engine) -> list[Order]:
+    """Buy 0.1 at 50,000; stop-loss at 49,000, take-profit at 51,000."""
+    return await engine.submit_bracket(
+        req(OrderType.LIMIT, Side.BUY, "0.1", price=D(50000)),
+        req(OrderType.STOP_MARKET, Side.SELL, "0.1", stop_price=D(49000)),
+        req(OrderType.TAKE_PROFIT_MARKET, Side.SELL, "0.1", stop_price=D(51000)),
+    )
 
 
 def venue_orders(sim: Sim) -> int:
@@ -103,11 +112,7 @@ def test_an_oco_leg_that_fills_cancels_the_other(sim: Sim) -> None:
 
 def test_a_brackets_exits_wait_for_the_entry(sim: Sim) -> None:
     async def steps(engine: Engine) -> None:
-        entry, stop, take = await engine.submit_bracket(
-            req(OrderType.LIMIT, Side.BUY, "0.1", price=D(50000)),
-            req(OrderType.STOP_MARKET, Side.SELL, "0.1", stop_price=D(49000)),
-            req(OrderType.TAKE_PROFIT_MARKET, Side.SELL, "0.1", stop_price=D(51000)),
-        )
+        entry, stop, take = await bracket(engine)
         engine.on_market_price(VENUE, SYMBOL, TriggerPrice.LAST, D(48000))  # not armed yet
         await asyncio.sleep(0.1)
         assert (stop.status, take.status) == (OrderStatus.NEW, OrderStatus.NEW)
@@ -124,11 +129,7 @@ def test_a_brackets_exits_wait_for_the_entry(sim: Sim) -> None:
 
 def test_a_bracket_exit_on_a_part_filled_entry_closes_the_filled_part_and_cancels_the_rest(sim: Sim) -> None:
     async def steps(engine: Engine) -> None:
-        entry, stop, take = await engine.submit_bracket(
-            req(OrderType.LIMIT, Side.BUY, "0.1", price=D(50000)),
-            req(OrderType.STOP_MARKET, Side.SELL, "0.1", stop_price=D(49000)),
-            req(OrderType.TAKE_PROFIT_MARKET, Side.SELL, "0.1", stop_price=D(51000)),
-        )
+        entry, stop, take = await bracket(engine)
         sim.mm("BUY", "1", "48000")  # below our entry: someone to sell to later
         sim.mm("SELL", "0.04")
         await until(lambda: entry.filled_qty == D("0.04"))
@@ -182,11 +183,7 @@ def test_a_bracket_placed_just_before_a_crash_comes_back_linked(sim: Sim, tmp_pa
         files = EngineFiles(engine, tmp_path)
         await engine.start()
         files.start()
-        orders = await engine.submit_bracket(
-            req(OrderType.LIMIT, Side.BUY, "0.1", price=D(50000)),
-            req(OrderType.STOP_MARKET, Side.SELL, "0.1", stop_price=D(49000)),
-            req(OrderType.TAKE_PROFIT_MARKET, Side.SELL, "0.1", stop_price=D(51000)),
-        )
+        orders = await bracket(engine)
         files.journal.stop()  # the process dies here: no snapshot at stop
         for exchange in engine.exchanges.values():
             await exchange.close()

@@ -14,21 +14,10 @@ import pytest
 from oms.engine import Engine
 from oms.engine.recovery import Recovering
 from oms.exchanges import create_exchange
-from oms.model import OrderRequest, OrderStatus, OrderType, Side
+from oms.model import OrderStatus, OrderType, Side
 from oms.storage.engine_files import EngineFiles
-from tests.integration.binance_spot_sim import D, Sim, sim_fixture  # noqa: F401
+from tests.integration.binance_spot_sim import D, Sim, limit_buy, sim_fixture  # noqa: F401
 from tests.integration.waiting import until
-
-
-def limit(qty: str, price: str) -> OrderRequest:
-    return OrderRequest(
-        venue="binance:spot",
-        symbol="BTC/USDT",
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        qty=D(qty),
-        price=D(price),
-    )
 
 
 def test_a_restart_comes_back_with_the_venues_truth(sim: Sim, tmp_path: Path) -> None:
@@ -37,8 +26,8 @@ def test_a_restart_comes_back_with_the_venues_truth(sim: Sim, tmp_path: Path) ->
         files = EngineFiles(engine, tmp_path)
         await engine.start()
         files.start()
-        a = await engine.submit(limit("0.1", "50000"))
-        b = await engine.submit(limit("0.2", "48000"))
+        a = await engine.submit(limit_buy("0.1", "50000"))
+        b = await engine.submit(limit_buy("0.2", "48000"))
         sim.mm("SELL", "0.04")
         await until(lambda: a.filled_qty == D("0.04"))
         files.snapshot()
@@ -59,7 +48,7 @@ def test_a_restart_comes_back_with_the_venues_truth(sim: Sim, tmp_path: Path) ->
         while not starting.done() and not refused:
             if engine._recovering:
                 with pytest.raises(Recovering):
-                    await engine.submit(limit("0.1", "47000"))
+                    await engine.submit(limit_buy("0.1", "47000"))
                 refused = True
             await asyncio.sleep(0.001)
         await starting
@@ -74,7 +63,7 @@ def test_a_restart_comes_back_with_the_venues_truth(sim: Sim, tmp_path: Path) ->
                 "default", "binance:spot", "BTC/USDT"
             ) == D("0.1")
             assert engine.recovery is not None and engine.recovery.unrecognized == []
-            c = await engine.submit(limit("0.1", "47000"))
+            c = await engine.submit(limit_buy("0.1", "47000"))
             assert c.status is OrderStatus.NEW
             sim.mm("SELL", "0.2", None)  # b fills now, through the live stream
             await until(lambda: b.status is OrderStatus.FILLED)

@@ -17,24 +17,13 @@ from oms.bus.publisher import JetStreamPublisher
 from oms.bus.replay import StreamReplay
 from oms.engine import Engine
 from oms.exchanges import create_exchange
-from oms.model import OrderRequest, OrderStatus, OrderType, Side
+from oms.model import OrderStatus
 from oms.storage.engine_files import EngineFiles
 from oms.storage.snapshots import latest_snapshot, snapshots
-from tests.integration.binance_spot_sim import Sim, sim_fixture  # noqa: F401
+from tests.integration.binance_spot_sim import Sim, limit_buy, sim_fixture  # noqa: F401
 from tests.integration.waiting import until
 
 D = Decimal
-
-
-def buy(qty: str, price: str) -> OrderRequest:
-    return OrderRequest(
-        venue="binance:spot",
-        symbol="BTC/USDT",
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        qty=D(qty),
-        price=D(price),
-    )
 
 
 async def first_life(sim: Sim, data: Path, url: str) -> tuple[str, str, int]:
@@ -47,11 +36,11 @@ async def first_life(sim: Sim, data: Path, url: str) -> tuple[str, str, int]:
     files = EngineFiles(engine, data, streams=streams)
     await engine.start()
     files.start()
-    a = await engine.submit(buy("0.1", "50000"))
+    a = await engine.submit(limit_buy("0.1", "50000"))
     sim.mm("SELL", "0.04")
     await until(lambda: a.filled_qty == D("0.04"))
     await files.snapshot_async()
-    c = await engine.submit(buy("0.05", "50100"))  # the better bid: the next sale fills it first
+    c = await engine.submit(limit_buy("0.05", "50100"))  # the better bid: the next sale fills it first
     sim.mm("SELL", "0.05")
     await until(lambda: c.status is OrderStatus.FILLED)
     last_seq = engine.events.last_seq

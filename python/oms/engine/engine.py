@@ -240,22 +240,7 @@ class Engine:
             raise Recovering(
                 "the engine is recovering: new orders wait until it has reconciled with the venues"
             )
-        request.validate()
-        exchange = self._exchange(request.venue)
-        instrument = exchange.instruments.get(request.symbol)
-        if instrument is None:
-            raise UnknownSymbol(
-                f"{request.venue} does not list {request.symbol}", venue=request.venue, symbol=request.symbol
-            )
-        check_order(
-            instrument,
-            side=request.side,
-            type=request.type,
-            qty=request.qty,
-            price=request.price,
-            stop_price=request.stop_price,
-            reference_price=self._prices.get((request.venue, request.symbol)),
-        )
+        exchange = self._check_rules(request)
         risk_order = tracking.risk_order(request, request.qty, request.price)
         try:
             self.risk.check(risk_order)
@@ -283,6 +268,26 @@ class Engine:
         self.tracker.reserve(order, risk_order)
         self.emit_order(order)
         return order, exchange
+
+    def _check_rules(self, request: OrderRequest) -> Exchange:
+        """The request's shape and its instrument's rules (new orders, held amends)."""
+        request.validate()
+        exchange = self._exchange(request.venue)
+        instrument = exchange.instruments.get(request.symbol)
+        if instrument is None:
+            raise UnknownSymbol(
+                f"{request.venue} does not list {request.symbol}", venue=request.venue, symbol=request.symbol
+            )
+        check_order(
+            instrument,
+            side=request.side,
+            type=request.type,
+            qty=request.qty,
+            price=request.price,
+            stop_price=request.stop_price,
+            reference_price=self._prices.get((request.venue, request.symbol)),
+        )
+        return exchange
 
     async def cancel(self, order_id: str) -> Order:
         order = self.order(order_id)
@@ -356,15 +361,7 @@ class Engine:
         request = msgspec.structs.replace(
             order.request, **{k: v for k, v in changes.items() if v is not None}
         )
-        request.validate()
-        check_order(
-            self._exchange(request.venue).instruments[request.symbol],
-            side=request.side,
-            type=request.type,
-            qty=request.qty,
-            price=request.price,
-            stop_price=request.stop_price,
-        )
+        self._check_rules(request)
         self.tracker.swap_reservation(order, tracking.risk_order(request, request.qty, request.price))
         order.request = request
         order.updated_ns = time.time_ns()

@@ -69,7 +69,6 @@ class Recovery:
         self.adopted: list[tuple[str, str]] = []  # (venue, client order id): ours, rebuilt from the venue
         self.unrecognized: list[tuple[str, str]] = []  # ours, but not describable enough to adopt
         self.foreign: list[tuple[str, str]] = []  # (venue, client order id): placed by others
-        self.replayed = 0  # events applied on top of the snapshot
         self.streams_failed = False  # JetStream could not be read: the journal alone
 
     async def restore(self, streams: EventStreams | None = None) -> None:
@@ -93,7 +92,7 @@ class Recovery:
             for record in journal_records(self.root, name):
                 replay.apply(record)
         replay.finish()
-        self.replayed = replay.applied
+        log.info("%d recorded events applied after the snapshot", replay.applied)
         for order in self.engine.orders(open_only=True):
             self._reserve(order)
         if self._trading_state != "ACTIVE":  # after the reservations: a halt refuses them

@@ -142,10 +142,7 @@ class OrderTracker:
         if event.client_order_id and event.client_order_id != order.client_order_id:
             registry.rename(order, event.client_order_id)
             held = None  # the old venue order's end, by design
-        old = self._reserved.get(order.id)
-        if old is not None:
-            self.engine.risk.release(old)
-        self._reserved[order.id] = replacement
+        self._replace_reservation(order, replacement)
         if order.status in PENDING:
             order.revert_pending(ts_ns=time.time_ns())
         self.apply_report(order, event)
@@ -259,6 +256,10 @@ class OrderTracker:
         the old one, then the old one released (as for an amend at a venue); refused,
         the old one stays and the refusal is raised."""
         self.engine.risk.check(replacement)
+        self._replace_reservation(order, replacement)
+
+    def _replace_reservation(self, order: Order, replacement: RiskOrder) -> None:
+        """``replacement`` (already checked) takes the place of the order's reservation."""
         old = self._reserved.get(order.id)
         if old is not None:
             self.engine.risk.release(old)
