@@ -12,8 +12,17 @@ from oms._core import (
     SCALE_DIGITS,
     amount_from_raw,
     amount_to_raw,
+    exact,
     from_raw,
     to_raw,
 )
 
-__all__ = ["AMOUNT_SCALE_DIGITS", "SCALE_DIGITS", "amount_from_raw", "amount_to_raw", "from_raw", "to_raw"]
+__all__ = [
+    "AMOUNT_SCALE_DIGITS",
+    "SCALE_DIGITS",
+    "amount_from_raw",
+    "amount_to_raw",
+    "exact",
+    "from_raw",
+    "to_raw",
+]

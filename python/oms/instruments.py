@@ -113,22 +113,42 @@ def check_order(
 ) -> None:
     """Every rule of `inst` for one order. `reference_price` (last/mark/average, as the
     venue defines it) values market orders and anchors the percent-price band."""
+    check_exact_order(
+        inst,
+        side=side,
+        type=type,
+        qty=to_decimal(qty, "qty"),
+        price=None if price is None else to_decimal(price, "price"),
+        stop_price=None if stop_price is None else to_decimal(stop_price, "stop_price"),
+        reference_price=None if reference_price is None else to_decimal(reference_price, "reference_price"),
+    )
+
+
+def check_exact_order(
+    inst: Instrument,
+    *,
+    side: Side,
+    type: OrderType,
+    qty: Decimal,
+    price: Decimal | None,
+    stop_price: Decimal | None,
+    reference_price: Decimal | None,
+) -> None:
+    """``check_order`` for values already checked exact (a validated ``OrderRequest``):
+    the engine's order path, spared converting them again."""
     if not inst.trading:
         raise FilterViolation(
             f"{inst.symbol} on {inst.venue} is not trading now", "INSTRUMENT_NOT_TRADING", rule="STATUS"
         )
-    q = to_decimal(qty, "qty")
-    p = None if price is None else to_decimal(price, "price")
-    ref = None if reference_price is None else to_decimal(reference_price, "reference_price")
     market = not type.has_limit_price
-    if p is not None:
-        check_price(inst, p, "price")
+    if price is not None:
+        check_price(inst, price, "price")
     if stop_price is not None:
-        check_price(inst, to_decimal(stop_price, "stop_price"), "stop_price")
-    check_qty(inst, q, market)
-    check_notional(inst, q, p if p is not None else ref, market)
-    if p is not None and ref is not None:
-        check_percent_price(inst, side, p, ref)
+        check_price(inst, stop_price, "stop_price")
+    check_qty(inst, qty, market)
+    check_notional(inst, qty, price if price is not None else reference_price, market)
+    if price is not None and reference_price is not None:
+        check_percent_price(inst, side, price, reference_price)
 
 
 _WIDE = decimal.Context(prec=120)

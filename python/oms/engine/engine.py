@@ -46,9 +46,10 @@ from oms.errors import (
     UnknownVenue,
 )
 from oms.exchanges.base import Exchange
-from oms.instruments import check_order
+from oms.instruments import check_exact_order, check_order
 from oms.model import Balance, MarkPrice, Order, OrderRequest, OrderStatus, Side, TriggerPrice
 from oms.model.state import PENDING, TERMINAL
+from oms.model.values import to_decimal
 from oms.positions import AggregatePosition, Position, PositionBook
 from oms.risk import RiskEngine, TradingState
 
@@ -278,7 +279,7 @@ class Engine:
             raise UnknownSymbol(
                 f"{request.venue} does not list {request.symbol}", venue=request.venue, symbol=request.symbol
             )
-        check_order(
+        check_exact_order(  # validate() made the numbers exact
             instrument,
             side=request.side,
             type=request.type,
@@ -517,9 +518,10 @@ class Engine:
 
     def set_price(self, venue: str, symbol: str, price: Decimal) -> None:
         """A reference price: the risk engine's band and notional checks, market orders'
-        notional, and positions' unrealized P&L."""
-        self._prices[(venue, symbol)] = price
+        notional, and positions' unrealized P&L. Kept only once it is known exact."""
+        price = to_decimal(price, "price")
         self.risk.set_reference_price(venue, symbol, price)
+        self._prices[(venue, symbol)] = price
         self.positions_book.mark(venue, symbol, price)
         self.update_daily_pnl()
 

@@ -48,13 +48,13 @@ class FundingLedger:
         if not self._note(funding):
             return False
         for account, amount in self.shares(funding):
-            self.engine.positions_book.apply_funding(
+            position = self.engine.positions_book.apply_funding(
                 account, funding.venue, funding.symbol, amount, funding.ts_ns or None
             )
             share = msgspec.structs.replace(funding, amount=amount)
             engine = self.engine
             engine.emit(FundingUpdate(seq=engine.events.next_seq(), account=account, funding=share))
-            engine.tracker.emit_position(account, funding.venue, funding.symbol)
+            engine.tracker.emit_position(position)
         self.engine.update_daily_pnl()
         return True
 

@@ -35,6 +35,7 @@ from oms.errors import DuplicateFill, OmsError, Overfill
 from oms.exchanges.base import Exchange
 from oms.model import Fill, FillEvent, FundingEvent, Order, OrderEvent, OrderRequest, OrderStatus, UserEvent
 from oms.model.state import PENDING, can_transition
+from oms.positions import Position
 from oms.risk import RiskOrder
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ class OrderTracker:
             self.engine.risk.on_fill(risk_order, fill.qty, fill.price)
         fee = self.fee_in_quote(fill)
         book = self.engine.positions_book
-        book.apply_fill(
+        position = book.apply_fill(
             request.account,
             request.venue,
             request.symbol,
@@ -195,13 +196,11 @@ class OrderTracker:
         price = self.engine.price(request.venue, request.symbol)
         if price is not None:  # a new position is valued at once, not at the next mark
             book.mark(request.venue, request.symbol, price)
-        self.emit_position(request.account, request.venue, request.symbol)
+            position = book.get(request.account, request.venue, request.symbol) or position
+        self.emit_position(position)
 
-    def emit_position(self, account: str, venue: str, symbol: str) -> None:
-        """A ``PositionUpdate`` of the position as it is now (after a fill or funding)."""
-        position = self.engine.positions_book.get(account, venue, symbol)
-        if position is None:
-            return
+    def emit_position(self, position: Position) -> None:
+        """A ``PositionUpdate`` of ``position`` (as a fill or funding left it)."""
         self.engine.emit(
             PositionUpdate(
                 seq=self.engine.events.next_seq(),

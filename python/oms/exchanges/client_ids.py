@@ -25,6 +25,19 @@ COUNTER_LEN = 6
 _PREFIX = re.compile(r"[A-Za-z0-9]{1,8}")
 
 
+_PAIRS = [a + b for a in _DIGITS for b in _DIGITS]  # 0..1295 as two base-36 digits
+
+
+def _counter36(value: int) -> str:
+    """``_base36(value, COUNTER_LEN)`` for the per-order counter, by table: it runs
+    for every order the engine accepts."""
+    if value >= 36**COUNTER_LEN:
+        raise OverflowError(f"{value} does not fit {COUNTER_LEN} base-36 digits")
+    high, low = divmod(value, 1296)
+    top, mid = divmod(high, 1296)
+    return _PAIRS[top] + _PAIRS[mid] + _PAIRS[low]
+
+
 def _base36(value: int, width: int) -> str:
     out = ""
     while value:
@@ -52,7 +65,7 @@ class ClientOrderIds:
         with self._lock:
             self._counter += 1
             counter = self._counter
-        return f"{self.prefix}{self.session}{_base36(counter, COUNTER_LEN)}"
+        return f"{self.prefix}{self.session}{_counter36(counter)}"
 
     def is_ours(self, client_order_id: str) -> bool:
         """Made with this prefix (by any session, this one or an earlier process)."""

@@ -10,7 +10,7 @@ import decimal
 from decimal import Decimal
 
 from oms.errors import InvalidInput
-from oms.fixed import from_raw, to_raw
+from oms.fixed import exact
 
 EXACT = decimal.Context(
     prec=120,
@@ -27,16 +27,16 @@ def to_decimal(value: Number, field: str, *, positive: bool = True, allow_zero: 
     """Validate an exact number for `field`: Decimal/str/int, finite, at most 8
     decimals, in range; positive unless told otherwise. The error names the field."""
     try:
-        exact = from_raw(to_raw(value))
+        checked = exact(value)
     except InvalidInput as err:
         raise InvalidInput(f"{field}: {err.message}", err.code, field=field) from None
-    if positive and (exact < 0 or (exact == 0 and not allow_zero)):
+    if positive and (checked < 0 or (checked == 0 and not allow_zero)):
         raise InvalidInput(
             f"{field}: {value} must be {'non-negative' if allow_zero else 'positive'}",
             "OUT_OF_RANGE",
             field=field,
         )
-    return exact
+    return checked
 
 
 def optional_decimal(value: Number | None, field: str, *, positive: bool = True) -> Decimal | None:

@@ -21,6 +21,9 @@ pub fn decimal_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
 
 /// Parse a Python number into raw units of 10^-`digits`.
 pub fn parse_value(value: &Bound<'_, PyAny>, digits: u32, what: &'static str) -> PyResult<i128> {
+    if value.get_type().is(decimal_class(value.py())?) {
+        return parse_scaled(value.str()?.to_str()?, digits, what).py(); // the common case first
+    }
     if let Ok(text) = value.cast::<PyString>() {
         return parse_scaled(text.to_str()?, digits, what).py();
     }
@@ -95,6 +98,23 @@ pub fn to_raw(value: &Bound<'_, PyAny>) -> PyResult<i64> {
 #[pyfunction]
 pub fn from_raw(py: Python<'_>, raw: i64) -> PyResult<Bound<'_, PyAny>> {
     to_decimal(py, raw.into(), SCALE_DIGITS)
+}
+
+/// Python: `from_raw(to_raw(value))` — the value checked exact at 10^-8 and in range,
+/// as a canonical Decimal — but a Decimal already canonical comes back as itself
+/// (the order path checks every quantity and price; most are canonical already).
+#[pyfunction]
+pub fn exact<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if value.get_type().is(decimal_class(py)?) {
+        let text = value.str()?;
+        let text = text.to_str()?;
+        let raw = narrow(parse_scaled(text, SCALE_DIGITS, "value").py()?, "value")?;
+        if format_scaled(raw.into(), SCALE_DIGITS) == text {
+            return Ok(value.clone());
+        }
+        return to_decimal(py, raw.into(), SCALE_DIGITS);
+    }
+    to_decimal(py, to_raw(value)?.into(), SCALE_DIGITS)
 }
 
 /// Python: exact raw units (10^-16) of an amount.

@@ -35,6 +35,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
     m.add_function(wrap_pyfunction!(fixed::to_raw, m)?)?;
     m.add_function(wrap_pyfunction!(fixed::from_raw, m)?)?;
+    m.add_function(wrap_pyfunction!(fixed::exact, m)?)?;
     m.add_function(wrap_pyfunction!(fixed::amount_to_raw, m)?)?;
     m.add_function(wrap_pyfunction!(fixed::amount_from_raw, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::pin_current_thread, m)?)?;

@@ -74,6 +74,7 @@ impl PositionBook {
     }
 
     /// Apply a fill: `side` "BUY"/"SELL", exact `qty`, `price` and `fee` (quote currency).
+    /// Returns the position after it (the engine's event, without a second lookup).
     #[pyo3(signature = (account, venue, symbol, side, qty, price, fee = None, ts_ns = None))]
     #[allow(clippy::too_many_arguments)]
     fn apply_fill(
@@ -86,15 +87,17 @@ impl PositionBook {
         price: &Bound<'_, PyAny>,
         fee: Option<&Bound<'_, PyAny>>,
         ts_ns: Option<i64>,
-    ) -> PyResult<()> {
+    ) -> PyResult<Position> {
         let side = Side::parse(side).py()?;
         let (qty, px) = (quantity(qty, "qty")?, crate::fixed::price(price, "price")?);
         let fee = crate::fixed::optional(fee, "fee", amount)?.unwrap_or(Amount::ZERO);
         let key = key(account, venue, symbol)?;
-        self.book.apply_fill(&key, side, qty, px, fee, ts_ns).py().map(|_| ())
+        let (_, rec) = self.book.apply_fill(&key, side, qty, px, fee, ts_ns).py()?;
+        Ok(Position { rec })
     }
 
-    /// Book a funding payment (+ received, - paid, quote currency) on a position.
+    /// Book a funding payment (+ received, - paid, quote currency) on a position;
+    /// returns the position after it.
     #[pyo3(signature = (account, venue, symbol, amount, ts_ns = None))]
     fn apply_funding(
         &mut self,
@@ -103,10 +106,11 @@ impl PositionBook {
         symbol: &str,
         amount: &Bound<'_, PyAny>,
         ts_ns: Option<i64>,
-    ) -> PyResult<()> {
+    ) -> PyResult<Position> {
         let amount = crate::fixed::amount(amount, "amount")?;
         let key = key(account, venue, symbol)?;
-        self.book.apply_funding(&key, amount, ts_ns).py().map(|_| ())
+        let rec = self.book.apply_funding(&key, amount, ts_ns).py()?;
+        Ok(Position { rec })
     }
 
     /// Set a position to what a snapshot carried (recovery): exact, no fills replayed.
