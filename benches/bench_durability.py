@@ -9,7 +9,8 @@ loop every 100 orders as a real venue's I/O would (so the publisher's task runs)
 * ``none``: no listener; ``journal``: the JSONL writer thread; ``journal+jetstream``:
   that and the JetStream publisher to the embedded nats-server (fsync on every write).
   Submit latency is every 16th submit on its own. Throughput of a sink is its events
-  over the time from the first submit until it has written (acknowledged) the last.
+  (the journal's: lines, as positions go to snapshots only) over the time from the
+  first submit until it has written (acknowledged) the last.
 * ``recovery``: an engine from the data dir of a run whose journal (and JetStream)
   holds N events (order updates, fills, positions), ``engine.start(recover_from=...)``:
   snapshot (none), replay of every event with positions rebuilt from the fills,
@@ -48,7 +49,7 @@ class Run:
         self.samples: list[int] = []
         self.events = 0
         self.orders_s = 0.0
-        self.journal_events_s: float | None = None
+        self.journal_events_s: float | None = None  # lines: positions are not journaled
         self.jetstream_events_s: float | None = None
 
 
@@ -169,7 +170,7 @@ def run(report: Report, quick: bool) -> None:
                 "p99 us",
                 "p99.9 us",
                 "events",
-                "JSONL ev/s",
+                "JSONL lines/s",
                 "JetStream ev/s",
             ],
             rows,

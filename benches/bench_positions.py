@@ -127,7 +127,7 @@ def fill_stream(rng: random.Random, n: int) -> list[tuple[Side, str, str]]:
     return fills
 
 
-def time_fills(apply: Callable[..., None], fills: Sequence[FillSpec]) -> float:
+def time_fills(apply: Callable[..., object], fills: Sequence[FillSpec]) -> float:
     account, venue, symbol = "acct-1", "binance", "BTC/USDT"
     clock = time.perf_counter_ns
     start = clock()
@@ -144,7 +144,7 @@ def run(report: Report, quick: bool) -> None:
     dec_fills: list[FillSpec] = [(side, Decimal(q), Decimal(p)) for side, q, p in str_fills]
     book = PositionBook.create(f"bench-{os.getpid()}", capacity=64)
     py_book = PyPositionBook()
-    variants: list[tuple[str, str, Callable[..., None], list[FillSpec]]] = [
+    variants: list[tuple[str, str, Callable[..., object], list[FillSpec]]] = [
         ("`PositionBook.apply_fill`", "str", book.apply_fill, str_fills),
         ("pure Python (Decimal)", "str", py_book.apply_fill, str_fills),
         ("`PositionBook.apply_fill`", "Decimal", book.apply_fill, dec_fills),

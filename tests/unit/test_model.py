@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from oms.errors import DuplicateFill, IllegalTransition, InvalidInput, Overfill
 from oms.model import (
+    BookLevel,
     Fill,
     FillEvent,
     Order,
+    OrderBook,
     OrderEvent,
     OrderRequest,
     OrderStatus,
@@ -24,6 +26,7 @@ from oms.model import (
     encode_event,
 )
 from oms.model.state import TRANSITIONS
+from oms.model.values import to_decimal
 
 S = OrderStatus
 
@@ -241,3 +244,23 @@ def test_order_event_decodes_by_tag() -> None:
     raw = b'{"type":"order","venue":"binance:usdm","symbol":"BTC/USDT:USDT","status":"CANCELED"}'
     event = decode_event(raw)
     assert isinstance(event, OrderEvent) and event.status is S.CANCELED
+
+
+def test_a_book_mid_stays_on_the_price_grid() -> None:
+    """A touch one 10^-8 tick wide: the plain average has a ninth decimal, which the
+    engine would refuse as a reference price (so a tracked price would never move)."""
+
+    def book(bid: str, ask: str) -> OrderBook:
+        return OrderBook(
+            venue="v",
+            symbol="S",
+            bids=[BookLevel(Decimal(bid), Decimal(1))],
+            asks=[BookLevel(Decimal(ask), Decimal(1))],
+        )
+
+    tight = book("0.00000001", "0.00000002").mid
+    assert tight == Decimal("0.00000002")  # 0.000000015, ties to even
+    assert to_decimal(tight, "price") == tight
+    assert book("0.00000002", "0.00000003").mid == Decimal("0.00000002")
+    assert book("50000.01", "50000.02").mid == Decimal("50000.015")
+    assert OrderBook(venue="v", symbol="S", bids=[], asks=[]).mid is None

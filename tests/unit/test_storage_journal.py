@@ -4,13 +4,14 @@ written atomically with corrupt ones skipped; P&L rows appended under one header
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 from oms.engine import FillUpdate, OrderUpdate, RiskDecision
 from oms.model import Fill, Liquidity, OrderStatus, OrderType, Side
-from oms.storage.journal import Journal, read_jsonl
+from oms.storage.journal import ENCODE_EVERY, Journal, read_jsonl
 from oms.storage.snapshots import append_pnl, latest_snapshot, snapshot_path, write_snapshot
 
 D = Decimal
@@ -88,6 +89,32 @@ def test_events_go_to_their_days_files_and_closed_days_are_compressed(tmp_path: 
     assert trade["fill"]["trade_id"] == "2" and trade["fill"]["fee"] == "0.0001"  # type: ignore[index]
     assert [r["event"] for r in read_jsonl(day2 / "orders.jsonl")] == ["risk", "order"]
     assert journal.written == 4 and journal.dropped == 0
+
+
+def test_lines_are_encoded_when_the_loop_is_free_or_after_a_bounded_run(tmp_path: Path) -> None:
+    """The emitter is not kept waiting on the encoding (its caller answers first), and
+    a loop that is never free still hands lines over every ENCODE_EVERY events; stop
+    writes whatever is kept."""
+    journal = Journal(tmp_path)  # no writer thread yet: the queue shows what was handed over
+
+    async def main() -> tuple[int, int, int, int]:
+        journal.on_event(update(1, DAY2))
+        kept = len(journal.queue)
+        await asyncio.sleep(0)  # the loop is free: encoded
+        after_a_turn = len(journal.queue)
+        for seq in range(2, 1 + ENCODE_EVERY):  # a busy loop: never awaits
+            journal.on_event(update(seq, DAY2))
+        still_kept = len(journal.queue)
+        journal.on_event(update(1 + ENCODE_EVERY, DAY2))
+        return kept, after_a_turn, still_kept, len(journal.queue)
+
+    assert asyncio.run(main()) == (0, 1, 1, 1 + ENCODE_EVERY)
+    journal.on_event(update(2 + ENCODE_EVERY, DAY2))  # no event loop at all: at once
+    assert len(journal.queue) == 1 + ENCODE_EVERY + 1
+    journal.start()
+    journal.stop()
+    seqs = [r["seq"] for r in read_jsonl(tmp_path / "logs/2026/11/24/orders.jsonl")]
+    assert seqs == list(range(1, 3 + ENCODE_EVERY))
 
 
 def test_a_line_cut_short_by_a_crash(tmp_path: Path) -> None:

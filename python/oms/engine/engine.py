@@ -3,7 +3,7 @@ it: checked, sent once, tracked through every state the venue reports, its fills
 applied to positions and to the risk engine's reservations.
 
 The path of an order (``submit``): the request's shape (``OrderRequest.validate``) ->
-the venue and the instrument's rules (``oms.instruments.check_order``) -> the Rust risk
+the venue and the instrument's rules (``oms.instruments.check_exact_order``) -> the Rust risk
 check, which reserves the order's worst case -> PENDING_NEW under a fresh client order
 id -> the connector. Anything refused before the connector raises (nothing was sent,
 nothing is kept, a risk refusal is also an event); once sent, the answer is the order's
@@ -579,8 +579,9 @@ class Engine:
             bid, ask = top.best_bid, top.best_ask
             if bid is None or ask is None or bid.price <= 0 or ask.price <= 0:
                 continue
-            if not has_mark:
-                self._set_tracked(exchange.venue, symbol, (bid.price + ask.price) / 2)
+            mid = top.mid  # on the 10^-8 grid: a bare average may have a ninth decimal
+            if not has_mark and mid is not None:
+                self._set_tracked(exchange.venue, symbol, mid)
             self.on_market_price(exchange.venue, symbol, TriggerPrice.BID_ASK, bid.price, Side.SELL)
             self.on_market_price(exchange.venue, symbol, TriggerPrice.BID_ASK, ask.price, Side.BUY)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import msgspec
 
@@ -54,6 +54,9 @@ class Instrument(msgspec.Struct, kw_only=True, frozen=True):
         return self.settle is not None and self.settle == self.base
 
 
+_SCALE = Decimal("1E-8")
+
+
 class BookLevel(msgspec.Struct, frozen=True, array_like=True):
     price: Decimal
     qty: Decimal
@@ -79,9 +82,12 @@ class OrderBook(msgspec.Struct, kw_only=True):
 
     @property
     def mid(self) -> Decimal | None:
+        """Halfway between the best bid and ask, on the 10^-8 grid (ties to even): a
+        touch one tick wide on a 10^-8 tick would otherwise have a ninth decimal, which
+        no price in the system may have."""
         if not self.bids or not self.asks:
             return None
-        return (self.bids[0].price + self.asks[0].price) / 2
+        return ((self.bids[0].price + self.asks[0].price) / 2).quantize(_SCALE, ROUND_HALF_EVEN)
 
 
 class Trade(msgspec.Struct, kw_only=True, frozen=True):

@@ -1,5 +1,6 @@
-"""The engine's files under the data dir: the JSONL journal (every event, by a
-background thread) and a snapshot plus P&L report rows every hour and at stop.
+"""The engine's files under the data dir: the JSONL journal (every order, risk, fill and
+funding event: encoded when the event loop is free, written by a background thread) and
+a snapshot plus P&L report rows every hour and at stop.
 
 A snapshot's state is taken on the event loop, in one go, so it is exactly the state
 after event ``seq``; only the writing happens in a thread. Besides every hour and at

@@ -5,17 +5,20 @@
 field names (those of ``oms.engine.events``, decimals as strings) plus ``time`` in
 ISO-8601 UTC for people, so ``grep`` and ``jq`` work. The day is the event's own (UTC).
 
-The engine's listener encodes the line (about a microsecond, on the order path) and
-enqueues it on the core's lock-free queue; the writer thread waits on the queue with
-the GIL released and appends each batch with one write per file, then flushes. Encoding
-on the writer instead would cost the same interpreter time, just later, and in long
-stretches that stall the order path (its p99) while the writer holds the GIL. When a day is over its files are closed and compressed (``.jsonl.gz``).
+The engine's listener keeps the event and encodes it once the event loop is free (the
+caller has its answer by then), or at once every ``ENCODE_EVERY`` events when the loop
+never is; the lines go on the core's lock-free queue, and the writer thread waits on it
+with the GIL released and appends each batch with one write per file, then flushes.
+Encoding in the writer instead costs the same interpreter time, in long GIL-holding
+stretches that stall the order path, and it fell behind a busy one by most of its events.
+When a day is over its files are closed and compressed (``.jsonl.gz``).
 A crash can leave a last line cut short: reading skips it, and the writer cuts it off
 before appending (the record was never complete), so the next record starts clean.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import gzip
 import logging
@@ -27,7 +30,14 @@ from typing import IO
 
 import msgspec
 
-from oms.engine.events import EngineEvent, FillUpdate, FundingUpdate, OrderUpdate, RiskDecision
+from oms.engine.events import (
+    EngineEvent,
+    FillUpdate,
+    FundingUpdate,
+    OrderUpdate,
+    PositionUpdate,
+    RiskDecision,
+)
 from oms.errors import ChannelClosed, QueueFull
 from oms.queues import Queue
 
@@ -35,6 +45,7 @@ log = logging.getLogger(__name__)
 BATCH = 1024
 QUEUE_CAPACITY = 1 << 20
 FULL_WAIT_S = 5.0
+ENCODE_EVERY = 1024  # events kept at most before they are encoded, loop free or not
 NS_PER_DAY = 86_400 * 1_000_000_000
 
 
@@ -73,39 +84,89 @@ class Journal:
         self._day: Path | None = None
         self._encoder = msgspec.json.Encoder()
         self._second, self._prefix, self._day_number = -1, b"", 0
+        self._pending: list[EngineEvent] = []  # not yet encoded (the loop was busy)
+        self._flush_on: asyncio.AbstractEventLoop | None = None  # the loop a flush is due on
+        self.queued = 0  # lines handed to the writer (``written`` counts those it wrote)
         self._thread = threading.Thread(target=self._run, name="oms-journal", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        """Write what is queued, then close the files."""
+        """Write what is kept and queued, then close the files."""
+        self.flush()
         self.queue.close()
         self._thread.join(30)
 
     # ---- the engine's side ----
 
     def on_event(self, event: EngineEvent) -> None:
-        """Engine listener: encode the line and enqueue it (positions are not journaled)."""
+        """Engine listener: keep the event; it is encoded once the event loop is free
+        (the caller has its answer by then), or at once every ``ENCODE_EVERY`` events
+        when the loop is never free, or at once when called outside an event loop.
+        Positions are not journaled. Kept events belong to one event loop's thread
+        (the engine's); other threads' events are encoded on the spot."""
+        if type(event) is PositionUpdate:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop here (a plain script, another thread)
+            self._hand_over(self._line(event, cached=False))
+            return
+        pending = self._pending
+        pending.append(event)
+        if len(pending) >= ENCODE_EVERY:
+            self.flush()
+        elif self._flush_on is not loop:  # (a loop that died with a flush due: this one)
+            self._flush_on = loop
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Encode the events kept so far and hand their lines to the writer thread."""
+        pending, self._pending, self._flush_on = self._pending, [], None
+        for event in pending:
+            self._hand_over(self._line(event, cached=True))
+
+    def _line(self, event: EngineEvent, *, cached: bool) -> Line | None:
+        """The event's JSON line plus ``time``; the date part is cached per second for
+        the loop's thread only (``cached``)."""
         where = _file_and_time(event)
         if where is None:
-            return
+            return None
         name, ts_ns = where
         seconds, ns = divmod(ts_ns, 1_000_000_000)
-        if seconds != self._second:
-            self._next_second(seconds)
-        line = b'%b,"time":"%b.%09dZ"}\n' % (self._encoder.encode(event)[:-1], self._prefix, ns)
+        if not cached:
+            prefix, day = iso(seconds * 1_000_000_000)[:19].encode(), seconds // 86_400
+        else:
+            if seconds != self._second:
+                self._next_second(seconds)
+            prefix, day = self._prefix, self._day_number
         try:
-            self.queue.put_nowait((self._day_number, name, line))
-        except QueueFull:
-            self._wait_for_room((self._day_number, name, line))
+            body = self._encoder.encode(event)[:-1]
+        except (TypeError, ValueError) as err:  # one bad event must not cost the others
+            self.dropped += 1
+            log.error("journal: %s not encoded: %s", type(event).__name__, err)
+            return None
+        return day, name, b'%b,"time":"%b.%09dZ"}\n' % (body, prefix, ns)
 
-    def _wait_for_room(self, event: Line) -> None:
+    def _hand_over(self, line: Line | None) -> None:
+        if line is None:
+            return
+        self.queued += 1
+        try:
+            self.queue.put_nowait(line)
+        except QueueFull:
+            self._wait_for_room(line)
+        except ChannelClosed:
+            self.dropped += 1
+            log.error("journal stopped: a line for %s was not written", line[1])
+
+    def _wait_for_room(self, line: Line) -> None:
         """The writer is a whole queue behind (a burst far beyond the disk's pace): the
         order path waits for it rather than lose a record; only a writer stuck for
         ``FULL_WAIT_S`` drops one (counted, logged)."""
         try:
-            self.queue.put(event, timeout=FULL_WAIT_S)
+            self.queue.put(line, timeout=FULL_WAIT_S)
         except QueueFull:
             self.dropped += 1
             log.error("journal queue full for %s s: an event was not written", FULL_WAIT_S)
