@@ -152,16 +152,18 @@ class Journal:
     def _hand_over(self, line: Line | None) -> None:
         if line is None:
             return
-        self.queued += 1
         try:
             self.queue.put_nowait(line)
         except QueueFull:
-            self._wait_for_room(line)
+            if not self._wait_for_room(line):
+                return
         except ChannelClosed:
             self.dropped += 1
             log.error("journal stopped: a line for %s was not written", line[1])
+            return
+        self.queued += 1
 
-    def _wait_for_room(self, line: Line) -> None:
+    def _wait_for_room(self, line: Line) -> bool:
         """The writer is a whole queue behind (a burst far beyond the disk's pace): the
         order path waits for it rather than lose a record; only a writer stuck for
         ``FULL_WAIT_S`` drops one (counted, logged)."""
@@ -170,6 +172,8 @@ class Journal:
         except QueueFull:
             self.dropped += 1
             log.error("journal queue full for %s s: an event was not written", FULL_WAIT_S)
+            return False
+        return True
 
     # ---- the writer thread ----
 
