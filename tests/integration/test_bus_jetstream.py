@@ -18,7 +18,7 @@ from oms.bus.publisher import JetStreamPublisher, JournalUnavailable
 from oms.engine import Engine, EngineEvent, FillUpdate, OrderUpdate, PositionUpdate
 from oms.exchanges import create_exchange
 from oms.model import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
-from tests.integration.binance_spot_sim import Sim, sim_fixture  # noqa: F401
+from tests.integration.binance_spot_sim import Sim, limit_buy, sim_fixture  # noqa: F401
 
 D = Decimal
 decoder = msgspec.json.Decoder(EngineEvent)
@@ -133,14 +133,7 @@ def test_strict_mode_journals_the_intent_before_sending(
     monkeypatch.setattr(publisher_module, "INTENT_TIMEOUT_S", 1.0)
 
     def limit(price: str) -> OrderRequest:
-        return OrderRequest(
-            venue="binance:spot",
-            symbol="BTC/USDT",
-            side=Side.BUY,
-            type=OrderType.LIMIT,
-            qty=D("0.1"),
-            price=D(price),
-        )
+        return limit_buy("0.1", price)
 
     async def main() -> None:
         server = EmbeddedNats(tmp_path)

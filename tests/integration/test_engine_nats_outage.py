@@ -17,8 +17,8 @@ from oms.bus.embedded_nats import EmbeddedNats
 from oms.bus.publisher import JetStreamPublisher, address
 from oms.engine import Engine, EngineEvent
 from oms.exchanges import create_exchange
-from oms.model import OrderRequest, OrderStatus, OrderType, Side
-from tests.integration.binance_spot_sim import Sim, sim_fixture  # noqa: F401
+from oms.model import OrderRequest, OrderStatus
+from tests.integration.binance_spot_sim import Sim, limit_buy, sim_fixture  # noqa: F401
 from tests.integration.waiting import until
 
 D = Decimal
@@ -89,11 +89,4 @@ def test_a_nats_server_killed_while_the_engine_trades_loses_and_doubles_nothing(
 
 
 def buy(i: int) -> OrderRequest:
-    return OrderRequest(
-        venue="binance:spot",
-        symbol="BTC/USDT",
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        qty=D("0.001"),
-        price=D(50000) - i % 3,  # a few price levels
-    )
+    return limit_buy("0.001", str(50000 - i % 3))  # a few price levels
