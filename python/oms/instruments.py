@@ -58,18 +58,34 @@ def check_price(inst: Instrument, price: Decimal, field: str = "price") -> None:
 
 def check_qty(inst: Instrument, qty: Decimal, market: bool) -> None:
     """LOT_SIZE, and MARKET_LOT_SIZE on top of it for market orders."""
-    rules = [("LOT_SIZE", "", inst.min_qty, inst.max_qty, inst.step_size)]
+    _check_lot(inst, qty, "LOT_SIZE", "", inst.min_qty, inst.max_qty, inst.step_size)
     if market:
-        rules.append(
-            ("MARKET_LOT_SIZE", "MARKET_", inst.market_min_qty, inst.market_max_qty, inst.market_step_size)
+        _check_lot(
+            inst,
+            qty,
+            "MARKET_LOT_SIZE",
+            "MARKET_",
+            inst.market_min_qty,
+            inst.market_max_qty,
+            inst.market_step_size,
         )
-    for rule, prefix, low, high, step in rules:
-        if low and qty < low:
-            raise _violation(f"{prefix}QTY_TOO_LOW", rule, "qty", qty, low, "is below the minimum")
-        if high and qty > high:
-            raise _violation(f"{prefix}QTY_TOO_HIGH", rule, "qty", qty, high, "is above the maximum")
-        if step and _off_grid(qty, step, low, inst.steps_from_minimum):
-            raise _violation(f"{prefix}QTY_STEP", rule, "qty", qty, step, "is not a multiple of the step")
+
+
+def _check_lot(
+    inst: Instrument,
+    qty: Decimal,
+    rule: str,
+    prefix: str,
+    low: Decimal | None,
+    high: Decimal | None,
+    step: Decimal | None,
+) -> None:
+    if low and qty < low:
+        raise _violation(f"{prefix}QTY_TOO_LOW", rule, "qty", qty, low, "is below the minimum")
+    if high and qty > high:
+        raise _violation(f"{prefix}QTY_TOO_HIGH", rule, "qty", qty, high, "is above the maximum")
+    if step and _off_grid(qty, step, low, inst.steps_from_minimum):
+        raise _violation(f"{prefix}QTY_STEP", rule, "qty", qty, step, "is not a multiple of the step")
 
 
 def check_notional(inst: Instrument, qty: Decimal, price: Decimal | None, market: bool) -> None:
@@ -77,7 +93,9 @@ def check_notional(inst: Instrument, qty: Decimal, price: Decimal | None, market
     reference price, and only when the instrument applies the rule to them."""
     if price is None or (market and not inst.min_notional_applies_to_market):
         return
-    notional = EXACT.multiply(qty, price) * inst.contract_size
+    notional = EXACT.multiply(qty, price)
+    if inst.contract_size != 1:
+        notional = EXACT.multiply(notional, inst.contract_size)
     if inst.min_notional and notional < inst.min_notional:
         raise _violation(
             "MIN_NOTIONAL", "NOTIONAL", "notional", notional, inst.min_notional, "is below the minimum"

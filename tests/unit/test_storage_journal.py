@@ -95,22 +95,22 @@ def test_lines_are_encoded_when_the_loop_is_free_or_after_a_bounded_run(tmp_path
     """The emitter is not kept waiting on the encoding (its caller answers first), and
     a loop that is never free still hands lines over every ENCODE_EVERY events; stop
     writes whatever is kept."""
-    journal = Journal(tmp_path)  # no writer thread yet: the queue shows what was handed over
+    journal = Journal(tmp_path)  # no writer thread yet: `queued` counts the lines handed over
 
     async def main() -> tuple[int, int, int, int]:
         journal.on_event(update(1, DAY2))
-        kept = len(journal.queue)
+        kept = journal.queued
         await asyncio.sleep(0)  # the loop is free: encoded
-        after_a_turn = len(journal.queue)
+        after_a_turn = journal.queued
         for seq in range(2, 1 + ENCODE_EVERY):  # a busy loop: never awaits
             journal.on_event(update(seq, DAY2))
-        still_kept = len(journal.queue)
+        still_kept = journal.queued
         journal.on_event(update(1 + ENCODE_EVERY, DAY2))
-        return kept, after_a_turn, still_kept, len(journal.queue)
+        return kept, after_a_turn, still_kept, journal.queued
 
     assert asyncio.run(main()) == (0, 1, 1, 1 + ENCODE_EVERY)
     journal.on_event(update(2 + ENCODE_EVERY, DAY2))  # no event loop at all: at once
-    assert len(journal.queue) == 1 + ENCODE_EVERY + 1
+    assert journal.queued == 1 + ENCODE_EVERY + 1
     journal.start()
     journal.stop()
     seqs = [r["seq"] for r in read_jsonl(tmp_path / "logs/2026/11/24/orders.jsonl")]

@@ -614,7 +614,7 @@ class Engine:
         self.events.emit(event)
 
     def emit_order(self, order: Order) -> None:
-        self.emit(OrderUpdate.of(order, self.events.next_seq()))
+        self.events.emit_order(order)
 
     # ---- helpers ----
 

@@ -3,6 +3,9 @@ with a sequence number that orders them, fanned out to subscribers.
 
 These are the records the event bus (JetStream) and the files will carry, so they are
 msgspec Structs with stable field names, one tagged union, decimals as strings in JSON.
+The ones made for every order (orders, fills, positions) may be built positionally: a
+msgspec Struct takes positional arguments in a third of the time of keywords, and
+these are built four or five times per order.
 A subscriber is an async iterator over a bounded queue of its own, or a callback; a
 subscriber that falls ``SUBSCRIBER_BACKLOG`` events behind is dropped (told by a closed
 iterator) rather than let it grow the engine's memory.
@@ -23,7 +26,7 @@ from oms.model import Fill, Funding, Order, OrderStatus, OrderType, Side
 SUBSCRIBER_BACKLOG = 100_000
 
 
-class OrderUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag="order"):
+class OrderUpdate(msgspec.Struct, frozen=True, tag_field="event", tag="order"):
     """An order as it is now (after a state change, a fill or a venue report)."""
 
     seq: int
@@ -46,27 +49,27 @@ class OrderUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", 
     @staticmethod
     def of(order: Order, seq: int) -> OrderUpdate:
         r = order.request
-        return OrderUpdate(
-            seq=seq,
-            order_id=order.id,
-            client_order_id=order.client_order_id,
-            venue=r.venue,
-            symbol=r.symbol,
-            side=r.side,
-            type=r.type,
-            qty=r.qty,
-            price=r.price,
-            status=order.status,
-            filled_qty=order.filled_qty,
-            avg_price=order.avg_price,
-            venue_order_id=order.venue_order_id,
-            reason=order.reason,
-            account=r.account,
-            ts_ns=order.updated_ns or time.time_ns(),
+        return OrderUpdate(  # positional (field order above): a third of the keyword call's cost
+            seq,
+            order.id,
+            order.client_order_id,
+            r.venue,
+            r.symbol,
+            r.side,
+            r.type,
+            r.qty,
+            r.price,
+            order.status,
+            order.filled_qty,
+            order.avg_price,
+            order.venue_order_id,
+            order.reason,
+            r.account,
+            order.updated_ns or time.time_ns(),
         )
 
 
-class FillUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag="fill"):
+class FillUpdate(msgspec.Struct, frozen=True, tag_field="event", tag="fill"):
     """A fill applied to one of our orders (each trade id once)."""
 
     seq: int
@@ -98,7 +101,7 @@ class FundingUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event"
     funding: Funding
 
 
-class PositionUpdate(msgspec.Struct, frozen=True, kw_only=True, tag_field="event", tag="position"):
+class PositionUpdate(msgspec.Struct, frozen=True, tag_field="event", tag="position"):
     """A position after a fill or a funding payment moved it (average cost, P&L, fees
     and funding in quote units)."""
 
@@ -137,11 +140,16 @@ class EventHub:
         self.last_seq = (first_seq() if start is None else start) - 1
         self._seq = itertools.count(self.last_seq + 1)
         self._queues: list[asyncio.Queue[EngineEvent | None]] = []
-        self._listeners: list[Listener] = []
+        self._listeners: tuple[Listener, ...] = ()  # replaced, never changed: emit needs no copy
 
     def next_seq(self) -> int:
-        self.last_seq = next(self._seq)
-        return self.last_seq
+        self.last_seq = seq = next(self._seq)
+        return seq
+
+    def emit_order(self, order: Order) -> None:
+        """An ``OrderUpdate`` of ``order`` as it is now."""
+        self.last_seq = seq = next(self._seq)
+        self.emit(OrderUpdate.of(order, seq))
 
     def continue_after(self, seq: int) -> None:
         """Number on from after ``seq`` if an earlier life already went that far."""
@@ -150,8 +158,10 @@ class EventHub:
             self._seq = itertools.count(seq + 1)
 
     def emit(self, event: EngineEvent) -> None:
-        for listener in list(self._listeners):
+        for listener in self._listeners:
             listener(event)
+        if not self._queues:
+            return
         for queue in list(self._queues):
             if queue.qsize() >= SUBSCRIBER_BACKLOG:
                 self._queues.remove(queue)  # too slow: cut off
@@ -162,8 +172,13 @@ class EventHub:
     def on(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` for every event (synchronously: keep it quick); returns
         the function that removes it."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        self._listeners += (listener,)
+        return lambda: self._remove(listener)
+
+    def _remove(self, listener: Listener) -> None:
+        listeners = list(self._listeners)
+        listeners.remove(listener)
+        self._listeners = tuple(listeners)
 
     async def subscribe(self) -> AsyncIterator[EngineEvent]:
         """Every event from now on, until the engine stops (or this falls too far behind)."""

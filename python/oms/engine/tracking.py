@@ -34,7 +34,7 @@ from oms.engine.events import FillUpdate, PositionUpdate
 from oms.errors import DuplicateFill, OmsError, Overfill
 from oms.exchanges.base import Exchange
 from oms.model import Fill, FillEvent, FundingEvent, Order, OrderEvent, OrderRequest, OrderStatus, UserEvent
-from oms.model.state import PENDING, can_transition
+from oms.model.state import PENDING, TERMINAL, can_transition
 from oms.positions import Position
 from oms.risk import RiskOrder
 
@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FILL_STATUSES = frozenset({OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED})
 ENDS = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED})
+# Members the per-order code compares with, as module names: ``OrderStatus.NEW`` is a
+# class attribute lookup through the enum's metaclass, several times slower.
+NEW, UNKNOWN, TRIGGERED = OrderStatus.NEW, OrderStatus.UNKNOWN, OrderStatus.TRIGGERED
+PENDING_REPLACE, PARTIALLY_FILLED = OrderStatus.PENDING_REPLACE, OrderStatus.PARTIALLY_FILLED
 CATCH_UP_DELAY_S = 0.5  # how long fills may trail the report that counts them
 
 
@@ -85,7 +89,7 @@ class OrderTracker:
             order = self._find(event.venue, event.client_order_id, event.venue_order_id)
             if order is None or self._from_retired(event):
                 return
-            if order.status is OrderStatus.PENDING_REPLACE and event.status in ENDS:
+            if order.status is PENDING_REPLACE and event.status in ENDS:
                 self._held[order.id] = event
                 return
             self.apply_report(order, event)
@@ -99,24 +103,24 @@ class OrderTracker:
         status = event.status
         changed = False
         if status in FILL_STATUSES:
-            changed = self._move(order, OrderStatus.NEW, event)
+            changed = self._move(order, NEW, event)
             if (event.filled_qty or 0) > order.filled_qty:
                 self.engine.spawn(self._catch_up(order))
-        elif status is OrderStatus.UNKNOWN:
-            changed = self._move(order, OrderStatus.UNKNOWN, event)
+        elif status is UNKNOWN:
+            changed = self._move(order, UNKNOWN, event)
         else:
             changed = self._move(order, status, event)
         if changed:
             self.settle(order)
             self.engine.emit_order(order)
-            if order.status is OrderStatus.TRIGGERED:
+            if order.status is TRIGGERED:
                 self.engine.conditional.on_triggered(order)
 
     def _move(self, order: Order, status: OrderStatus, event: OrderEvent) -> bool:
         if order.status == status or not can_transition(order.status, status):
             return False  # already there, or a stale report
-        if order.status in PENDING and status is OrderStatus.NEW and order.filled_qty:
-            status = OrderStatus.PARTIALLY_FILLED
+        if order.status in PENDING and status is NEW and order.filled_qty:
+            status = PARTIALLY_FILLED
         return order.transition(status, reason=event.reason, ts_ns=event.ts_ns or time.time_ns())
 
     def refused(self, order: Order, err: OmsError) -> None:
@@ -166,11 +170,7 @@ class OrderTracker:
             log.error("overfill on %s: %s", order.id, order.overfill_qty)
         self._account(order, fill)
         engine = self.engine
-        engine.emit(
-            FillUpdate(
-                seq=engine.events.next_seq(), order_id=order.id, account=order.request.account, fill=fill
-            )
-        )
+        engine.emit(FillUpdate(engine.events.next_seq(), order.id, order.request.account, fill))
         self.settle(order)
         engine.emit_order(order)
         engine.conditional.on_fill(order)
@@ -201,20 +201,21 @@ class OrderTracker:
 
     def emit_position(self, position: Position) -> None:
         """A ``PositionUpdate`` of ``position`` (as a fill or funding left it)."""
-        self.engine.emit(
-            PositionUpdate(
-                seq=self.engine.events.next_seq(),
-                account=position.account,
-                venue=position.venue,
-                symbol=position.symbol,
-                qty=position.qty,
-                avg_entry_price=position.avg_entry_price,
-                realized_pnl=position.realized_pnl,
-                unrealized_pnl=position.unrealized_pnl,
-                fees_paid=position.fees_paid,
-                funding=position.funding,
-                version=position.update_seq,
-                ts_ns=position.updated_ns,
+        events = self.engine.events
+        events.emit(
+            PositionUpdate(  # positional, in field order (built once per fill)
+                events.next_seq(),
+                position.account,
+                position.venue,
+                position.symbol,
+                position.qty,
+                position.avg_entry_price,
+                position.realized_pnl,
+                position.unrealized_pnl,
+                position.fees_paid,
+                position.update_seq,
+                position.updated_ns,
+                position.funding,
             )
         )
 
@@ -266,12 +267,7 @@ class OrderTracker:
 
     def settle(self, order: Order) -> None:
         """An order that ended frees what is left of its reservation (once)."""
-        if order.status in (
-            OrderStatus.FILLED,
-            OrderStatus.CANCELED,
-            OrderStatus.REJECTED,
-            OrderStatus.EXPIRED,
-        ):
+        if order.status in TERMINAL:
             risk_order = self._reserved.pop(order.id, None)
             if risk_order is not None:
                 self.engine.risk.release(risk_order)
@@ -290,6 +286,12 @@ class OrderTracker:
 
 
 def _assets(symbol: str) -> tuple[str, str]:
-    """``BTC/USDT`` or ``BTC/USDT:USDT`` -> (``BTC``, ``USDT``)."""
-    base, _, rest = symbol.partition("/")
-    return base, rest.partition(":")[0]
+    """``BTC/USDT`` or ``BTC/USDT:USDT`` -> (``BTC``, ``USDT``) (kept: asked per fill)."""
+    assets = _ASSETS.get(symbol)
+    if assets is None:
+        base, _, rest = symbol.partition("/")
+        assets = _ASSETS[symbol] = (base, rest.partition(":")[0])
+    return assets
+
+
+_ASSETS: dict[str, tuple[str, str]] = {}

@@ -14,9 +14,9 @@ tells our orders from others by the prefix and shape alone.
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
-import threading
 import time
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -57,15 +57,11 @@ class ClientOrderIds:
         self.prefix = prefix
         stamp = now_ms if now_ms is not None else time.time_ns() // 1_000_000
         self.session = _base36(stamp, SESSION_LEN - 2) + "".join(secrets.choice(_DIGITS) for _ in range(2))
-        self._counter = 0
-        self._lock = threading.Lock()
+        self._counter = itertools.count(1)  # next() is atomic under the GIL: no lock
         self._shape = re.compile(re.escape(prefix) + f"[0-9a-z]{{{SESSION_LEN + COUNTER_LEN}}}")
 
     def next(self) -> str:
-        with self._lock:
-            self._counter += 1
-            counter = self._counter
-        return f"{self.prefix}{self.session}{_counter36(counter)}"
+        return f"{self.prefix}{self.session}{_counter36(next(self._counter))}"
 
     def is_ours(self, client_order_id: str) -> bool:
         """Made with this prefix (by any session, this one or an earlier process)."""

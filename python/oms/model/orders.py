@@ -45,15 +45,32 @@ class OrderRequest(msgspec.Struct, kw_only=True):
     def validate(self) -> OrderRequest:
         """Raise :class:`InvalidInput` naming the field and the rule; returns self."""
         self.qty = to_decimal(self.qty, "qty")
-        self.price = optional_decimal(self.price, "price")
-        self.stop_price = optional_decimal(self.stop_price, "stop_price")
-        self.activation_price = optional_decimal(self.activation_price, "activation_price")
-        self.trailing_bps = optional_decimal(self.trailing_bps, "trailing_bps")
+        if self.price is not None:
+            self.price = to_decimal(self.price, "price")
         t = self.type
-        if t.has_limit_price and self.price is None:
+        plain = t in _PLAIN and (  # no trigger and no trail: the common case, spared the checks
+            self.stop_price is None and self.trailing_bps is None and self.activation_price is None
+        )
+        if not plain:
+            self.stop_price = optional_decimal(self.stop_price, "stop_price")
+            self.activation_price = optional_decimal(self.activation_price, "activation_price")
+            self.trailing_bps = optional_decimal(self.trailing_bps, "trailing_bps")
+        limit_priced = t in _LIMIT_PRICED
+        if limit_priced and self.price is None:
             _bad("price", f"a {t} order needs a limit price")
-        if not t.has_limit_price and self.price is not None:
+        if not limit_priced and self.price is not None:
             _bad("price", f"a {t} order takes no limit price (it executes at market when it triggers)")
+        if not plain:
+            self._validate_trigger(t)
+        self._validate_time_in_force()
+        self._validate_labels()
+        if self.close_position and self.reduce_only:
+            _bad("close_position", "close_position already implies reduce-only; set one of them")
+        return self
+
+    def _validate_trigger(self, t: OrderType) -> None:
+        """The stop, trailing and activation prices: present where ``t`` needs them,
+        absent elsewhere."""
         needs_stop = t.is_conditional and t is not OrderType.TRAILING_STOP
         if needs_stop and self.stop_price is None:
             _bad("stop_price", f"a {t} order needs a stop_price (its trigger)")
@@ -65,14 +82,11 @@ class OrderRequest(msgspec.Struct, kw_only=True):
             self.trailing_bps is not None or self.activation_price is not None
         ):
             _bad("trailing_bps", "only TRAILING_STOP orders trail")
-        self._validate_time_in_force()
-        self._validate_labels()
-        if self.close_position and self.reduce_only:
-            _bad("close_position", "close_position already implies reduce-only; set one of them")
-        return self
 
     def _validate_time_in_force(self) -> None:
         tif = self.time_in_force
+        if tif is _GTC and self.expire_at_ns is None and self.type is not _MARKET:
+            return  # the common case: nothing below applies
         if tif is TimeInForce.GTD and self.expire_at_ns is None:
             _bad("expire_at_ns", "a GTD order needs expire_at_ns")
         if tif is not TimeInForce.GTD and self.expire_at_ns is not None:
@@ -86,11 +100,20 @@ class OrderRequest(msgspec.Struct, kw_only=True):
         cid = self.client_order_id
         if cid is not None and not CLIENT_ORDER_ID.fullmatch(cid):
             _bad("client_order_id", "1 to 36 characters of A-Z a-z 0-9 . _ : / - (the venues' common rule)")
-        for field in ("idempotency_key", "tag", "account"):
-            value = getattr(self, field)
+        for field, value in (
+            ("idempotency_key", self.idempotency_key),
+            ("tag", self.tag),
+            ("account", self.account),
+        ):
             if value is not None and not 0 < len(value) <= MAX_LABEL:
                 _bad(field, f"1 to {MAX_LABEL} characters")
 
+
+# Enum members used for every order, as module names (a member lookup through the
+# enum class costs several times a global's).
+_PLAIN = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.LIMIT_MAKER})
+_LIMIT_PRICED = frozenset(t for t in OrderType if t.has_limit_price)
+_GTC, _MARKET = TimeInForce.GTC, OrderType.MARKET
 
 #: Binance's rule for client order ids, the strictest length of the first venues.
 CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9._:/-]{1,36}")

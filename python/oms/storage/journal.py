@@ -7,11 +7,11 @@ ISO-8601 UTC for people, so ``grep`` and ``jq`` work. The day is the event's own
 
 The engine's listener keeps the event and encodes it once the event loop is free (the
 caller has its answer by then), or at once every ``ENCODE_EVERY`` events when the loop
-never is; the lines go on the core's lock-free queue, and the writer thread waits on it
-with the GIL released and appends each batch with one write per file, then flushes.
-Encoding in the writer instead costs the same interpreter time, in long GIL-holding
-stretches that stall the order path, and it fell behind a busy one by most of its events.
-When a day is over its files are closed and compressed (``.jsonl.gz``).
+never is; each flush hands one chunk of lines per file to the core's ``FileAppender``,
+a Rust thread that appends them without ever taking the GIL (a Python writer thread
+was starved of it by the busy loop for most of a second at a time, see
+``oms.storage.appender``). When a day is over its files are closed and compressed
+(``.jsonl.gz``) by that thread.
 A crash can leave a last line cut short: reading skips it, and the writer cuts it off
 before appending (the record was never complete), so the next record starts clean.
 """
@@ -22,11 +22,9 @@ import asyncio
 import datetime as dt
 import gzip
 import logging
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import msgspec
 
@@ -39,11 +37,10 @@ from oms.engine.events import (
     RiskDecision,
 )
 from oms.errors import ChannelClosed, QueueFull
-from oms.queues import Queue
+from oms.storage.appender import FileAppender
 
 log = logging.getLogger(__name__)
-BATCH = 1024
-QUEUE_CAPACITY = 1 << 20
+QUEUE_CAPACITY = 1024  # chunks (each one flush's lines for one file) the writer may be behind by
 FULL_WAIT_S = 5.0
 ENCODE_EVERY = 1024  # events kept at most before they are encoded, loop free or not
 NS_PER_DAY = 86_400 * 1_000_000_000
@@ -70,33 +67,37 @@ def _file_and_time(event: EngineEvent) -> tuple[str, int] | None:
     return None  # positions go to the snapshots
 
 
-Line = tuple[int, str, bytes]  # (UTC day number, file name, the JSON line)
-
-
 class Journal:
     def __init__(self, data_dir: Path | str) -> None:
         self.root = Path(data_dir)
-        self.queue = Queue(QUEUE_CAPACITY)
-        self.written = 0
-        self.dropped = 0
-        self._files: dict[Path, IO[bytes]] = {}
-        self._open: dict[tuple[int, str], IO[bytes]] = {}  # (UTC day number, name): the hot lookup
-        self._day: Path | None = None
+        self.appender = FileAppender(QUEUE_CAPACITY)
+        self.queued = 0  # lines handed to the appender (``written`` counts those it wrote)
+        self._dropped = 0  # lines lost before the appender (encoding, a full or stopped writer)
+        self._paths: dict[tuple[int, str], Path] = {}  # (UTC day number, name) -> today's open file
+        self._latest_day = -1
         self._encoder = msgspec.json.Encoder()
         self._second, self._prefix, self._day_number = -1, b"", 0
         self._pending: list[EngineEvent] = []  # not yet encoded (the loop was busy)
         self._flush_on: asyncio.AbstractEventLoop | None = None  # the loop a flush is due on
-        self.queued = 0  # lines handed to the writer (``written`` counts those it wrote)
-        self._thread = threading.Thread(target=self._run, name="oms-journal", daemon=True)
+        self._lock = threading.Lock()  # file bookkeeping: the loop's thread and off-loop callers
+
+    @property
+    def written(self) -> int:
+        return self.appender.written
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped + self.appender.failed
 
     def start(self) -> None:
-        self._thread.start()
+        self.appender.start()
 
     def stop(self) -> None:
-        """Write what is kept and queued, then close the files."""
+        """Write what is kept and handed over, then close the files."""
         self.flush()
-        self.queue.close()
-        self._thread.join(30)
+        self.appender.stop()
+        if self.appender.failed:
+            log.error("journal: %d line(s) not written: %s", self.appender.failed, self.appender.last_error)
 
     # ---- the engine's side ----
 
@@ -111,7 +112,9 @@ class Journal:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop here (a plain script, another thread)
-            self._hand_over(self._line(event, cached=False))
+            line = self._line(event, cached=False)
+            if line is not None:
+                self._hand_over(line[0], line[1], line[2], 1)
             return
         pending = self._pending
         pending.append(event)
@@ -122,12 +125,23 @@ class Journal:
             loop.call_soon(self.flush)
 
     def flush(self) -> None:
-        """Encode the events kept so far and hand their lines to the writer thread."""
+        """Encode the events kept so far and hand them over, one chunk of lines per
+        file (the appender's work is then one write per file)."""
         pending, self._pending, self._flush_on = self._pending, [], None
+        files: dict[tuple[int, str], list[bytes]] = {}
         for event in pending:
-            self._hand_over(self._line(event, cached=True))
+            line = self._line(event, cached=True)
+            if line is not None:
+                day, name, text = line
+                same_file = files.get((day, name))
+                if same_file is None:
+                    files[day, name] = [text]
+                else:
+                    same_file.append(text)
+        for (day, name), lines in sorted(files.items()):  # days in order: a new one closes the last
+            self._hand_over(day, name, b"".join(lines), len(lines))
 
-    def _line(self, event: EngineEvent, *, cached: bool) -> Line | None:
+    def _line(self, event: EngineEvent, *, cached: bool) -> tuple[int, str, bytes] | None:
         """The event's JSON line plus ``time``; the date part is cached per second for
         the loop's thread only (``cached``)."""
         where = _file_and_time(event)
@@ -144,99 +158,51 @@ class Journal:
         try:
             body = self._encoder.encode(event)[:-1]
         except (TypeError, ValueError) as err:  # one bad event must not cost the others
-            self.dropped += 1
+            self._dropped += 1
             log.error("journal: %s not encoded: %s", type(event).__name__, err)
             return None
         return day, name, b'%b,"time":"%b.%09dZ"}\n' % (body, prefix, ns)
 
-    def _hand_over(self, line: Line | None) -> None:
-        if line is None:
-            return
+    def _hand_over(self, day: int, name: str, lines: bytes, count: int) -> None:
+        """To the appender; when it is a whole queue behind (a burst far beyond the
+        disk's pace) the order path waits for it rather than lose a record; only a
+        writer stuck for ``FULL_WAIT_S`` drops the lines (counted, logged)."""
+        path = self._paths.get((day, name)) or self._open(day, name)
         try:
-            self.queue.put_nowait(line)
+            self.appender.append(path, lines, count, FULL_WAIT_S)
         except QueueFull:
-            if not self._wait_for_room(line):
-                return
+            self._dropped += count
+            log.error("journal writer stuck for %s s: %d line(s) not written", FULL_WAIT_S, count)
+            return
         except ChannelClosed:
-            self.dropped += 1
-            log.error("journal stopped: a line for %s was not written", line[1])
+            self._dropped += count
+            log.error("journal stopped: %d line(s) for %s not written", count, name)
             return
-        self.queued += 1
+        self.queued += count
 
-    def _wait_for_room(self, line: Line) -> bool:
-        """The writer is a whole queue behind (a burst far beyond the disk's pace): the
-        order path waits for it rather than lose a record; only a writer stuck for
-        ``FULL_WAIT_S`` drops one (counted, logged)."""
-        try:
-            self.queue.put(line, timeout=FULL_WAIT_S)
-        except QueueFull:
-            self.dropped += 1
-            log.error("journal queue full for %s s: an event was not written", FULL_WAIT_S)
-            return False
-        return True
-
-    # ---- the writer thread ----
-
-    def _run(self) -> None:
-        while True:
-            try:
-                batch = self.queue.get_many(BATCH, timeout=0.5)
-            except ChannelClosed:
-                break  # closed and empty: everything is written
-            self._write(batch)
-            self.written += len(batch)
-        self._close_all()
-
-    def _write(self, batch: list[Line]) -> None:
-        """One write per file (lines keep their order within each), then a flush."""
-        lines: dict[tuple[int, str], list[bytes]] = {}
-        for day, name, line in batch:
-            same_file = lines.get((day, name))
-            if same_file is None:
-                lines[day, name] = [line]
-            else:
-                same_file.append(line)
-        for (day, name), chunk in sorted(lines.items()):  # days in order: a new one closes the last
-            handle = self._open.get((day, name))
-            if handle is None:
-                handle = self._open[day, name] = self._file(day_dir(self.root, day * NS_PER_DAY), name)
-            handle.write(b"".join(chunk))
-        for handle in self._files.values():
-            handle.flush()
+    def _open(self, day: int, name: str) -> Path:
+        """A file first written today by this process: a newer day closes (and
+        compresses) the files of the days before; a last line a crash cut short is cut
+        off before the first append (the record was never complete)."""
+        with self._lock:
+            path = day_dir(self.root, day * NS_PER_DAY) / name
+            if day > self._latest_day:
+                for (old_day, _), old in list(self._paths.items()):
+                    if old_day < day:
+                        del self._paths[old_day, _]
+                        self.appender.close_file(old, compress=True)
+                self._latest_day = day
+            if path.exists():
+                self.appender.sync()  # a file this process closed may still be being compressed
+                if path.exists():
+                    trim_partial_line(path)
+            self._paths[day, name] = path
+            return path
 
     def _next_second(self, seconds: int) -> None:
         """The date-and-second part of ``time`` and the day number, once per second."""
         self._second, self._prefix = seconds, iso(seconds * 1_000_000_000)[:19].encode()
         self._day_number = seconds // 86_400
-
-    def _file(self, directory: Path, name: str) -> IO[bytes]:
-        path = directory / name
-        handle = self._files.get(path)
-        if handle is not None:
-            return handle
-        if self._day is not None and directory != self._day and directory > self._day:
-            self._close_day(self._day)
-        self._day = max(self._day or directory, directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            trim_partial_line(path)
-        handle = open(path, "ab")  # noqa: SIM115 - kept open for the day
-        self._files[path] = handle
-        return handle
-
-    def _close_day(self, directory: Path) -> None:
-        """A day is over: close its files and compress them."""
-        for path in [p for p in self._files if p.parent == directory]:
-            handle = self._files.pop(path)
-            self._open = {key: h for key, h in self._open.items() if h is not handle}
-            handle.close()
-            compress(path)
-
-    def _close_all(self) -> None:
-        for handle in self._files.values():
-            handle.close()
-        self._files.clear()
-        self._open.clear()
 
 
 def trim_partial_line(path: Path) -> int:
@@ -253,15 +219,6 @@ def trim_partial_line(path: Path) -> int:
         keep = size - tail + chunk.rfind(b"\n") + 1 if b"\n" in chunk else 0
         f.truncate(keep)
         return size - keep
-
-
-def compress(path: Path) -> Path:
-    """``x.jsonl`` -> ``x.jsonl.gz`` (the plain file removed once the copy is complete)."""
-    target = path.with_suffix(path.suffix + ".gz")
-    with open(path, "rb") as src, gzip.open(target, "wb") as dst:
-        shutil.copyfileobj(src, dst)
-    path.unlink()
-    return target
 
 
 def read_jsonl(path: Path | str) -> Iterator[dict[str, object]]:

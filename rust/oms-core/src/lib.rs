@@ -2,6 +2,7 @@
 //! so it is tested with plain `cargo test` and reused from any binding.
 //!
 //! * [`fixed`]: exact fixed-point prices, quantities and amounts.
+//! * [`appender`]: append-only files written by a background thread.
 //! * [`queue`]: bounded lock-free MPMC queue.
 //! * [`shm_ring`]: SPSC byte-message ring between processes in `/dev/shm`.
 //! * [`positions`]: position records in shared memory under a seqlock.
@@ -10,6 +11,7 @@
 //! * [`affinity`], [`locked_memory`]: CPU pinning and mlock'ed, zeroed buffers.
 
 pub mod affinity;
+pub mod appender;
 pub mod error;
 pub mod fixed;
 pub mod locked_memory;

@@ -3,6 +3,7 @@
 //! Each file mirrors a core module (`risk.rs` <-> `oms_core::risk` <-> `oms.risk`).
 
 mod affinity;
+mod appender;
 mod errors;
 mod fixed;
 mod gil;
@@ -43,6 +44,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(affinity::current_thread_affinity, m)?)?;
 
     m.add_class::<queue::Queue>()?;
+    m.add_class::<appender::FileAppender>()?;
     m.add_class::<shm_ring::ShmRing>()?;
     m.add_class::<positions::PositionBook>()?;
     m.add_class::<positions::Position>()?;
