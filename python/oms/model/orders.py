@@ -114,6 +114,7 @@ class OrderRequest(msgspec.Struct, kw_only=True):
 _PLAIN = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.LIMIT_MAKER})
 _LIMIT_PRICED = frozenset(t for t in OrderType if t.has_limit_price)
 _GTC, _MARKET = TimeInForce.GTC, OrderType.MARKET
+_FILLABLE, _LATE_FILL_OK, _ZERO = state.FILLABLE, state.LATE_FILL_OK, Decimal(0)
 
 #: Binance's rule for client order ids, the strictest length of the first venues.
 CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9._:/-]{1,36}")
@@ -212,29 +213,33 @@ class Order(msgspec.Struct, kw_only=True):
     def apply_fill(self, fill: Fill) -> None:
         """Record a fill (see module rules in oms.model.state). Raises DuplicateFill
         (nothing changed), IllegalTransition (nothing changed) or Overfill (recorded)."""
-        if fill.trade_id in self.trade_ids:
+        trade_ids = self.trade_ids
+        if fill.trade_id in trade_ids:
             raise DuplicateFill(
                 f"order {self.id}: trade {fill.trade_id} was already applied", trade_id=fill.trade_id
             )
-        if self.status not in state.FILLABLE and self.status not in state.LATE_FILL_OK:
+        status = self.status
+        if status not in _FILLABLE and status not in _LATE_FILL_OK:
             raise IllegalTransition(
-                f"order {self.id}: a fill cannot arrive in status {self.status}",
-                current=str(self.status),
+                f"order {self.id}: a fill cannot arrive in status {status}",
+                current=str(status),
                 trade_id=fill.trade_id,
             )
-        if fill.side != self.request.side:
+        request = self.request
+        if fill.side != request.side:
             raise InvalidInput(
-                f"order {self.id}: fill {fill.trade_id} is a {fill.side}, the order is a {self.request.side}",
+                f"order {self.id}: fill {fill.trade_id} is a {fill.side}, the order is a {request.side}",
                 "FILL_MISMATCH",
                 field="side",
             )
-        self.trade_ids.add(fill.trade_id)
-        self.filled_qty = EXACT.add(self.filled_qty, fill.qty)
-        self.filled_quote = EXACT.add(self.filled_quote, fill.notional)
+        trade_ids.add(fill.trade_id)
+        add = EXACT.add
+        self.filled_qty = filled = add(self.filled_qty, fill.qty)
+        self.filled_quote = add(self.filled_quote, EXACT.multiply(fill.qty, fill.price))
         if fill.fee:
             asset = fill.fee_asset or ""
-            self.fees[asset] = EXACT.add(self.fees.get(asset, Decimal(0)), fill.fee)
-        self.status = state.status_after_fill(self.status, self.filled_qty >= self.qty)
+            self.fees[asset] = add(self.fees.get(asset, _ZERO), fill.fee)
+        self.status = state.status_after_fill(status, filled >= request.qty)
         self.updated_ns = fill.ts_ns or self.updated_ns
         if self.venue_order_id is None:
             self.venue_order_id = fill.venue_order_id
