@@ -148,8 +148,7 @@ class EventHub:
 
     def emit_order(self, order: Order) -> None:
         """An ``OrderUpdate`` of ``order`` as it is now."""
-        self.last_seq = seq = next(self._seq)
-        self.emit(OrderUpdate.of(order, seq))
+        self.emit(OrderUpdate.of(order, self.next_seq()))
 
     def continue_after(self, seq: int) -> None:
         """Number on from after ``seq`` if an earlier life already went that far."""
