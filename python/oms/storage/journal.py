@@ -114,7 +114,7 @@ class Journal:
         except RuntimeError:  # no event loop here (a plain script, another thread)
             line = self._line(event, cached=False)
             if line is not None:
-                self._hand_over(line[0], line[1], line[2], 1)
+                self._hand_over(*line, 1)
             return
         pending = self._pending
         pending.append(event)
