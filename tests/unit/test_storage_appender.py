@@ -1,7 +1,8 @@
-"""The file appender: chunks land in order per file and are counted by line, a closed
-file is gzipped, failures are counted with their error, a full or stopped appender
-says so. (That its thread never needs the GIL shows in `make bench`, section f: the
-journal's writer no longer trails the order path.)"""
+"""The file appender: chunks land in order per file and are counted by line, stamped
+lines get their ``time``, a closed file is gzipped, failures are counted with their
+error, a full or stopped appender says so. (That its thread never needs the GIL
+shows in `make bench`, section f: the journal's writer no longer trails the order
+path.)"""
 
 from __future__ import annotations
 
@@ -26,6 +27,21 @@ def test_chunks_land_in_order_per_file_and_are_counted_by_line(tmp_path: Path) -
     assert b.read_bytes().splitlines()[:2] == [b"1", b"1"]
     with pytest.raises(ChannelClosed):
         appender.append(a, b"late\n", 1)
+
+
+def test_stamped_lines_get_their_time_and_a_miscount_is_refused(tmp_path: Path) -> None:
+    appender = FileAppender(8)
+    appender.start()
+    path = tmp_path / "orders.jsonl"
+    with pytest.raises(InvalidInput, match="one stamp per whole line"):
+        appender.append_stamped(path, b'{"seq":1}\n{"seq":2}\n', [1])
+    appender.append_stamped(path, b'{"seq":1}\n{"seq":2,"x":{"y":3}}\n', [1_700_000_000_000_000_007, 0])
+    appender.stop()
+    assert appender.written == 2 and appender.failed == 0
+    assert path.read_text().splitlines() == [
+        '{"seq":1,"time":"2023-11-14T22:13:20.000000007Z"}',
+        '{"seq":2,"x":{"y":3},"time":"1970-01-01T00:00:00.000000000Z"}',
+    ]
 
 
 def test_a_closed_file_is_compressed_and_the_plain_one_removed(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The JSONL journal: daily files by the event's own day, closed days compressed, a
+"""The JSONL journal: daily files by the event's own day, each line stamped with its
+``time``, an event that cannot be encoded dropped alone, closed days compressed, a
 line a crash cut short skipped on reading and cut off before appending; snapshots
 written atomically with corrupt ones skipped; P&L rows appended under one header."""
 
@@ -8,6 +9,8 @@ import asyncio
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+
+import msgspec
 
 from oms.engine import FillUpdate, OrderUpdate, RiskDecision
 from oms.model import Fill, Liquidity, OrderStatus, OrderType, Side
@@ -115,6 +118,25 @@ def test_lines_are_encoded_when_the_loop_is_free_or_after_a_bounded_run(tmp_path
     journal.stop()
     seqs = [r["seq"] for r in read_jsonl(tmp_path / "logs/2026/11/24/orders.jsonl")]
     assert seqs == list(range(1, 3 + ENCODE_EVERY))
+
+
+def test_an_event_that_cannot_be_encoded_costs_only_its_own_line(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    journal.start()
+
+    async def main() -> None:
+        journal.on_event(update(1, DAY2))
+        journal.on_event(msgspec.structs.replace(update(2, DAY2 + 5), reason=object()))
+        journal.on_event(update(3, DAY2 + 7))
+
+    asyncio.run(main())
+    journal.stop()
+    lines = list(read_jsonl(tmp_path / "logs/2026/11/24/orders.jsonl"))
+    assert [(r["seq"], r["time"]) for r in lines] == [
+        (1, "2026-11-24T00:00:01.000000000Z"),
+        (3, "2026-11-24T00:00:01.000000007Z"),
+    ]
+    assert journal.written == 2 and journal.dropped == 1
 
 
 def test_a_line_cut_short_by_a_crash(tmp_path: Path) -> None:

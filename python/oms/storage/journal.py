@@ -7,10 +7,11 @@ ISO-8601 UTC for people, so ``grep`` and ``jq`` work. The day is the event's own
 
 The engine's listener keeps the event and encodes it once the event loop is free (the
 caller has its answer by then), or at once every ``ENCODE_EVERY`` events when the loop
-never is; each flush hands one chunk of lines per file to the core's ``FileAppender``,
-a Rust thread that appends them without ever taking the GIL (a Python writer thread
-was starved of it by the busy loop for most of a second at a time, see
-``oms.storage.appender``). When a day is over its files are closed and compressed
+never is. Each flush encodes a file's lines in one call (half the cost of a call per
+event) and hands them, with their timestamps, to the core's ``FileAppender``: a Rust
+thread that adds each line's ``time`` and appends them without ever taking the GIL (a
+Python writer thread was starved of it by the busy loop for most of a second at a
+time, see ``oms.storage.appender``). When a day is over its files are closed and compressed
 (``.jsonl.gz``) by that thread.
 A crash can leave a last line cut short: reading skips it, and the writer cuts it off
 before appending (the record was never complete), so the next record starts clean.
@@ -44,6 +45,7 @@ QUEUE_CAPACITY = 1024  # chunks (each one flush's lines for one file) the writer
 FULL_WAIT_S = 5.0
 ENCODE_EVERY = 1024  # events kept at most before they are encoded, loop free or not
 NS_PER_DAY = 86_400 * 1_000_000_000
+ORDERS, TRADES = "orders.jsonl", "trades.jsonl"
 
 
 def day_dir(root: Path, ts_ns: int) -> Path:
@@ -51,19 +53,15 @@ def day_dir(root: Path, ts_ns: int) -> Path:
     return root / "logs" / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
 
 
-def iso(ts_ns: int) -> str:
-    seconds, ns = divmod(ts_ns, 1_000_000_000)
-    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ns:09d}Z"
-
-
 def _file_and_time(event: EngineEvent) -> tuple[str, int] | None:
+    """The file an event goes to and the time that dates it (``flush`` inlines this)."""
     kind = type(event)
     if kind is OrderUpdate or kind is RiskDecision:
-        return "orders.jsonl", event.ts_ns  # type: ignore[union-attr]
+        return ORDERS, event.ts_ns  # type: ignore[union-attr]
     if kind is FillUpdate:
-        return "trades.jsonl", event.fill.ts_ns  # type: ignore[union-attr]
+        return TRADES, event.fill.ts_ns  # type: ignore[union-attr]
     if kind is FundingUpdate:
-        return "trades.jsonl", event.funding.ts_ns  # type: ignore[union-attr]
+        return TRADES, event.funding.ts_ns  # type: ignore[union-attr]
     return None  # positions go to the snapshots
 
 
@@ -76,7 +74,6 @@ class Journal:
         self._paths: dict[tuple[int, str], Path] = {}  # (UTC day number, name) -> today's open file
         self._latest_day = -1
         self._encoder = msgspec.json.Encoder()
-        self._second, self._prefix, self._day_number = -1, b"", 0
         self._pending: list[EngineEvent] = []  # not yet encoded (the loop was busy)
         self._flush_on: asyncio.AbstractEventLoop | None = None  # the loop a flush is due on
         self._lock = threading.Lock()  # file bookkeeping: the loop's thread and off-loop callers
@@ -112,9 +109,10 @@ class Journal:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop here (a plain script, another thread)
-            line = self._line(event, cached=False)
-            if line is not None:
-                self._hand_over(*line, 1)
+            where = _file_and_time(event)
+            if where is not None:
+                name, ts_ns = where
+                self._hand_over(ts_ns // NS_PER_DAY, name, [event], [ts_ns])
             return
         pending = self._pending
         pending.append(event)
@@ -128,57 +126,61 @@ class Journal:
         """Encode the events kept so far and hand them over, one chunk of lines per
         file (the appender's work is then one write per file)."""
         pending, self._pending, self._flush_on = self._pending, [], None
-        files: dict[tuple[int, str], list[bytes]] = {}
-        for event in pending:
-            line = self._line(event, cached=True)
-            if line is not None:
-                day, name, text = line
-                same_file = files.get((day, name))
-                if same_file is None:
-                    files[day, name] = [text]
-                else:
-                    same_file.append(text)
-        for (day, name), lines in sorted(files.items()):  # days in order: a new one closes the last
-            self._hand_over(day, name, b"".join(lines), len(lines))
+        files: dict[tuple[int, str], tuple[list[EngineEvent], list[int]]] = {}
+        for event in pending:  # _file_and_time inlined: this runs for every event
+            kind = type(event)
+            if kind is OrderUpdate or kind is RiskDecision:
+                name, ts_ns = ORDERS, event.ts_ns  # type: ignore[union-attr]
+            elif kind is FillUpdate:
+                name, ts_ns = TRADES, event.fill.ts_ns  # type: ignore[union-attr]
+            elif kind is FundingUpdate:
+                name, ts_ns = TRADES, event.funding.ts_ns  # type: ignore[union-attr]
+            else:
+                continue
+            same_file = files.get((ts_ns // NS_PER_DAY, name))
+            if same_file is None:
+                files[ts_ns // NS_PER_DAY, name] = ([event], [ts_ns])
+            else:
+                same_file[0].append(event)
+                same_file[1].append(ts_ns)
+        for (day, name), (events, stamps) in sorted(files.items()):  # days in order: a new one closes old
+            self._hand_over(day, name, events, stamps)
 
-    def _line(self, event: EngineEvent, *, cached: bool) -> tuple[int, str, bytes] | None:
-        """The event's JSON line plus ``time``; the date part is cached per second for
-        the loop's thread only (``cached``)."""
-        where = _file_and_time(event)
-        if where is None:
-            return None
-        name, ts_ns = where
-        seconds, ns = divmod(ts_ns, 1_000_000_000)
-        if not cached:
-            prefix, day = iso(seconds * 1_000_000_000)[:19].encode(), seconds // 86_400
-        else:
-            if seconds != self._second:
-                self._next_second(seconds)
-            prefix, day = self._prefix, self._day_number
+    def _hand_over(self, day: int, name: str, events: list[EngineEvent], stamps: list[int]) -> None:
+        """Encoded in one call, one line each, and handed to the appender, which adds
+        each line's ``time`` from ``stamps`` on its own thread. When it is a whole
+        queue behind (a burst far beyond the disk's pace) the order path waits for it
+        rather than lose a record; only a writer stuck for ``FULL_WAIT_S`` drops the
+        lines (counted, logged)."""
         try:
-            body = self._encoder.encode(event)[:-1]
-        except (TypeError, ValueError) as err:  # one bad event must not cost the others
-            self._dropped += 1
-            log.error("journal: %s not encoded: %s", type(event).__name__, err)
-            return None
-        return day, name, b'%b,"time":"%b.%09dZ"}\n' % (body, prefix, ns)
-
-    def _hand_over(self, day: int, name: str, lines: bytes, count: int) -> None:
-        """To the appender; when it is a whole queue behind (a burst far beyond the
-        disk's pace) the order path waits for it rather than lose a record; only a
-        writer stuck for ``FULL_WAIT_S`` drops the lines (counted, logged)."""
+            lines = self._encoder.encode_lines(events)
+        except (TypeError, ValueError):
+            lines, stamps = self._encode_each(events, stamps)
         path = self._paths.get((day, name)) or self._open(day, name)
         try:
-            self.appender.append(path, lines, count, FULL_WAIT_S)
+            self.appender.append_stamped(path, lines, stamps, FULL_WAIT_S)
         except QueueFull:
-            self._dropped += count
-            log.error("journal writer stuck for %s s: %d line(s) not written", FULL_WAIT_S, count)
+            self._dropped += len(stamps)
+            log.error("journal writer stuck for %s s: %d line(s) not written", FULL_WAIT_S, len(stamps))
             return
         except ChannelClosed:
-            self._dropped += count
-            log.error("journal stopped: %d line(s) for %s not written", count, name)
+            self._dropped += len(stamps)
+            log.error("journal stopped: %d line(s) for %s not written", len(stamps), name)
             return
-        self.queued += count
+        self.queued += len(stamps)
+
+    def _encode_each(self, events: list[EngineEvent], stamps: list[int]) -> tuple[bytes, list[int]]:
+        """One bad event must not cost the others: the lines of the good ones."""
+        lines, kept = [], []
+        for event, ts_ns in zip(events, stamps, strict=True):
+            try:
+                lines.append(self._encoder.encode(event) + b"\n")
+            except (TypeError, ValueError) as err:
+                self._dropped += 1
+                log.error("journal: %s not encoded: %s", type(event).__name__, err)
+                continue
+            kept.append(ts_ns)
+        return b"".join(lines), kept
 
     def _open(self, day: int, name: str) -> Path:
         """A file first written today by this process: a newer day closes (and
@@ -198,11 +200,6 @@ class Journal:
                     trim_partial_line(path)
             self._paths[day, name] = path
             return path
-
-    def _next_second(self, seconds: int) -> None:
-        """The date-and-second part of ``time`` and the day number, once per second."""
-        self._second, self._prefix = seconds, iso(seconds * 1_000_000_000)[:19].encode()
-        self._day_number = seconds // 86_400
 
 
 def trim_partial_line(path: Path) -> int:

@@ -10,8 +10,11 @@
 //!
 //! Counts are of *lines* (the producer says how many a chunk holds): `written`
 //! once appended, `failed` when a write failed (the last error is kept).
+//! A chunk handed over with one timestamp per line gets each line stamped with its
+//! `time` on this thread (see [`crate::jsonl`]).
 
 use crate::error::{Error, Result};
+use crate::jsonl::{count_lines, Stamper};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender};
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -25,8 +28,16 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 enum Message {
-    Append { path: PathBuf, data: Vec<u8>, lines: u64 },
-    Close { path: PathBuf, compress: bool },
+    Append {
+        path: PathBuf,
+        data: Vec<u8>,
+        lines: u64,
+        stamps: Vec<i64>, // one per line, or none
+    },
+    Close {
+        path: PathBuf,
+        compress: bool,
+    },
     Sync(Sender<()>),
 }
 
@@ -90,7 +101,37 @@ impl FileAppender {
     /// Hand over `data` (holding `lines` lines) to be appended to `path`; waits up to
     /// `timeout` for room (then `Full`); `Closed` once stopped.
     pub fn append(&self, path: PathBuf, data: Vec<u8>, lines: u64, timeout: Duration) -> Result<()> {
-        self.send(Message::Append { path, data, lines }, timeout)
+        let stamps = Vec::new();
+        self.send(
+            Message::Append {
+                path,
+                data,
+                lines,
+                stamps,
+            },
+            timeout,
+        )
+    }
+
+    /// Like [`FileAppender::append`] for newline-terminated JSON objects, line `i`
+    /// stamped with `stamps[i]` (ns since the epoch) as it is written. One stamp per
+    /// line, or `Invalid` (nothing handed over).
+    pub fn append_stamped(&self, path: PathBuf, data: Vec<u8>, stamps: Vec<i64>, timeout: Duration) -> Result<()> {
+        let lines = count_lines(&data);
+        if lines != stamps.len() || !(data.is_empty() || data.ends_with(b"\n")) {
+            let got = format!("{lines} whole line(s) for {} stamp(s)", stamps.len());
+            return Err(Error::invalid("stamps", format!("one stamp per whole line: {got}")));
+        }
+        let lines = lines as u64;
+        self.send(
+            Message::Append {
+                path,
+                data,
+                lines,
+                stamps,
+            },
+            timeout,
+        )
     }
 
     /// Close `path` once everything before is written; with `compress`, replace it by
@@ -153,9 +194,15 @@ impl Drop for FileAppender {
 
 fn run(receiver: &Receiver<Message>, counters: &Counters) {
     let mut files: HashMap<PathBuf, File> = HashMap::new();
+    let (mut stamper, mut stamped) = (Stamper::default(), Vec::new());
     for message in receiver {
         match message {
-            Message::Append { path, data, lines } => match append(&mut files, &path, &data) {
+            Message::Append {
+                path,
+                data,
+                lines,
+                stamps,
+            } => match append(&mut files, &path, stamp(&data, &stamps, &mut stamper, &mut stamped)) {
                 Ok(()) => {
                     counters.written.fetch_add(lines, Ordering::Relaxed);
                 }
@@ -174,6 +221,16 @@ fn run(receiver: &Receiver<Message>, counters: &Counters) {
             }
         }
     }
+}
+
+/// `data` as it is written: stamped into `buffer` when it has stamps.
+fn stamp<'a>(data: &'a [u8], stamps: &[i64], stamper: &mut Stamper, buffer: &'a mut Vec<u8>) -> &'a [u8] {
+    if stamps.is_empty() {
+        return data;
+    }
+    buffer.clear();
+    stamper.stamp(data, stamps, buffer);
+    buffer
 }
 
 fn append(files: &mut HashMap<PathBuf, File>, path: &Path, data: &[u8]) -> io::Result<()> {
@@ -280,6 +337,34 @@ mod tests {
             .read_to_string(&mut text)
             .unwrap();
         assert_eq!(text, "{\"seq\":1}\n");
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn stamped_chunks_get_a_time_per_line_and_a_count_mismatch_is_refused() {
+        let dir = temp_dir("stamped");
+        let appender = FileAppender::new(4).unwrap();
+        appender.start().unwrap();
+        let path = dir.join("orders.jsonl");
+        let data = b"{\"seq\":1}\n{\"seq\":2}\n".to_vec();
+        let err = appender
+            .append_stamped(path.clone(), data.clone(), vec![0], WAIT)
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_ARGUMENT");
+        let cut_short = b"{\"seq\":1}\n{\"seq\":2}".to_vec();
+        assert!(appender
+            .append_stamped(path.clone(), cut_short, vec![0, 1], WAIT)
+            .is_err());
+        appender
+            .append_stamped(path.clone(), data, vec![0, 86_400_000_000_001], WAIT)
+            .unwrap();
+        appender.stop();
+        assert_eq!(appender.written(), 2);
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "{\"seq\":1,\"time\":\"1970-01-01T00:00:00.000000000Z\"}\n\
+             {\"seq\":2,\"time\":\"1970-01-02T00:00:00.000000001Z\"}\n"
+        );
         let _ = fs::remove_dir_all(dir);
     }
 

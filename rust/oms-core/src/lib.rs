@@ -3,6 +3,7 @@
 //!
 //! * [`fixed`]: exact fixed-point prices, quantities and amounts.
 //! * [`appender`]: append-only files written by a background thread.
+//! * [`jsonl`]: the `time` stamp of each journal line, added off the event loop.
 //! * [`queue`]: bounded lock-free MPMC queue.
 //! * [`shm_ring`]: SPSC byte-message ring between processes in `/dev/shm`.
 //! * [`positions`]: position records in shared memory under a seqlock.
@@ -14,6 +15,7 @@ pub mod affinity;
 pub mod appender;
 pub mod error;
 pub mod fixed;
+pub mod jsonl;
 pub mod locked_memory;
 pub mod matching;
 pub mod positions;

@@ -9,6 +9,31 @@ use pyo3::prelude::*;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// One attempt without waiting (the common case: room in the queue), then attempts
+/// a slice of `timeout` each, detached, until one is not `Full` (each attempt builds
+/// its own message: a copy of the data per attempt, on the slow path only).
+fn hand_over(
+    py: Python<'_>,
+    timeout: Option<f64>,
+    attempt: impl Fn(Duration) -> oms_core::Result<()> + Sync,
+) -> PyResult<()> {
+    let timeout = timeout_arg(timeout)?;
+    match attempt(Duration::ZERO) {
+        Err(Error::Full { .. }) => {}
+        done => return done.map_err(to_py),
+    }
+    let outcome = wait_in_slices(py, timeout, |slice| match attempt(slice) {
+        Err(Error::Full { .. }) => None,
+        done => Some(done),
+    })?;
+    outcome
+        .unwrap_or(Err(Error::Full {
+            what: "appender",
+            capacity: 0,
+        }))
+        .map_err(to_py)
+}
+
 #[pyclass(frozen, module = "oms._core")]
 pub struct FileAppender {
     inner: CoreAppender,
@@ -31,25 +56,28 @@ impl FileAppender {
     /// (None: forever) for room, then raises QueueFull; ChannelClosed once stopped.
     #[pyo3(signature = (path, data, lines, timeout = None))]
     fn append(&self, py: Python<'_>, path: PathBuf, data: &[u8], lines: u64, timeout: Option<f64>) -> PyResult<()> {
-        let timeout = timeout_arg(timeout)?;
-        match self.inner.append(path.clone(), data.to_vec(), lines, Duration::ZERO) {
-            Err(Error::Full { .. }) => {}
-            done => return done.map_err(to_py),
-        }
         let inner = &self.inner;
-        let data = data.to_vec(); // the slow path: a copy per attempt, each attempt one slice
-        let outcome = wait_in_slices(py, timeout, |slice| {
-            match inner.append(path.clone(), data.clone(), lines, slice) {
-                Err(Error::Full { .. }) => None,
-                done => Some(done),
-            }
-        })?;
-        outcome
-            .unwrap_or(Err(Error::Full {
-                what: "appender",
-                capacity: 0,
-            }))
-            .map_err(to_py)
+        hand_over(py, timeout, |wait| {
+            inner.append(path.clone(), data.to_vec(), lines, wait)
+        })
+    }
+
+    /// Like `append` for newline-terminated JSON objects: line `i` gets a `time`
+    /// field from `stamps[i]` (ns since the epoch) as it is written, off this thread.
+    /// One stamp per whole line, or InvalidInput (nothing handed over).
+    #[pyo3(signature = (path, data, stamps, timeout = None))]
+    fn append_stamped(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        data: &[u8],
+        stamps: Vec<i64>,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
+        let inner = &self.inner;
+        hand_over(py, timeout, |wait| {
+            inner.append_stamped(path.clone(), data.to_vec(), stamps.clone(), wait)
+        })
     }
 
     /// Close `path` after what is handed over for it; `compress`: then gzip it.
