@@ -138,6 +138,11 @@ class Position:
     def update_seq(self) -> int: ...
     @property
     def fill_count(self) -> int: ...
+    def event_fields(
+        self,
+    ) -> tuple[
+        str, str, str, Decimal, Decimal | None, Decimal, Decimal, Decimal, int, int, Decimal
+    ]: ...
 
 @final
 class AggregatePosition:

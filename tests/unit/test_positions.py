@@ -39,6 +39,10 @@ def test_open_increase_reduce_flip_and_pnl(name: str) -> None:
     assert (p.realized_pnl, p.unrealized_pnl, p.fees_paid) == (Decimal(30), Decimal(2), Decimal("0.21"))
     assert p.net_pnl == Decimal("31.79")
     assert p.mark_price == Decimal(118)
+    assert p.event_fields() == (  # the engine's PositionUpdate after its seq, in field order
+        A, V, S, Decimal(-1), Decimal(120), Decimal(30), Decimal(2), Decimal("0.21"),
+        p.update_seq, p.updated_ns, Decimal(0),
+    )  # fmt: skip
 
 
 def test_funding_counts_in_net_pnl_and_in_the_asset_total(name: str) -> None:

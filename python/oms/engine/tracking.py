@@ -202,22 +202,7 @@ class OrderTracker:
     def emit_position(self, position: Position) -> None:
         """A ``PositionUpdate`` of ``position`` (as a fill or funding left it)."""
         events = self.engine.events
-        events.emit(
-            PositionUpdate(  # positional, in field order (built once per fill)
-                events.next_seq(),
-                position.account,
-                position.venue,
-                position.symbol,
-                position.qty,
-                position.avg_entry_price,
-                position.realized_pnl,
-                position.unrealized_pnl,
-                position.fees_paid,
-                position.update_seq,
-                position.updated_ns,
-                position.funding,
-            )
-        )
+        events.emit(PositionUpdate(events.next_seq(), *position.event_fields()))  # in field order
 
     @staticmethod
     def fee_in_quote(fill: Fill) -> Decimal | None:

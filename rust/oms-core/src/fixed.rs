@@ -107,15 +107,34 @@ fn parse_exponent(s: &str) -> Option<i64> {
 
 /// Format an integer count of `10^-digits` units as the shortest exact decimal.
 pub fn format_scaled(raw: i128, digits: u32) -> String {
-    let scale = 10u128.pow(digits);
-    let magnitude = raw.unsigned_abs();
-    let (int_part, frac_part) = (magnitude / scale, magnitude % scale);
-    let sign = if raw < 0 { "-" } else { "" };
-    if frac_part == 0 {
-        return format!("{sign}{int_part}");
+    use std::fmt::Write;
+    let mut out = String::with_capacity(24);
+    if raw < 0 {
+        out.push('-');
     }
-    let frac = format!("{frac_part:0width$}", width = digits as usize);
-    format!("{sign}{int_part}.{}", frac.trim_end_matches('0'))
+    let magnitude = raw.unsigned_abs();
+    // u64 arithmetic where it fits (every price and most amounts): u128 division is a
+    // library call, several times slower, and this runs for each Decimal handed out.
+    let (int_part, mut frac_part) = match u64::try_from(magnitude) {
+        Ok(small) if digits <= 19 => {
+            let scale = 10u64.pow(digits);
+            (u128::from(small / scale), u128::from(small % scale))
+        }
+        _ => {
+            let scale = 10u128.pow(digits);
+            (magnitude / scale, magnitude % scale)
+        }
+    };
+    let _ = write!(out, "{int_part}");
+    if frac_part != 0 {
+        let mut width = digits as usize;
+        while frac_part % 10 == 0 {
+            frac_part /= 10;
+            width -= 1;
+        }
+        let _ = write!(out, ".{frac_part:0width$}");
+    }
+    out
 }
 
 /// Round `numerator / denominator` to the nearest integer, ties to even.

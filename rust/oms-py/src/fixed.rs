@@ -83,8 +83,15 @@ pub fn optional<T>(
     value.filter(|v| !v.is_none()).map(|v| parse(v, what)).transpose()
 }
 
-/// A raw fixed-point value as `decimal.Decimal`.
+static ZERO: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A raw fixed-point value as `decimal.Decimal` (zero, frequent in positions and
+/// fills, is one shared `Decimal("0")`: Decimals are immutable).
 pub fn to_decimal(py: Python<'_>, raw: i128, digits: u32) -> PyResult<Bound<'_, PyAny>> {
+    if raw == 0 {
+        let zero = ZERO.get_or_try_init(py, || decimal_class(py)?.call1(("0",)).map(Bound::unbind))?;
+        return Ok(zero.bind(py).clone());
+    }
     decimal_class(py)?.call1((format_scaled(raw, digits),))
 }
 

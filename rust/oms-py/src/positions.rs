@@ -279,6 +279,43 @@ impl Position {
         self.rec.fill_count
     }
 
+    /// The fields of the engine's `PositionUpdate` after its `seq`, in its order:
+    /// account, venue, symbol, qty, avg_entry_price, realized_pnl, unrealized_pnl,
+    /// fees_paid, update_seq (its version), updated_ns, funding. One call for the
+    /// event built per fill (eleven getter calls cost twice as much).
+    #[allow(clippy::type_complexity)]
+    fn event_fields<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(
+        &str,
+        &str,
+        &str,
+        Bound<'py, PyAny>,
+        Option<Bound<'py, PyAny>>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        u64,
+        i64,
+        Bound<'py, PyAny>,
+    )> {
+        let rec = &self.rec;
+        Ok((
+            rec.account_str(),
+            rec.venue_str(),
+            rec.symbol_str(),
+            dec(py, rec.qty.into(), SCALE_DIGITS)?,
+            optional_dec(py, rec.avg_entry_price)?,
+            dec(py, rec.realized_pnl, AMOUNT_SCALE_DIGITS)?,
+            dec(py, rec.unrealized_pnl, AMOUNT_SCALE_DIGITS)?,
+            dec(py, rec.fees_paid, AMOUNT_SCALE_DIGITS)?,
+            rec.update_seq,
+            rec.updated_ns,
+            dec(py, rec.funding, AMOUNT_SCALE_DIGITS)?,
+        ))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Position({} {} {} qty={} avg={} realized={} unrealized={})",
