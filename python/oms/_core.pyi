@@ -7,6 +7,8 @@ from os import PathLike
 from types import TracebackType
 from typing import Any, Literal, final
 
+from oms.model.market import Instrument
+
 _Number = Decimal | str | int
 _Side = Literal["BUY", "SELL"]
 _Role = Literal["producer", "consumer"]
@@ -140,9 +142,19 @@ class Position:
     def fill_count(self) -> int: ...
     def event_fields(
         self,
-    ) -> tuple[
-        str, str, str, Decimal, Decimal | None, Decimal, Decimal, Decimal, int, int, Decimal
-    ]: ...
+    ) -> tuple[str, str, str, Decimal, Decimal | None, Decimal, Decimal, Decimal, int, int, Decimal]: ...
+
+@final
+class InstrumentFilters:
+    @staticmethod
+    def of(inst: Instrument) -> InstrumentFilters: ...
+    def passes(
+        self,
+        order: RiskOrder,
+        market: bool,
+        stop_price: _Number | None = None,
+        reference_price: _Number | None = None,
+    ) -> bool: ...
 
 @final
 class AggregatePosition:

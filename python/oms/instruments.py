@@ -10,6 +10,10 @@ names the field, the value and the limit. Arithmetic is exact Decimal.
 Tick and step rules: ``value % step == 0`` (Binance Spot since 2022/2023), or
 ``(value - minimum) % step == 0`` when ``Instrument.steps_from_minimum`` is set
 (Binance USD-M Futures still states it so).
+
+The order path asks the core first (``fast_filters``: the same rules in fixed point,
+a tenth of the time); only an order the core does not pass comes here, to be refused
+in these words (or passed, where the core could not decide).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import decimal
 from decimal import Decimal
 from typing import Literal
 
+from oms._core import InstrumentFilters as InstrumentFilters  # re-exported: the engine keeps them
 from oms.errors import FilterViolation, InvalidInput
 from oms.model.enums import OrderType, Side
 from oms.model.market import Instrument
@@ -25,6 +30,15 @@ from oms.model.values import EXACT, Number, to_decimal, to_decimal_any_precision
 
 Rounding = Literal["down", "up", "nearest"]
 _ROUNDING = {"down": decimal.ROUND_FLOOR, "up": decimal.ROUND_CEILING, "nearest": decimal.ROUND_HALF_EVEN}
+
+
+def fast_filters(inst: Instrument) -> InstrumentFilters | None:
+    """``inst``'s filters in the core's fixed point, or None for an instrument with a
+    value finer than 10^-8 (or a zero band multiplier): checked the exact way only."""
+    try:
+        return InstrumentFilters.of(inst)
+    except InvalidInput:
+        return None
 
 
 def _violation(

@@ -1,14 +1,20 @@
-"""Instrument rules: each filter named in its rejection, exact, and rounding on request."""
+"""Instrument rules: each filter named in its rejection, exact, and rounding on request;
+the core's fixed-point filters pass exactly the orders the exact check passes."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oms.errors import FilterViolation, InvalidInput
-from oms.instruments import check_order, round_price, round_qty
+from oms.instruments import check_exact_order, check_order, fast_filters, round_price, round_qty
 from oms.model import Instrument, InstrumentKind, OrderType, Side
+from oms.risk import RiskOrder
 
 D = Decimal
 
@@ -148,3 +154,92 @@ def test_rounding_only_when_asked_and_exact() -> None:
     assert round_qty(FUTURES, "1.0009", "up") == D("1.001")
     with pytest.raises(InvalidInput):
         round_qty(SPOT, "1", "sideways")  # type: ignore[arg-type]
+
+
+# ---- the core's filters decide as the exact check does ----
+
+_steps = st.sampled_from([None, *(Decimal(1).scaleb(-k) for k in range(9))])
+_SIDES, _TYPES = list(Side), [OrderType.LIMIT, OrderType.MARKET, OrderType.STOP_LIMIT, OrderType.STOP_MARKET]
+
+
+def _near(draw: st.DrawFn, value: Decimal, step: Decimal | None) -> Decimal:
+    """``value`` or a step or two away (on or off the grid): where rules pass or refuse."""
+    nudge = draw(st.sampled_from([0, 0, 0, 1, -1, 2]))
+    unit = step or Decimal("0.00000001")
+    moved = value + nudge * unit + (Decimal("0.00000001") if draw(st.integers(0, 9)) == 0 else 0)
+    return max(moved, Decimal("0.00000001"))
+
+
+def _maybe(draw: st.DrawFn, value: Decimal) -> Decimal | None:
+    return value if draw(st.booleans()) else None
+
+
+@st.composite
+def _instrument_and_order(draw: st.DrawFn) -> tuple[Instrument, dict[str, Any]]:
+    tick, step, market_step = draw(_steps), draw(_steps), draw(_steps)
+    price = Decimal(draw(st.integers(1, 10**6))) * (tick or Decimal("0.01"))
+    qty = Decimal(draw(st.integers(1, 10**4))) * (step or Decimal("0.001"))
+    away = draw(st.sampled_from(["0.9", "0.95", "0.99", "1", "1.01", "1.05", "1.1"]))
+    reference = (price * Decimal(away)).quantize(Decimal("0.00000001")) if draw(st.booleans()) else None
+    notional = (qty * price).quantize(Decimal("0.01"))
+    inst = msgspec.structs.replace(
+        SPOT,
+        tick_size=tick,
+        min_price=_maybe(draw, _near(draw, price, tick)),
+        max_price=_maybe(draw, _near(draw, price, tick)),
+        step_size=step,
+        min_qty=_maybe(draw, _near(draw, qty, step)),
+        max_qty=_maybe(draw, _near(draw, qty, step)),
+        market_step_size=market_step,
+        market_min_qty=_maybe(draw, _near(draw, qty, market_step)),
+        market_max_qty=_maybe(draw, _near(draw, qty, market_step)),
+        min_notional=_maybe(draw, _near(draw, notional, Decimal("0.01"))),
+        max_notional=_maybe(draw, _near(draw, notional, Decimal("0.01"))),
+        price_up_multiplier=_maybe(draw, Decimal("1.05")),
+        price_down_multiplier=_maybe(draw, Decimal("0.95")),
+        bid_up_multiplier=_maybe(draw, Decimal("1.01")),
+        bid_down_multiplier=None,
+        ask_up_multiplier=None,
+        ask_down_multiplier=_maybe(draw, Decimal("0.99")),
+        contract_size=draw(st.sampled_from([Decimal(1), Decimal("0.001"), Decimal(100)])),
+        steps_from_minimum=draw(st.booleans()),
+        min_notional_applies_to_market=draw(st.booleans()),
+        trading=draw(st.integers(0, 19)) > 0,
+    )
+    type_ = draw(st.sampled_from(_TYPES))
+    order = {
+        "side": draw(st.sampled_from(_SIDES)),
+        "type": type_,
+        "qty": _near(draw, qty, step),
+        "price": _near(draw, price, tick) if type_.has_limit_price else None,
+        "stop_price": _near(draw, price, tick) if type_.is_conditional else None,
+        "reference_price": reference,
+    }
+    return inst, order
+
+
+@settings(max_examples=2000, derandomize=True, deadline=None)
+@given(_instrument_and_order())
+def test_the_core_filters_pass_exactly_the_orders_the_exact_check_passes(
+    case: tuple[Instrument, dict[str, Any]],
+) -> None:
+    inst, order = case
+    filters = fast_filters(inst)
+    assert filters is not None
+    risk_order = RiskOrder("a", inst.venue, inst.symbol, order["side"].value, order["qty"], order["price"])
+    core = filters.passes(
+        risk_order, not order["type"].has_limit_price, order["stop_price"], order["reference_price"]
+    )
+    try:
+        check_exact_order(inst, **order)
+    except FilterViolation:
+        exact = False
+    else:
+        exact = True
+    assert core == exact
+
+
+def test_instruments_the_core_cannot_hold_are_left_to_the_exact_check() -> None:
+    assert fast_filters(msgspec.structs.replace(SPOT, tick_size=D("0.000000001"))) is None
+    assert fast_filters(msgspec.structs.replace(SPOT, bid_up_multiplier=D(0))) is None
+    assert fast_filters(SPOT) is not None

@@ -46,12 +46,21 @@ from oms.errors import (
     UnknownVenue,
 )
 from oms.exchanges.base import Exchange
-from oms.instruments import check_exact_order, check_order
-from oms.model import Balance, MarkPrice, Order, OrderRequest, OrderStatus, Side, TriggerPrice
+from oms.instruments import InstrumentFilters, check_exact_order, check_order, fast_filters
+from oms.model import (
+    Balance,
+    Instrument,
+    MarkPrice,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    Side,
+    TriggerPrice,
+)
 from oms.model.state import PENDING, TERMINAL
 from oms.model.values import to_decimal
 from oms.positions import AggregatePosition, Position, PositionBook
-from oms.risk import RiskEngine, TradingState
+from oms.risk import RiskEngine, RiskOrder, TradingState
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +97,8 @@ class Engine:
         self.intents = intents
         self.streams = streams
         self._prices: dict[tuple[str, str], Decimal] = {}
+        # (venue, symbol) -> the instrument and its filters in the core (None: exact only)
+        self._filters: dict[tuple[str, str], tuple[Instrument, InstrumentFilters | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
         self._recovering = False
@@ -241,8 +252,7 @@ class Engine:
             raise Recovering(
                 "the engine is recovering: new orders wait until it has reconciled with the venues"
             )
-        exchange = self._check_rules(request)
-        risk_order = tracking.risk_order(request, request.qty, request.price)
+        exchange, risk_order = self._check_new(request)
         try:
             self.risk.check(risk_order)
         except RiskRejected as err:
@@ -270,15 +280,33 @@ class Engine:
         self.emit_order(order)
         return order, exchange
 
-    def _check_rules(self, request: OrderRequest) -> Exchange:
-        """The request's shape and its instrument's rules (new orders, held amends)."""
+    def _check_new(self, request: OrderRequest) -> tuple[Exchange, RiskOrder]:
+        """A new order's shape and instrument rules, the core's filters asked first
+        (the exact check words a refusal, see ``oms.instruments``); its risk view."""
         request.validate()
+        exchange, instrument = self._instrument(request)
+        risk_order = tracking.risk_order(request, request.qty, request.price)
+        key = (request.venue, request.symbol)
+        cached = self._filters.get(key)
+        if cached is None or cached[0] is not instrument:  # first order, or instruments reloaded
+            cached = self._filters[key] = (instrument, fast_filters(instrument))
+        filters, reference = cached[1], self._prices.get(key)
+        market = not request.type.has_limit_price
+        if filters is None or not filters.passes(risk_order, market, request.stop_price, reference):
+            self._check_exact(instrument, request, reference)
+        return exchange, risk_order
+
+    def _instrument(self, request: OrderRequest) -> tuple[Exchange, Instrument]:
         exchange = self._exchange(request.venue)
         instrument = exchange.instruments.get(request.symbol)
         if instrument is None:
             raise UnknownSymbol(
                 f"{request.venue} does not list {request.symbol}", venue=request.venue, symbol=request.symbol
             )
+        return exchange, instrument
+
+    @staticmethod
+    def _check_exact(instrument: Instrument, request: OrderRequest, reference: Decimal | None) -> None:
         check_exact_order(  # validate() made the numbers exact
             instrument,
             side=request.side,
@@ -286,8 +314,14 @@ class Engine:
             qty=request.qty,
             price=request.price,
             stop_price=request.stop_price,
-            reference_price=self._prices.get((request.venue, request.symbol)),
+            reference_price=reference,
         )
+
+    def _check_rules(self, request: OrderRequest) -> Exchange:
+        """The request's shape and its instrument's rules, exactly (held amends)."""
+        request.validate()
+        exchange, instrument = self._instrument(request)
+        self._check_exact(instrument, request, self._prices.get((request.venue, request.symbol)))
         return exchange
 
     async def cancel(self, order_id: str) -> Order:

@@ -8,6 +8,7 @@
 //! * [`shm_ring`]: SPSC byte-message ring between processes in `/dev/shm`.
 //! * [`positions`]: position records in shared memory under a seqlock.
 //! * [`risk`]: microsecond pre-trade risk checks.
+//! * [`instruments`]: the venue's filters of an order, decided in fixed point.
 //! * [`matching`]: price-time priority matching (simulators, backtests).
 //! * [`affinity`], [`locked_memory`]: CPU pinning and mlock'ed, zeroed buffers.
 
@@ -15,6 +16,7 @@ pub mod affinity;
 pub mod appender;
 pub mod error;
 pub mod fixed;
+pub mod instruments;
 pub mod jsonl;
 pub mod locked_memory;
 pub mod matching;

@@ -7,6 +7,7 @@ mod appender;
 mod errors;
 mod fixed;
 mod gil;
+mod instruments;
 mod locked_memory;
 mod matching;
 mod positions;
@@ -52,6 +53,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<risk::RiskEngine>()?;
     m.add_class::<risk::RiskLimits>()?;
     m.add_class::<risk::RiskOrder>()?;
+    m.add_class::<instruments::InstrumentFilters>()?;
     m.add_class::<locked_memory::LockedBuffer>()?;
     m.add_class::<matching::MatchingEngine>()?;
     m.add_class::<matching::MatchResult>()?;

@@ -18,6 +18,13 @@ pub struct RiskOrder {
     ticket: OrderTicket,
 }
 
+impl RiskOrder {
+    /// The parsed order (other parts of the binding read its raw values).
+    pub(crate) fn ticket(&self) -> &OrderTicket {
+        &self.ticket
+    }
+}
+
 #[pymethods]
 impl RiskOrder {
     #[new]
