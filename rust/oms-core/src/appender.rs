@@ -115,7 +115,7 @@ impl FileAppender {
 
     /// Like [`FileAppender::append`] for newline-terminated JSON objects, line `i`
     /// stamped with `stamps[i]` (ns since the epoch) as it is written. One stamp per
-    /// line, or `Invalid` (nothing handed over).
+    /// whole line, or `InvalidArgument` (nothing handed over).
     pub fn append_stamped(&self, path: PathBuf, data: Vec<u8>, stamps: Vec<i64>, timeout: Duration) -> Result<()> {
         let lines = count_lines(&data);
         if lines != stamps.len() || !(data.is_empty() || data.ends_with(b"\n")) {
