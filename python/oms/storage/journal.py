@@ -53,16 +53,27 @@ def day_dir(root: Path, ts_ns: int) -> Path:
     return root / "logs" / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
 
 
-def _file_and_time(event: EngineEvent) -> tuple[str, int] | None:
-    """The file an event goes to and the time that dates it (``flush`` inlines this)."""
-    kind = type(event)
-    if kind is OrderUpdate or kind is RiskDecision:
-        return ORDERS, event.ts_ns  # type: ignore[union-attr]
-    if kind is FillUpdate:
-        return TRADES, event.fill.ts_ns  # type: ignore[union-attr]
-    if kind is FundingUpdate:
-        return TRADES, event.funding.ts_ns  # type: ignore[union-attr]
-    return None  # positions go to the snapshots
+def _by_file(events: list[EngineEvent]) -> dict[tuple[int, str], tuple[list[EngineEvent], list[int]]]:
+    """(UTC day, file) -> its events and their timestamps, in order; positions are left
+    out (they go to the snapshots)."""
+    files: dict[tuple[int, str], tuple[list[EngineEvent], list[int]]] = {}
+    for event in events:
+        kind = type(event)
+        if kind is OrderUpdate or kind is RiskDecision:
+            name, ts_ns = ORDERS, event.ts_ns  # type: ignore[union-attr]
+        elif kind is FillUpdate:
+            name, ts_ns = TRADES, event.fill.ts_ns  # type: ignore[union-attr]
+        elif kind is FundingUpdate:
+            name, ts_ns = TRADES, event.funding.ts_ns  # type: ignore[union-attr]
+        else:
+            continue
+        same_file = files.get((ts_ns // NS_PER_DAY, name))
+        if same_file is None:
+            files[ts_ns // NS_PER_DAY, name] = ([event], [ts_ns])
+        else:
+            same_file[0].append(event)
+            same_file[1].append(ts_ns)
+    return files
 
 
 class Journal:
@@ -109,10 +120,7 @@ class Journal:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop here (a plain script, another thread)
-            where = _file_and_time(event)
-            if where is not None:
-                name, ts_ns = where
-                self._hand_over(ts_ns // NS_PER_DAY, name, [event], [ts_ns])
+            self._hand_over_all([event])
             return
         pending = self._pending
         pending.append(event)
@@ -126,25 +134,11 @@ class Journal:
         """Encode the events kept so far and hand them over, one chunk of lines per
         file (the appender's work is then one write per file)."""
         pending, self._pending, self._flush_on = self._pending, [], None
-        files: dict[tuple[int, str], tuple[list[EngineEvent], list[int]]] = {}
-        for event in pending:  # _file_and_time inlined: this runs for every event
-            kind = type(event)
-            if kind is OrderUpdate or kind is RiskDecision:
-                name, ts_ns = ORDERS, event.ts_ns  # type: ignore[union-attr]
-            elif kind is FillUpdate:
-                name, ts_ns = TRADES, event.fill.ts_ns  # type: ignore[union-attr]
-            elif kind is FundingUpdate:
-                name, ts_ns = TRADES, event.funding.ts_ns  # type: ignore[union-attr]
-            else:
-                continue
-            same_file = files.get((ts_ns // NS_PER_DAY, name))
-            if same_file is None:
-                files[ts_ns // NS_PER_DAY, name] = ([event], [ts_ns])
-            else:
-                same_file[0].append(event)
-                same_file[1].append(ts_ns)
-        for (day, name), (events, stamps) in sorted(files.items()):  # days in order: a new one closes old
-            self._hand_over(day, name, events, stamps)
+        self._hand_over_all(pending)
+
+    def _hand_over_all(self, events: list[EngineEvent]) -> None:
+        for (day, name), (same_file, stamps) in sorted(_by_file(events).items()):  # a new day closes old
+            self._hand_over(day, name, same_file, stamps)
 
     def _hand_over(self, day: int, name: str, events: list[EngineEvent], stamps: list[int]) -> None:
         """Encoded in one call, one line each, and handed to the appender, which adds

@@ -101,16 +101,7 @@ impl FileAppender {
     /// Hand over `data` (holding `lines` lines) to be appended to `path`; waits up to
     /// `timeout` for room (then `Full`); `Closed` once stopped.
     pub fn append(&self, path: PathBuf, data: Vec<u8>, lines: u64, timeout: Duration) -> Result<()> {
-        let stamps = Vec::new();
-        self.send(
-            Message::Append {
-                path,
-                data,
-                lines,
-                stamps,
-            },
-            timeout,
-        )
+        self.send_chunk(path, data, lines, Vec::new(), timeout)
     }
 
     /// Like [`FileAppender::append`] for newline-terminated JSON objects, line `i`
@@ -122,16 +113,17 @@ impl FileAppender {
             let got = format!("{lines} whole line(s) for {} stamp(s)", stamps.len());
             return Err(Error::invalid("stamps", format!("one stamp per whole line: {got}")));
         }
-        let lines = lines as u64;
-        self.send(
-            Message::Append {
-                path,
-                data,
-                lines,
-                stamps,
-            },
-            timeout,
-        )
+        self.send_chunk(path, data, lines as u64, stamps, timeout)
+    }
+
+    fn send_chunk(&self, path: PathBuf, data: Vec<u8>, lines: u64, stamps: Vec<i64>, timeout: Duration) -> Result<()> {
+        let chunk = Message::Append {
+            path,
+            data,
+            lines,
+            stamps,
+        };
+        self.send(chunk, timeout)
     }
 
     /// Close `path` once everything before is written; with `compress`, replace it by

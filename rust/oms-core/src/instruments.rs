@@ -65,15 +65,11 @@ impl InstrumentFilters {
     pub fn passes(&self, order: &OrderTerms) -> bool {
         let prices = [order.price, order.stop_price];
         self.trading
-            && prices.iter().flatten().all(|p| self.price_ok(p.raw()))
+            && prices.iter().flatten().all(|p| self.lot_ok(&self.price, p.raw()))
             && self.lot_ok(&self.lot, order.qty.raw())
             && (!order.market || self.lot_ok(&self.market_lot, order.qty.raw()))
             && self.notional_ok(order)
             && self.band_ok(order)
-    }
-
-    fn price_ok(&self, price: Raw) -> bool {
-        self.lot_ok(&self.price, price)
     }
 
     fn lot_ok(&self, lot: &Lot, value: Raw) -> bool {

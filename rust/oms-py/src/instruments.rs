@@ -14,25 +14,30 @@ pub struct InstrumentFilters {
     inner: CoreFilters,
 }
 
-/// The attribute `name` of the instrument in units of 10^-8 (None: 0, no such rule).
-fn raw(inst: &Bound<'_, PyAny>, name: &'static str) -> PyResult<i64> {
+/// The attribute `name` of the instrument in units of 10^-8, or None where it has none.
+fn optional_raw(inst: &Bound<'_, PyAny>, name: &'static str) -> PyResult<Option<i64>> {
     let value = inst.getattr(name)?;
     if value.is_none() {
-        return Ok(0);
+        return Ok(None);
     }
-    Ok(price(&value, name)?.raw())
+    Ok(Some(price(&value, name)?.raw()))
+}
+
+/// The same with 0 for "no such rule" (as the core stores it).
+fn raw(inst: &Bound<'_, PyAny>, name: &'static str) -> PyResult<i64> {
+    Ok(optional_raw(inst, name)?.unwrap_or(0))
 }
 
 /// A band multiplier: Python reads a zero one as a band that refuses everything; so
 /// unusual a case is left to it (InvalidInput here: no fast filters).
 fn multiplier(inst: &Bound<'_, PyAny>, name: &'static str) -> PyResult<i64> {
-    let value = inst.getattr(name)?;
-    let raw = raw(inst, name)?;
-    if raw == 0 && !value.is_none() {
-        let reason = "a zero multiplier: left to the exact check".to_string();
-        return Err(crate::errors::to_py(Error::InvalidArgument { field: name, reason }));
+    match optional_raw(inst, name)? {
+        Some(0) => {
+            let reason = "a zero multiplier: left to the exact check".to_string();
+            Err(crate::errors::to_py(Error::InvalidArgument { field: name, reason }))
+        }
+        raw => Ok(raw.unwrap_or(0)),
     }
-    Ok(raw)
 }
 
 fn lot(inst: &Bound<'_, PyAny>, min: &'static str, max: &'static str, step: &'static str) -> PyResult<Lot> {
@@ -56,10 +61,7 @@ impl InstrumentFilters {
     /// than 10^-8 or out of range (such an instrument is checked the exact way only).
     #[staticmethod]
     fn of(inst: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let contract_size = match raw(inst, "contract_size")? {
-            0 if inst.getattr("contract_size")?.is_none() => SCALE,
-            size => size,
-        };
+        let contract_size = optional_raw(inst, "contract_size")?.unwrap_or(SCALE);
         let inner = CoreFilters {
             trading: inst.getattr("trading")?.is_truthy()?,
             price: lot(inst, "min_price", "max_price", "tick_size")?,
