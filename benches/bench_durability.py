@@ -75,10 +75,10 @@ async def loaded(
         )
     if journal is not None:
         journal.start()
-        engine.on_event(journal.on_event)
+        engine.on_events(journal.on_events)
     if publisher is not None:
         await publisher.start()
-        engine.on_event(publisher.on_event)
+        engine.on_events(publisher.on_events)
 
     def count(_: object) -> None:
         run.events += 1
@@ -99,6 +99,7 @@ async def loaded(
                 engine.tracker.on_user_event(venue.fill(orders[i - OPEN_WINDOW], i))
             if i % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
+        engine.events.drain()  # what the loop has not yet handed to the sinks
         run.orders_s = len(requests) / ((clock() - start) / 1e9)
         if publisher is not None:
             await publisher.stop(flush_timeout=900)

@@ -199,7 +199,7 @@ async def lifecycle(
     engine = Engine([venue], intents=publisher)
     journal = Journal(data_dir)
     journal.start()
-    engine.on_event(journal.on_event)
+    engine.on_events(journal.on_events)
     tracker, submit = engine.tracker, engine.submit
     orders: list[Order] = []
     samples: list[int] = []
@@ -218,7 +218,7 @@ async def lifecycle(
                 tracker.on_user_event(venue.fill(orders[i - OPEN_WINDOW], i))
             if i % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # as any asyncio program does between its I/O
-        journal.flush()
+        engine.events.drain()  # what the loop has not yet handed to the journal
         while journal.written < journal.queued:  # the writer's backlog counts: its pace is part of the path
             time.sleep(0.0002)
         elapsed = clock() - start

@@ -5,7 +5,6 @@ written atomically with corrupt ones skipped; P&L rows appended under one header
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +13,7 @@ import msgspec
 
 from oms.engine import FillUpdate, OrderUpdate, RiskDecision
 from oms.model import Fill, Liquidity, OrderStatus, OrderType, Side
-from oms.storage.journal import ENCODE_EVERY, Journal, read_jsonl
+from oms.storage.journal import Journal, read_jsonl
 from oms.storage.snapshots import append_pnl, latest_snapshot, snapshot_path, write_snapshot
 
 D = Decimal
@@ -94,42 +93,27 @@ def test_events_go_to_their_days_files_and_closed_days_are_compressed(tmp_path: 
     assert journal.written == 4 and journal.dropped == 0
 
 
-def test_lines_are_encoded_when_the_loop_is_free_or_after_a_bounded_run(tmp_path: Path) -> None:
-    """The emitter is not kept waiting on the encoding (its caller answers first), and
-    a loop that is never free still hands lines over every ENCODE_EVERY events; stop
-    writes whatever is kept."""
-    journal = Journal(tmp_path)  # no writer thread yet: `queued` counts the lines handed over
-
-    async def main() -> tuple[int, int, int, int]:
-        journal.on_event(update(1, DAY2))
-        kept = journal.queued
-        await asyncio.sleep(0)  # the loop is free: encoded
-        after_a_turn = journal.queued
-        for seq in range(2, 1 + ENCODE_EVERY):  # a busy loop: never awaits
-            journal.on_event(update(seq, DAY2))
-        still_kept = journal.queued
-        journal.on_event(update(1 + ENCODE_EVERY, DAY2))
-        return kept, after_a_turn, still_kept, journal.queued
-
-    assert asyncio.run(main()) == (0, 1, 1, 1 + ENCODE_EVERY)
-    journal.on_event(update(2 + ENCODE_EVERY, DAY2))  # no event loop at all: at once
-    assert journal.queued == 1 + ENCODE_EVERY + 1
+def test_a_batch_across_midnight_is_split_by_each_events_own_day(tmp_path: Path) -> None:
+    """A batch (``Engine.on_events``) is written file by file; events of two days in one
+    batch, out of order too, each go to their own day's file, in the batch's order."""
+    journal = Journal(tmp_path)
     journal.start()
+    journal.on_events([update(1, DAY1), update(2, DAY2), fill(3, DAY2), update(4, DAY1 + 1), fill(5, DAY1)])
     journal.stop()
-    seqs = [r["seq"] for r in read_jsonl(tmp_path / "logs/2026/11/24/orders.jsonl")]
-    assert seqs == list(range(1, 3 + ENCODE_EVERY))
+    day1, day2 = tmp_path / "logs/2026/11/23", tmp_path / "logs/2026/11/24"
+    assert [r["seq"] for r in read_jsonl(day1 / "orders.jsonl.gz")] == [1, 4]  # the new day closed it
+    assert [r["seq"] for r in read_jsonl(day1 / "trades.jsonl.gz")] == [5]
+    assert [r["seq"] for r in read_jsonl(day2 / "orders.jsonl")] == [2]
+    assert [r["seq"] for r in read_jsonl(day2 / "trades.jsonl")] == [3]
+    assert journal.written == 5 and journal.dropped == 0
 
 
 def test_an_event_that_cannot_be_encoded_costs_only_its_own_line(tmp_path: Path) -> None:
     journal = Journal(tmp_path)
     journal.start()
 
-    async def main() -> None:
-        journal.on_event(update(1, DAY2))
-        journal.on_event(msgspec.structs.replace(update(2, DAY2 + 5), reason=object()))
-        journal.on_event(update(3, DAY2 + 7))
-
-    asyncio.run(main())
+    bad = msgspec.structs.replace(update(2, DAY2 + 5), reason=object())
+    journal.on_events([update(1, DAY2), bad, update(3, DAY2 + 7)])
     journal.stop()
     lines = list(read_jsonl(tmp_path / "logs/2026/11/24/orders.jsonl"))
     assert [(r["seq"], r["time"]) for r in lines] == [

@@ -1,6 +1,7 @@
 """Engine events -> NATS JetStream, off the order path.
 
-The engine's listener only encodes an event and puts it on the core's lock-free queue
+The engine hands the events over in batches once its event loop is free
+(``Engine.on_events``); they are encoded and put on the core's lock-free queue
 (``oms.queues.Queue``): the order path never waits on NATS. A task drains the queue in
 batches, publishes each event to its subject with a stable ``Nats-Msg-Id`` and awaits
 the batch's acks together. When NATS is away (a restart, a network cut) the batch is
@@ -37,7 +38,7 @@ from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig
 
 from oms.engine.events import EngineEvent, FillUpdate, FundingUpdate, OrderUpdate, PositionUpdate
-from oms.errors import OmsError, QueueFull
+from oms.errors import OmsError
 from oms.queues import Queue
 from oms.symbols import subject
 
@@ -112,6 +113,15 @@ class Outgoing:
     subject: str
     msg_id: str
     payload: bytes
+
+
+def encode_each(encoder: msgspec.json.Encoder, events: list[EngineEvent]) -> list[bytes]:
+    """Each event's JSON, from one ``encode_lines`` call (a JSON text never holds a raw
+    newline, so the lines split cleanly); one at a time only if one cannot be encoded."""
+    try:
+        return encoder.encode_lines(events).split(b"\n")[:-1]
+    except (TypeError, ValueError):
+        return [encoder.encode(event) for event in events]
 
 
 def address(event: EngineEvent, to_native: ToNative) -> tuple[str, str]:
@@ -223,21 +233,33 @@ class JetStreamPublisher:
 
     # ---- the engine's side: never waits ----
 
+    def on_events(self, events: list[EngineEvent]) -> None:
+        """Engine batch sink: encode, enqueue, wake the drain."""
+        to_native = self.to_native
+        messages = [
+            Outgoing(*address(event, to_native), payload)
+            for event, payload in zip(events, encode_each(self._encoder, events), strict=True)
+        ]
+        self.enqueue_many(messages)
+
     def on_event(self, event: EngineEvent) -> None:
-        """Engine listener: encode, enqueue, wake the drain."""
-        where, msg_id = address(event, self.to_native)
-        self.enqueue(Outgoing(where, msg_id, self._encoder.encode(event)))
+        """One event (``Engine.on_event``, or a caller of its own)."""
+        self.on_events([event])
 
     def enqueue(self, message: Outgoing) -> None:
-        """An encoded event (from ``on_event``, or from the engine's process through
+        """An encoded event (from the engine's process through
         ``oms.bus.publisher_process``): queued, spilled when the queue is full."""
-        try:
-            self.queue.put_nowait(message)
-        except QueueFull:
+        self.enqueue_many([message])
+
+    def enqueue_many(self, messages: list[Outgoing]) -> None:
+        """Queued in order; what a full queue does not take is spilled (or counted
+        as dropped without a spill directory)."""
+        taken = self.queue.put_many(messages)
+        for message in messages[taken:]:
             if self.spill is None:
                 self.dropped += 1
                 log.error("event queue full: %s not published", message.msg_id)
-                return
+                continue
             self.spill.append(message)
             self.spilled += 1
         self._wakeup.set()

@@ -3,8 +3,9 @@
 In the engine's process, publishing costs Python work per event (a publish, a future,
 an ack to parse) on the engine's event loop, and it showed: the order path's submit p99
 moved ~5x under load with the publisher in-process, against ~1.2x for the JSONL journal
-(BENCHMARKS.md). Here the engine's listener only encodes the event and puts
-``subject \\t msg-id \\t payload`` on an ``oms.queues.ShmRing``; a child process reads the
+(BENCHMARKS.md). Here the engine's batch sink (``Engine.on_events``, once the loop is
+free) only encodes the events and puts ``subject \\t msg-id \\t payload`` each on an
+``oms.queues.ShmRing``; a child process reads the
 ring and runs the same ``JetStreamPublisher`` (batches, acks, resends with the same
 ``Nats-Msg-Id``, spill to disk in a long outage). Nothing is shared but the ring and two
 status numbers, so the order path neither waits on NATS nor shares a GIL with it.
@@ -33,7 +34,7 @@ from typing import Any
 
 import msgspec
 
-from oms.bus.publisher import BATCH, JetStreamPublisher, Outgoing, Spill, ToNative, address
+from oms.bus.publisher import BATCH, JetStreamPublisher, Outgoing, Spill, ToNative, address, encode_each
 from oms.engine.events import EngineEvent
 from oms.errors import OmsError
 from oms.queues import ShmRing
@@ -104,20 +105,31 @@ class PublisherProcess:
                 raise OmsError("the publisher process did not connect to NATS", "PUBLISHER_FAILED")
             await asyncio.sleep(0.01)
 
-    def on_event(self, event: EngineEvent) -> None:
-        """Engine listener: encode and put on the ring; never waits."""
-        where, msg_id = address(event, self.to_native)
-        payload = self._encoder.encode(event)
+    def on_events(self, events: list[EngineEvent]) -> None:
+        """Engine batch sink: encode and put on the ring; never waits."""
+        to_native = self.to_native
+        messages = [
+            Outgoing(*address(event, to_native), payload)
+            for event, payload in zip(events, encode_each(self._encoder, events), strict=True)
+        ]
         assert self.ring is not None
         try:
-            self.ring.put_nowait(b"%s\t%s\t%s" % (where.encode(), msg_id.encode(), payload))
-        except OmsError:  # full (or closed): keep it on disk for the next start
+            sent = self.ring.put_many(
+                [b"%s\t%s\t%s" % (m.subject.encode(), m.msg_id.encode(), m.payload) for m in messages]
+            )
+        except OmsError:  # closed
+            sent = 0
+        for message in messages[sent:]:  # full (or closed): kept on disk for the next start
             if self.spill is None:
                 self.dropped += 1
-                log.error("event ring full: %s not published", msg_id)
-                return
-            self.spill.append(Outgoing(where, msg_id, payload))
+                log.error("event ring full: %s not published", message.msg_id)
+                continue
+            self.spill.append(message)
             self.overflowed += 1
+
+    def on_event(self, event: EngineEvent) -> None:
+        """One event (``Engine.on_event``, or a caller of its own)."""
+        self.on_events([event])
 
     async def stop(self, flush_timeout: float = 10.0) -> None:
         """Close the ring: the child publishes what it holds (up to ``flush_timeout``)."""

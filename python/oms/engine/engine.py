@@ -31,7 +31,7 @@ import msgspec
 
 from oms.engine import tracking
 from oms.engine.conditional import ConditionalOrders
-from oms.engine.events import EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
+from oms.engine.events import BatchSink, EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
 from oms.engine.funding import FundingLedger
 from oms.engine.order_registry import OrderRegistry
 from oms.engine.recovery import EventStreams, Recovering, Recovery
@@ -642,7 +642,13 @@ class Engine:
         return self.events.subscribe()
 
     def on_event(self, listener: Listener) -> Callable[[], None]:
+        """``listener`` called with every event as it happens (keep it quick)."""
         return self.events.on(listener)
+
+    def on_events(self, sink: BatchSink) -> Callable[[], None]:
+        """``sink`` called with the events in order, a batch at a time, once the event
+        loop is free (where the journal and the publishers do their encoding)."""
+        return self.events.on_batch(sink)
 
     def emit(self, event: EngineEvent) -> None:
         self.events.emit(event)

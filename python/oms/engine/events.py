@@ -6,7 +6,10 @@ msgspec Structs with stable field names, one tagged union, decimals as strings i
 The ones made for every order (orders, fills, positions) may be built positionally: a
 msgspec Struct takes positional arguments in a third of the time of keywords, and
 these are built four or five times per order.
-A subscriber is an async iterator over a bounded queue of its own, or a callback; a
+A subscriber is an async iterator over a bounded queue of its own, a callback (called
+with each event as it happens), or a batch sink (called with the events in order once
+the event loop is free: the journal and the JetStream publishers, whose encoding then
+never delays the caller's answer and costs one call per batch, not per event). A
 subscriber that falls ``SUBSCRIBER_BACKLOG`` events behind is dropped (told by a closed
 iterator) rather than let it grow the engine's memory.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -23,7 +27,9 @@ import msgspec
 
 from oms.model import Fill, Funding, Order, OrderStatus, OrderType, Side
 
+log = logging.getLogger(__name__)
 SUBSCRIBER_BACKLOG = 100_000
+BATCH_EVERY = 1024  # events kept at most before the batch sinks get them, loop free or not
 
 
 class OrderUpdate(msgspec.Struct, frozen=True, tag_field="event", tag="order"):
@@ -121,6 +127,7 @@ class PositionUpdate(msgspec.Struct, frozen=True, tag_field="event", tag="positi
 
 EngineEvent = OrderUpdate | FillUpdate | PositionUpdate | FundingUpdate | RiskDecision
 Listener = Callable[[EngineEvent], None]
+BatchSink = Callable[[list[EngineEvent]], None]
 
 
 def first_seq() -> int:
@@ -141,6 +148,9 @@ class EventHub:
         self._seq = itertools.count(self.last_seq + 1)
         self._queues: list[asyncio.Queue[EngineEvent | None]] = []
         self._listeners: tuple[Listener, ...] = ()  # replaced, never changed: emit needs no copy
+        self._sinks: tuple[BatchSink, ...] = ()  # likewise
+        self._kept: list[EngineEvent] = []  # for the sinks, since their last batch
+        self._drain_on: asyncio.AbstractEventLoop | None = None  # the loop a drain is due on
 
     def next_seq(self) -> int:
         self.last_seq = seq = next(self._seq)
@@ -159,6 +169,8 @@ class EventHub:
     def emit(self, event: EngineEvent) -> None:
         for listener in self._listeners:
             listener(event)
+        if self._sinks:
+            self._keep(event)
         if not self._queues:
             return
         for queue in list(self._queues):
@@ -167,6 +179,51 @@ class EventHub:
                 queue.put_nowait(None)
             else:
                 queue.put_nowait(event)
+
+    def _keep(self, event: EngineEvent) -> None:
+        """Kept for the batch sinks until the loop is free (its callers have their
+        answers by then), at most ``BATCH_EVERY`` events when it never is; at once
+        without a running loop (a plain script). Events are emitted on the loop's
+        thread, so one check of the due drain serves (a loop that closed with a drain
+        due is replaced by the next)."""
+        kept = self._kept
+        kept.append(event)
+        due = self._drain_on
+        if len(kept) >= BATCH_EVERY:
+            self.drain()
+        elif due is None or due.is_closed():
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.drain()
+                return
+            self._drain_on = loop
+            loop.call_soon(self.drain)
+
+    def drain(self) -> None:
+        """Hand the kept events to every batch sink now, in order (a sink that raises
+        is logged: the others still get them)."""
+        kept, self._kept, self._drain_on = self._kept, [], None
+        if not kept:
+            return
+        for sink in self._sinks:
+            try:
+                sink(kept)
+            except Exception:
+                log.exception("event sink %r failed on %d event(s)", sink, len(kept))
+
+    def on_batch(self, sink: BatchSink) -> Callable[[], None]:
+        """Call ``sink`` with the events emitted since its last call, in order, once the
+        event loop is free (see ``_keep``); it must not change the list. Returns the
+        function that removes it, after handing it what is kept."""
+        self._sinks += (sink,)
+        return lambda: self._remove_sink(sink)
+
+    def _remove_sink(self, sink: BatchSink) -> None:
+        self.drain()
+        sinks = list(self._sinks)
+        sinks.remove(sink)
+        self._sinks = tuple(sinks)
 
     def on(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` for every event (synchronously: keep it quick); returns
@@ -191,6 +248,7 @@ class EventHub:
                 self._queues.remove(queue)
 
     def close(self) -> None:
+        self.drain()
         for queue in self._queues:
             queue.put_nowait(None)
         self._queues.clear()

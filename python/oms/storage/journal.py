@@ -5,13 +5,13 @@
 field names (those of ``oms.engine.events``, decimals as strings) plus ``time`` in
 ISO-8601 UTC for people, so ``grep`` and ``jq`` work. The day is the event's own (UTC).
 
-The engine's listener keeps the event and encodes it once the event loop is free (the
-caller has its answer by then), or at once every ``ENCODE_EVERY`` events when the loop
-never is. Each flush encodes a file's lines in one call (half the cost of a call per
-event) and hands them, with their timestamps, to the core's ``FileAppender``: a Rust
-thread that adds each line's ``time`` and appends them without ever taking the GIL (a
-Python writer thread was starved of it by the busy loop for most of a second at a
-time, see ``oms.storage.appender``). When a day is over its files are closed and compressed
+The journal is one of the engine's batch sinks (``Engine.on_events``): it gets the
+events once the event loop is free (the caller has its answer by then), sorts them into
+files, encodes each file's lines in one call (half the cost of a call per event) and
+hands them, with their timestamps, to the core's ``FileAppender``: a Rust thread that
+adds each line's ``time`` and appends them without ever taking the GIL (a Python writer
+thread was starved of it by the busy loop for most of a second at a time, see
+``oms.storage.appender``). When a day is over its files are closed and compressed
 (``.jsonl.gz``) by that thread.
 A crash can leave a last line cut short: reading skips it, and the writer cuts it off
 before appending (the record was never complete), so the next record starts clean.
@@ -19,7 +19,6 @@ before appending (the record was never complete), so the next record starts clea
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import gzip
 import logging
@@ -34,7 +33,6 @@ from oms.engine.events import (
     FillUpdate,
     FundingUpdate,
     OrderUpdate,
-    PositionUpdate,
     RiskDecision,
 )
 from oms.errors import ChannelClosed, QueueFull
@@ -43,7 +41,6 @@ from oms.storage.appender import FileAppender
 log = logging.getLogger(__name__)
 QUEUE_CAPACITY = 1024  # chunks (each one flush's lines for one file) the writer may be behind by
 FULL_WAIT_S = 5.0
-ENCODE_EVERY = 1024  # events kept at most before they are encoded, loop free or not
 NS_PER_DAY = 86_400 * 1_000_000_000
 ORDERS, TRADES = "orders.jsonl", "trades.jsonl"
 
@@ -55,25 +52,39 @@ def day_dir(root: Path, ts_ns: int) -> Path:
 
 def _by_file(events: list[EngineEvent]) -> dict[tuple[int, str], tuple[list[EngineEvent], list[int]]]:
     """(UTC day, file) -> its events and their timestamps, in order; positions are left
-    out (they go to the snapshots)."""
-    files: dict[tuple[int, str], tuple[list[EngineEvent], list[int]]] = {}
+    out (they go to the snapshots). A batch almost always falls in one day: the split
+    by day is only done when it does not."""
+    orders: list[EngineEvent] = []
+    trades: list[EngineEvent] = []
     for event in events:
         kind = type(event)
         if kind is OrderUpdate or kind is RiskDecision:
-            name, ts_ns = ORDERS, event.ts_ns  # type: ignore[union-attr]
-        elif kind is FillUpdate:
-            name, ts_ns = TRADES, event.fill.ts_ns  # type: ignore[union-attr]
-        elif kind is FundingUpdate:
-            name, ts_ns = TRADES, event.funding.ts_ns  # type: ignore[union-attr]
-        else:
-            continue
-        same_file = files.get((ts_ns // NS_PER_DAY, name))
-        if same_file is None:
-            files[ts_ns // NS_PER_DAY, name] = ([event], [ts_ns])
-        else:
-            same_file[0].append(event)
-            same_file[1].append(ts_ns)
+            orders.append(event)
+        elif kind is FillUpdate or kind is FundingUpdate:
+            trades.append(event)
+    files: dict[tuple[int, str], tuple[list[EngineEvent], list[int]]] = {}
+    if orders:
+        _by_day(files, ORDERS, orders, [e.ts_ns for e in orders])  # type: ignore[union-attr]
+    if trades:
+        stamps = [e.fill.ts_ns if type(e) is FillUpdate else e.funding.ts_ns for e in trades]  # type: ignore[union-attr]
+        _by_day(files, TRADES, trades, stamps)
     return files
+
+
+def _by_day(
+    files: dict[tuple[int, str], tuple[list[EngineEvent], list[int]]],
+    name: str,
+    events: list[EngineEvent],
+    stamps: list[int],
+) -> None:
+    day = min(stamps) // NS_PER_DAY
+    if max(stamps) // NS_PER_DAY == day:
+        files[day, name] = (events, stamps)
+        return
+    for event, ts_ns in zip(events, stamps, strict=True):
+        same_file = files.setdefault((ts_ns // NS_PER_DAY, name), ([], []))
+        same_file[0].append(event)
+        same_file[1].append(ts_ns)
 
 
 class Journal:
@@ -85,8 +96,6 @@ class Journal:
         self._paths: dict[tuple[int, str], Path] = {}  # (UTC day number, name) -> today's open file
         self._latest_day = -1
         self._encoder = msgspec.json.Encoder()
-        self._pending: list[EngineEvent] = []  # not yet encoded (the loop was busy)
-        self._flush_on: asyncio.AbstractEventLoop | None = None  # the loop a flush is due on
         self._lock = threading.Lock()  # file bookkeeping: the loop's thread and off-loop callers
 
     @property
@@ -101,44 +110,23 @@ class Journal:
         self.appender.start()
 
     def stop(self) -> None:
-        """Write what is kept and handed over, then close the files."""
-        self.flush()
+        """Write what is handed over, then close the files."""
         self.appender.stop()
         if self.appender.failed:
             log.error("journal: %d line(s) not written: %s", self.appender.failed, self.appender.last_error)
 
     # ---- the engine's side ----
 
-    def on_event(self, event: EngineEvent) -> None:
-        """Engine listener: keep the event; it is encoded once the event loop is free
-        (the caller has its answer by then), or at once every ``ENCODE_EVERY`` events
-        when the loop is never free, or at once when called outside an event loop.
-        Positions are not journaled. Kept events belong to one event loop's thread
-        (the engine's); other threads' events are encoded on the spot."""
-        if type(event) is PositionUpdate:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop here (a plain script, another thread)
-            self._hand_over_all([event])
-            return
-        pending = self._pending
-        pending.append(event)
-        if len(pending) >= ENCODE_EVERY:
-            self.flush()
-        elif self._flush_on is not loop:  # (a loop that died with a flush due: this one)
-            self._flush_on = loop
-            loop.call_soon(self.flush)
-
-    def flush(self) -> None:
-        """Encode the events kept so far and hand them over, one chunk of lines per
-        file (the appender's work is then one write per file)."""
-        pending, self._pending, self._flush_on = self._pending, [], None
-        self._hand_over_all(pending)
-
-    def _hand_over_all(self, events: list[EngineEvent]) -> None:
+    def on_events(self, events: list[EngineEvent]) -> None:
+        """Engine batch sink (``Engine.on_events``): the events encoded, one chunk of
+        lines per file, and handed to the appender (its work is then one write per
+        file). Positions are not journaled."""
         for (day, name), (same_file, stamps) in sorted(_by_file(events).items()):  # a new day closes old
             self._hand_over(day, name, same_file, stamps)
+
+    def on_event(self, event: EngineEvent) -> None:
+        """One event, written at once (``Engine.on_event``, or a caller of its own)."""
+        self.on_events([event])
 
     def _hand_over(self, day: int, name: str, events: list[EngineEvent], stamps: list[int]) -> None:
         """Encoded in one call, one line each, and handed to the appender, which adds
