@@ -213,7 +213,8 @@ class Engine:
             self.conditional.hold(order)  # sent when it triggers (conditional.py)
             await self._conditional_saved()
             return order
-        await self._journal_intents([order])
+        if self.intents is not None:  # strict durability (an await spared otherwise)
+            await self._journal_intents([order])
         try:
             event = await exchange.create_order(order)
         except OmsError as err:
