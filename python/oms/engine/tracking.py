@@ -34,7 +34,7 @@ from oms.engine.events import FillUpdate, PositionUpdate
 from oms.errors import DuplicateFill, OmsError, Overfill
 from oms.exchanges.base import Exchange
 from oms.model import Fill, FillEvent, FundingEvent, Order, OrderEvent, OrderRequest, OrderStatus, UserEvent
-from oms.model.state import PENDING, TERMINAL, can_transition
+from oms.model.state import PENDING, TERMINAL, TRANSITIONS
 from oms.positions import Position
 from oms.risk import RiskOrder
 
@@ -112,14 +112,15 @@ class OrderTracker:
             changed = self._move(order, status, event)
         if changed:
             self.settle(order)
-            self.engine.emit_order(order)
+            self.engine.events.emit_order(order)
             if order.status is TRIGGERED:
                 self.engine.conditional.on_triggered(order)
 
     def _move(self, order: Order, status: OrderStatus, event: OrderEvent) -> bool:
-        if order.status == status or not can_transition(order.status, status):
+        current = order.status
+        if current is status or status not in TRANSITIONS[current]:
             return False  # already there, or a stale report
-        if order.status in PENDING and status is NEW and order.filled_qty:
+        if current in PENDING and status is NEW and order.filled_qty:
             status = PARTIALLY_FILLED
         return order.transition(status, reason=event.reason, ts_ns=event.ts_ns or time.time_ns())
 
@@ -169,10 +170,10 @@ class OrderTracker:
         except Overfill:
             log.error("overfill on %s: %s", order.id, order.overfill_qty)
         self._account(order, fill)
-        engine = self.engine
-        engine.emit(FillUpdate(engine.events.next_seq(), order.id, order.request.account, fill))
+        engine, events = self.engine, self.engine.events
+        events.emit(FillUpdate(events.next_seq(), order.id, order.request.account, fill))
         self.settle(order)
-        engine.emit_order(order)
+        events.emit_order(order)
         engine.conditional.on_fill(order)
         engine.update_daily_pnl()
 
