@@ -115,13 +115,24 @@ class Outgoing:
     payload: bytes
 
 
-def encode_each(encoder: msgspec.json.Encoder, events: list[EngineEvent]) -> list[bytes]:
-    """Each event's JSON, from one ``encode_lines`` call (a JSON text never holds a raw
-    newline, so the lines split cleanly); one at a time only if one cannot be encoded."""
+def outgoing(encoder: msgspec.json.Encoder, events: list[EngineEvent], to_native: ToNative) -> list[Outgoing]:
+    """Each event with its subject, id and JSON, encoded in one ``encode_lines`` call (a
+    JSON text never holds a raw newline, so the lines split cleanly). An event that
+    cannot be encoded or addressed costs only itself: logged, counted by the caller
+    from the difference, the others go."""
     try:
-        return encoder.encode_lines(events).split(b"\n")[:-1]
-    except (TypeError, ValueError):
-        return [encoder.encode(event) for event in events]
+        payloads = encoder.encode_lines(events).split(b"\n")[:-1]
+        return [Outgoing(*address(e, to_native), p) for e, p in zip(events, payloads, strict=True)]
+    except (TypeError, ValueError, OmsError):
+        return [m for m in (_one(encoder, event, to_native) for event in events) if m is not None]
+
+
+def _one(encoder: msgspec.json.Encoder, event: EngineEvent, to_native: ToNative) -> Outgoing | None:
+    try:
+        return Outgoing(*address(event, to_native), encoder.encode(event))
+    except (TypeError, ValueError, OmsError) as err:
+        log.error("%s seq %s not published: %s", type(event).__name__, getattr(event, "seq", "?"), err)
+        return None
 
 
 def address(event: EngineEvent, to_native: ToNative) -> tuple[str, str]:
@@ -162,7 +173,7 @@ class JetStreamPublisher:
         self.spilled = 0  # events that went through the spill file
         self._backlog: deque[Outgoing] = deque()
         self.published = 0  # acknowledged by JetStream
-        self.dropped = 0  # refused by a full queue (counted, logged)
+        self.dropped = 0  # not encodable, or refused by a full queue (counted, logged)
         self.resent = 0  # sent again after no acknowledgement
         self._wakeup = asyncio.Event()
         self._nc: Client | None = None
@@ -235,11 +246,8 @@ class JetStreamPublisher:
 
     def on_events(self, events: list[EngineEvent]) -> None:
         """Engine batch sink: encode, enqueue, wake the drain."""
-        to_native = self.to_native
-        messages = [
-            Outgoing(*address(event, to_native), payload)
-            for event, payload in zip(events, encode_each(self._encoder, events), strict=True)
-        ]
+        messages = outgoing(self._encoder, events, self.to_native)
+        self.dropped += len(events) - len(messages)
         self.enqueue_many(messages)
 
     def on_event(self, event: EngineEvent) -> None:

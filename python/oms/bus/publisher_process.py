@@ -34,7 +34,7 @@ from typing import Any
 
 import msgspec
 
-from oms.bus.publisher import BATCH, JetStreamPublisher, Outgoing, Spill, ToNative, address, encode_each
+from oms.bus.publisher import BATCH, JetStreamPublisher, Outgoing, Spill, ToNative, outgoing
 from oms.engine.events import EngineEvent
 from oms.errors import OmsError
 from oms.queues import ShmRing
@@ -107,11 +107,8 @@ class PublisherProcess:
 
     def on_events(self, events: list[EngineEvent]) -> None:
         """Engine batch sink: encode and put on the ring; never waits."""
-        to_native = self.to_native
-        messages = [
-            Outgoing(*address(event, to_native), payload)
-            for event, payload in zip(events, encode_each(self._encoder, events), strict=True)
-        ]
+        messages = outgoing(self._encoder, events, self.to_native)
+        self.dropped += len(events) - len(messages)
         assert self.ring is not None
         try:
             sent = self.ring.put_many(
