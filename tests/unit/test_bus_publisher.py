@@ -4,46 +4,24 @@ order, and an event that cannot be encoded costing only itself."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import msgspec
 
 from oms.bus.publisher import JetStreamPublisher, Outgoing
-from oms.engine import FillUpdate, OrderUpdate
-from oms.model import Fill, OrderStatus, OrderType, Side
-
-
-def update(seq: int, status: OrderStatus = OrderStatus.NEW) -> OrderUpdate:
-    return OrderUpdate(
-        seq, "o1", "o1", "binance:spot", "BTC/USDT", Side.BUY, OrderType.LIMIT, Decimal("0.1"),
-        Decimal(50000), status, Decimal(0), None, "7", None, "default", 1,
-    )  # fmt: skip
-
-
-def fill(seq: int) -> FillUpdate:
-    f = Fill(
-        venue="binance:spot",
-        symbol="BTC/USDT",
-        trade_id=f"t{seq}",
-        side=Side.BUY,
-        qty=Decimal("0.1"),
-        price=Decimal(50000),
-        ts_ns=2,
-    )
-    return FillUpdate(seq, "o1", "default", f)
+from oms.model import OrderStatus
+from tests.unit.sample_events import fill, update
 
 
 def test_a_batch_is_queued_in_order_and_a_bad_event_costs_only_itself() -> None:
     publisher = JetStreamPublisher("nats://127.0.0.1:1", lambda venue, symbol: symbol.replace("/", ""))
     bad = msgspec.structs.replace(update(2), reason=object())
-    publisher.on_events([update(1), bad, fill(3), update(4, OrderStatus.FILLED)])
+    publisher.on_events([update(1), bad, fill(3), update(4, status=OrderStatus.FILLED)])
     queued: list[Outgoing] = publisher.queue.get_many(10)
     assert [(m.subject, m.msg_id) for m in queued] == [
         ("orders.binance.spot.BTCUSDT", "order:o1:NEW:0"),
-        ("trades.binance.spot.BTCUSDT", "fill:binance:spot:t3"),
+        ("trades.binance.spot.BTCUSDT", "fill:binance:spot:3"),
         ("orders.binance.spot.BTCUSDT", "order:o1:FILLED:0"),
     ]
     assert [msgspec.json.decode(m.payload)["seq"] for m in queued] == [1, 3, 4]
     assert publisher.dropped == 1
-    publisher.on_events([update(5, OrderStatus.CANCELED)])  # a good batch: one call, all of it
+    publisher.on_events([update(5, status=OrderStatus.CANCELED)])  # a good batch: one call, all of it
     assert [m.msg_id for m in publisher.queue.get_many(10)] == ["order:o1:CANCELED:0"]

@@ -11,51 +11,15 @@ from pathlib import Path
 
 import msgspec
 
-from oms.engine import FillUpdate, OrderUpdate, RiskDecision
-from oms.model import Fill, Liquidity, OrderStatus, OrderType, Side
+from oms.engine import RiskDecision
+from oms.model import OrderStatus, Side
 from oms.storage.journal import Journal, read_jsonl
 from oms.storage.snapshots import append_pnl, latest_snapshot, snapshot_path, write_snapshot
+from tests.unit.sample_events import fill, update
 
 D = Decimal
 DAY1 = int(dt.datetime(2026, 11, 23, 23, 59, 59, tzinfo=dt.UTC).timestamp()) * 10**9
 DAY2 = int(dt.datetime(2026, 11, 24, 0, 0, 1, tzinfo=dt.UTC).timestamp()) * 10**9
-
-
-def update(seq: int, ts_ns: int, status: OrderStatus = OrderStatus.NEW) -> OrderUpdate:
-    return OrderUpdate(
-        seq=seq,
-        order_id="o1",
-        client_order_id="o1",
-        venue="binance:spot",
-        symbol="BTC/USDT",
-        side=Side.BUY,
-        type=OrderType.LIMIT,
-        qty=D("0.1"),
-        price=D(50000),
-        status=status,
-        filled_qty=D(0),
-        avg_price=None,
-        venue_order_id="7",
-        reason=None,
-        account="default",
-        ts_ns=ts_ns,
-    )
-
-
-def fill(seq: int, ts_ns: int) -> FillUpdate:
-    f = Fill(
-        venue="binance:spot",
-        symbol="BTC/USDT",
-        trade_id=str(seq),
-        side=Side.BUY,
-        qty=D("0.1"),
-        price=D(50000),
-        fee=D("0.0001"),
-        fee_asset="BTC",
-        liquidity=Liquidity.MAKER,
-        ts_ns=ts_ns,
-    )
-    return FillUpdate(seq=seq, order_id="o1", account="default", fill=f)
 
 
 def test_events_go_to_their_days_files_and_closed_days_are_compressed(tmp_path: Path) -> None:
