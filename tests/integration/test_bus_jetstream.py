@@ -17,8 +17,9 @@ from oms.bus.embedded_nats import EmbeddedNats
 from oms.bus.publisher import JetStreamPublisher, JournalUnavailable
 from oms.engine import Engine, EngineEvent, FillUpdate, OrderUpdate, PositionUpdate
 from oms.exchanges import create_exchange
-from oms.model import Fill, Liquidity, OrderRequest, OrderStatus, OrderType, Side
+from oms.model import OrderRequest, OrderStatus, OrderType, Side
 from tests.integration.binance_spot_sim import Sim, limit_buy, sim_fixture  # noqa: F401
+from tests.unit.sample_events import fill
 
 D = Decimal
 decoder = msgspec.json.Decoder(EngineEvent)
@@ -78,19 +79,8 @@ def test_an_orders_life_is_on_jetstream(sim: Sim, tmp_path: Path) -> None:
 
 
 def fill_event(n: int) -> FillUpdate:
-    fill = Fill(
-        venue="binance:spot",
-        symbol="BTC/USDT",
-        trade_id=str(n),
-        side=Side.BUY,
-        qty=D("0.001"),
-        price=D(50000),
-        fee=D(0),
-        fee_asset="USDT",
-        liquidity=Liquidity.TAKER,
-        ts_ns=n,
-    )
-    return FillUpdate(seq=n, order_id="o", account="default", fill=fill)
+    """Fill number ``n`` (its trade id, sequence and time), for bursts."""
+    return fill(n, ts_ns=n)
 
 
 def test_a_nats_server_killed_mid_burst_loses_and_doubles_nothing(tmp_path: Path) -> None:

@@ -254,14 +254,12 @@ class JetStreamPublisher:
         """One event (``Engine.on_event``, or a caller of its own)."""
         self.on_events([event])
 
-    def enqueue(self, message: Outgoing) -> None:
-        """An encoded event (from the engine's process through
-        ``oms.bus.publisher_process``): queued, spilled when the queue is full."""
-        self.enqueue_many([message])
-
     def enqueue_many(self, messages: list[Outgoing]) -> None:
-        """Queued in order; what a full queue does not take is spilled (or counted
-        as dropped without a spill directory)."""
+        """Encoded events (from ``on_events``, or from the engine's process through
+        ``oms.bus.publisher_process``), queued in order; what a full queue does not
+        take is spilled (or counted as dropped without a spill directory)."""
+        if not messages:
+            return
         taken = self.queue.put_many(messages)
         for message in messages[taken:]:
             if self.spill is None:

@@ -182,13 +182,12 @@ async def _publish_from_ring(
             items = ring.get_many(BATCH, timeout=0.0)
         except OmsError:  # closed by the engine and empty: everything is in hand
             break
-        for raw in items:
-            where, msg_id, payload = raw.split(b"\t", 2)
-            publisher.enqueue(Outgoing(where.decode(), msg_id.decode(), payload))
-        if not items:
-            if os.getppid() != parent:
-                break  # the engine died: what the ring held is in hand now
-            await asyncio.sleep(IDLE_S)
+        if items:
+            publisher.enqueue_many([_message(raw) for raw in items])
+            continue
+        if os.getppid() != parent:
+            break  # the engine died: what the ring held is in hand now
+        await asyncio.sleep(IDLE_S)
     await publisher.stop(flush_timeout=30.0)
     published.value = publisher.published
     connected.value = 0
@@ -196,6 +195,10 @@ async def _publish_from_ring(
 
 def _adopt_overflow(publisher: JetStreamPublisher, directory: Path) -> None:
     """Events a full ring sent to the engine's spill file last time: published now."""
-    overflow = Spill(directory)
-    for message in overflow.take():
-        publisher.enqueue(message)
+    publisher.enqueue_many(Spill(directory).take())
+
+
+def _message(raw: bytes) -> Outgoing:
+    """``subject \\t msg-id \\t payload`` from the ring."""
+    where, msg_id, payload = raw.split(b"\t", 2)
+    return Outgoing(where.decode(), msg_id.decode(), payload)
