@@ -28,10 +28,17 @@ def records() -> list[dict[str, Any]]:
     request = OrderRequest(
         venue="v:spot", symbol="BTC/USDT", side=Side.BUY, type=OrderType.LIMIT, qty=D(1), price=D(100)
     )
-    order = Order(id="o1", request=request, client_order_id="c1", created_ns=1)
 
     def update(seq: int, status: OrderStatus, filled: str) -> OrderUpdate:
-        order.status, order.filled_qty, order.updated_ns = status, D(filled), seq
+        order = Order(
+            id="o1",
+            request=request,
+            client_order_id="c1",
+            status=status,
+            filled_qty=D(filled),
+            created_ns=1,
+            updated_ns=seq,
+        )
         return OrderUpdate.of(order, seq)
 
     def fill(seq: int, trade_id: str, qty: str, price: str) -> FillUpdate:

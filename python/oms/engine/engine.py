@@ -57,6 +57,7 @@ from oms.model import (
     Side,
     TriggerPrice,
 )
+from oms.model.orders import order_to_builtins
 from oms.model.state import PENDING, TERMINAL
 from oms.model.values import to_decimal
 from oms.positions import AggregatePosition, Position, PositionBook
@@ -383,7 +384,7 @@ class Engine:
             self.risk.release(replacement)
             self.tracker.not_done(order, err)
             raise
-        request.qty, request.price = new_qty, new_price
+        order.request = msgspec.structs.replace(request, qty=new_qty, price=new_price)
         self.tracker.amended(order, event, replacement)
         return order
 
@@ -535,7 +536,7 @@ class Engine:
             "trading_state": str(self.trading_state),
             "trading_state_cause": self.risk.trading_state_cause,
             "daily_pnl": str(self.risk.daily_pnl),
-            "open_orders": [msgspec.to_builtins(o) for o in self.orders(open_only=True)],
+            "open_orders": [order_to_builtins(o) for o in self.orders(open_only=True)],
             "positions": positions,
             "conditional": self.conditional.state(),
             "funding_last_ns": dict(self.funding.last_ns),

@@ -42,6 +42,7 @@ from oms.engine.tracking import risk_order
 from oms.errors import OmsError, OrderNotFound
 from oms.exchanges.base import Exchange
 from oms.model import Fill, Order, OrderEvent, OrderRequest, OrderStatus
+from oms.model.orders import order_from_builtins
 from oms.storage.snapshots import latest_snapshot
 
 if TYPE_CHECKING:
@@ -211,7 +212,7 @@ class Recovery:
         engine = self.engine
         self._trading_state = str(state.get("trading_state", "ACTIVE"))
         for raw in state.get("open_orders", []):
-            order = msgspec.convert(raw, type=Order, strict=False)
+            order = order_from_builtins(raw)
             engine.registry.add(order)
             engine.tracker.note_venue_id(order)
         replay.restore_positions(state.get("positions", []))

@@ -1,20 +1,24 @@
 """Orders: what a client asks for (`OrderRequest`), what the OMS tracks (`Order`),
 and what the venue reports back (`Fill`).
 
-msgspec Structs: cheap to build, encode and decode on hot paths, and the same
-objects travel to JSON logs and NATS events unchanged."""
+Requests and fills are msgspec Structs: cheap to build, encode and decode on hot
+paths, and the same objects travel to JSON logs and NATS events unchanged. ``Order``
+is the Rust core's record (``oms_core::orders``: the state machine and exact fill
+totals in fixed point) holding its request; ``order_to_builtins`` and
+``order_from_builtins`` are its JSON form (snapshots)."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
-from oms.errors import DuplicateFill, IllegalTransition, InvalidInput, Overfill
-from oms.model import state
-from oms.model.enums import Liquidity, OrderStatus, OrderType, PositionSide, Side, TimeInForce, TriggerPrice
-from oms.model.values import DIVISION, EXACT, optional_decimal, to_decimal
+from oms._core import Order as Order  # re-exported: the core record is the model's Order
+from oms.errors import InvalidInput
+from oms.model.enums import Liquidity, OrderType, PositionSide, Side, TimeInForce, TriggerPrice
+from oms.model.values import EXACT, optional_decimal, to_decimal
 
 
 class OrderRequest(msgspec.Struct, kw_only=True):
@@ -114,7 +118,6 @@ class OrderRequest(msgspec.Struct, kw_only=True):
 _PLAIN = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.LIMIT_MAKER})
 _LIMIT_PRICED = frozenset(t for t in OrderType if t.has_limit_price)
 _GTC, _MARKET = TimeInForce.GTC, OrderType.MARKET
-_FILLABLE, _LATE_FILL_OK, _ZERO = state.FILLABLE, state.LATE_FILL_OK, Decimal(0)
 
 #: Binance's rule for client order ids, the strictest length of the first venues.
 CLIENT_ORDER_ID = re.compile(r"[A-Za-z0-9._:/-]{1,36}")
@@ -146,108 +149,46 @@ class Fill(msgspec.Struct, kw_only=True, frozen=True):
         return EXACT.multiply(self.qty, self.price)
 
 
-class Order(msgspec.Struct, kw_only=True):
-    """An order the OMS owns, from submission to a final state.
+def order_to_builtins(order: Order) -> dict[str, Any]:
+    """The order as JSON-ready builtins (decimals as strings), field by field."""
+    before = order.status_before_pending
+    return {
+        "id": order.id,
+        "request": msgspec.to_builtins(order.request),
+        "client_order_id": order.client_order_id,
+        "venue_order_id": order.venue_order_id,
+        "status": order.status.value,
+        "filled_qty": str(order.filled_qty),
+        "filled_quote": str(order.filled_quote),
+        "fees": {asset: str(fee) for asset, fee in order.fees.items()},
+        "trade_ids": sorted(order.trade_ids),
+        "overfill_qty": str(order.overfill_qty),
+        "reason": order.reason,
+        "status_before_pending": None if before is None else before.value,
+        "created_ns": order.created_ns,
+        "updated_ns": order.updated_ns,
+    }
 
-    Change it only through ``transition``, ``apply_fill`` and ``revert_pending``: they
-    enforce the state machine (:mod:`oms.model.state`) and keep the fill totals exact."""
 
-    id: str
-    request: OrderRequest
-    client_order_id: str
-    venue_order_id: str | None = None
-    status: OrderStatus = OrderStatus.PENDING_NEW
-    filled_qty: Decimal = Decimal(0)
-    filled_quote: Decimal = Decimal(0)  # sum of qty x price over fills, exact
-    fees: dict[str, Decimal] = msgspec.field(default_factory=dict)
-    trade_ids: set[str] = msgspec.field(default_factory=set)
-    overfill_qty: Decimal = Decimal(0)
-    reason: str | None = None  # why it was rejected / canceled / expired, as the venue said
-    status_before_pending: OrderStatus | None = None
-    created_ns: int = 0
-    updated_ns: int = 0
-
-    @property
-    def qty(self) -> Decimal:
-        return self.request.qty
-
-    @property
-    def remaining_qty(self) -> Decimal:
-        return max(EXACT.subtract(self.qty, self.filled_qty), Decimal(0))
-
-    @property
-    def avg_price(self) -> Decimal | None:
-        """filled_quote / filled_qty (34 significant digits; the totals themselves are exact)."""
-        if not self.filled_qty:
-            return None
-        return DIVISION.divide(self.filled_quote, self.filled_qty)
-
-    def transition(self, new: OrderStatus, *, reason: str | None = None, ts_ns: int = 0) -> bool:
-        """Move to `new`; False if already there. Raises IllegalTransition."""
-        if new == self.status:
-            return False
-        state.check_transition(self.status, new, self.id)
-        if new in state.PENDING:
-            self.status_before_pending = self.status
-        self.status = new
-        if reason is not None:
-            self.reason = reason
-        self.updated_ns = ts_ns or self.updated_ns
-        return True
-
-    def revert_pending(self, *, reason: str | None = None, ts_ns: int = 0) -> None:
-        """The venue refused our cancel/amend: go back to the working status."""
-        if self.status not in state.PENDING:
-            raise IllegalTransition(
-                f"order {self.id}: nothing to revert, status is {self.status}",
-                current=str(self.status),
-            )
-        back = self.status_before_pending or OrderStatus.NEW
-        if self.filled_qty and back in (OrderStatus.NEW, OrderStatus.TRIGGERED):
-            back = OrderStatus.PARTIALLY_FILLED
-        self.status = back
-        self.status_before_pending = None
-        self.reason = reason
-        self.updated_ns = ts_ns or self.updated_ns
-
-    def apply_fill(self, fill: Fill) -> None:
-        """Record a fill (see module rules in oms.model.state). Raises DuplicateFill
-        (nothing changed), IllegalTransition (nothing changed) or Overfill (recorded)."""
-        trade_ids = self.trade_ids
-        if fill.trade_id in trade_ids:
-            raise DuplicateFill(
-                f"order {self.id}: trade {fill.trade_id} was already applied", trade_id=fill.trade_id
-            )
-        status = self.status
-        if status not in _FILLABLE and status not in _LATE_FILL_OK:
-            raise IllegalTransition(
-                f"order {self.id}: a fill cannot arrive in status {status}",
-                current=str(status),
-                trade_id=fill.trade_id,
-            )
-        request = self.request
-        if fill.side != request.side:
-            raise InvalidInput(
-                f"order {self.id}: fill {fill.trade_id} is a {fill.side}, the order is a {request.side}",
-                "FILL_MISMATCH",
-                field="side",
-            )
-        trade_ids.add(fill.trade_id)
-        add = EXACT.add
-        self.filled_qty = filled = add(self.filled_qty, fill.qty)
-        self.filled_quote = add(self.filled_quote, EXACT.multiply(fill.qty, fill.price))
-        if fill.fee:
-            asset = fill.fee_asset or ""
-            self.fees[asset] = add(self.fees.get(asset, _ZERO), fill.fee)
-        self.status = state.status_after_fill(status, filled >= request.qty)
-        self.updated_ns = fill.ts_ns or self.updated_ns
-        if self.venue_order_id is None:
-            self.venue_order_id = fill.venue_order_id
-        if self.filled_qty > self.qty:
-            self.overfill_qty = EXACT.subtract(self.filled_qty, self.qty)
-            raise Overfill(
-                f"order {self.id}: fills total {self.filled_qty}, more than the order quantity {self.qty} "
-                f"(excess {self.overfill_qty}); the fill was recorded, reconcile with the venue",
-                excess=self.overfill_qty,
-                trade_id=fill.trade_id,
-            )
+def order_from_builtins(raw: dict[str, Any]) -> Order:
+    """Back from ``order_to_builtins`` (a snapshot): raises InvalidInput on a bad record."""
+    try:
+        request = msgspec.convert(raw["request"], type=OrderRequest, strict=False)
+        return Order(
+            id=str(raw["id"]),
+            request=request,
+            client_order_id=str(raw["client_order_id"]),
+            venue_order_id=raw.get("venue_order_id"),
+            status=raw.get("status", "PENDING_NEW"),
+            filled_qty=raw.get("filled_qty", "0"),
+            filled_quote=raw.get("filled_quote", "0"),
+            fees=dict(raw.get("fees") or {}),
+            trade_ids=set(raw.get("trade_ids") or ()),
+            overfill_qty=raw.get("overfill_qty", "0"),
+            reason=raw.get("reason"),
+            status_before_pending=raw.get("status_before_pending"),
+            created_ns=int(raw.get("created_ns", 0)),
+            updated_ns=int(raw.get("updated_ns", 0)),
+        )
+    except (KeyError, TypeError, msgspec.ValidationError) as err:
+        raise InvalidInput(f"not an order record: {err}", "INVALID_ORDER") from err

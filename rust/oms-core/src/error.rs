@@ -42,6 +42,25 @@ pub enum Error {
     /// A conditional order whose trigger the current price already meets.
     #[error("{trigger} would trigger immediately at the last price {last}")]
     WouldTrigger { trigger: String, last: String },
+    /// An order move the state machine does not allow (`orders`).
+    #[error("{message}")]
+    IllegalTransition {
+        message: String,
+        current: &'static str,
+        new: Option<&'static str>,
+        trade_id: Option<String>,
+    },
+    /// A fill whose trade id the order already has; nothing was changed.
+    #[error("order {order}: trade {trade_id} was already applied")]
+    DuplicateFill { order: String, trade_id: String },
+    /// A fill on the other side of the order; nothing was changed.
+    #[error("order {order}: fill {trade_id} is a {fill_side}, the order is a {order_side}")]
+    FillMismatch {
+        order: String,
+        trade_id: String,
+        fill_side: &'static str,
+        order_side: &'static str,
+    },
     /// The queue or ring has no room for the item.
     #[error("{what} is full (capacity {capacity})")]
     Full { what: &'static str, capacity: usize },
@@ -97,6 +116,9 @@ impl Error {
             Error::Overflow { .. } => "ARITHMETIC_OVERFLOW",
             Error::InvalidArgument { .. } => "INVALID_ARGUMENT",
             Error::WouldTrigger { .. } => "WOULD_TRIGGER",
+            Error::IllegalTransition { .. } => "ILLEGAL_TRANSITION",
+            Error::DuplicateFill { .. } => "DUPLICATE_FILL",
+            Error::FillMismatch { .. } => "FILL_MISMATCH",
             Error::Full { .. } => "FULL",
             Error::Empty { .. } => "EMPTY",
             Error::Closed { .. } => "CLOSED",

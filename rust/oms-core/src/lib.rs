@@ -6,6 +6,7 @@
 //! * [`jsonl`]: the `time` stamp of each journal line, added off the event loop.
 //! * [`queue`]: bounded lock-free MPMC queue.
 //! * [`shm_ring`]: SPSC byte-message ring between processes in `/dev/shm`.
+//! * [`orders`]: the order record, its state machine and exact fill totals.
 //! * [`positions`]: position records in shared memory under a seqlock.
 //! * [`risk`]: microsecond pre-trade risk checks.
 //! * [`instruments`]: the venue's filters of an order, decided in fixed point.
@@ -20,6 +21,7 @@ pub mod instruments;
 pub mod jsonl;
 pub mod locked_memory;
 pub mod matching;
+pub mod orders;
 pub mod positions;
 pub mod queue;
 pub mod risk;

@@ -23,7 +23,10 @@ fn class_name(err: &Error) -> &'static str {
         | Error::PrecisionExceeded { .. }
         | Error::OutOfRange { .. }
         | Error::InvalidArgument { .. }
-        | Error::WouldTrigger { .. } => "InvalidInput",
+        | Error::WouldTrigger { .. }
+        | Error::FillMismatch { .. } => "InvalidInput",
+        Error::IllegalTransition { .. } => "IllegalTransition",
+        Error::DuplicateFill { .. } => "DuplicateFill",
         Error::Overflow { .. } => "ArithmeticOverflow",
         Error::Full { .. } => "QueueFull",
         Error::Empty { .. } => "QueueEmpty",
@@ -56,7 +59,32 @@ fn build(py: Python<'_>, class: &str, message: String, code: &str, details: Opti
 
 /// Convert a core error into the `oms.errors` exception.
 pub fn to_py(err: Error) -> PyErr {
-    Python::attach(|py| build(py, class_name(&err), err.to_string(), err.code(), None))
+    Python::attach(|py| match details(py, &err) {
+        Ok(details) => build(py, class_name(&err), err.to_string(), err.code(), details),
+        Err(e) => e,
+    })
+}
+
+/// The exception's attributes beyond message and code, for the errors that have them.
+fn details<'py>(py: Python<'py>, err: &Error) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let details = PyDict::new(py);
+    match err {
+        Error::IllegalTransition {
+            current, new, trade_id, ..
+        } => {
+            details.set_item("current", current)?;
+            if let Some(new) = new {
+                details.set_item("new", new)?;
+            }
+            if let Some(trade_id) = trade_id {
+                details.set_item("trade_id", trade_id)?;
+            }
+        }
+        Error::DuplicateFill { trade_id, .. } => details.set_item("trade_id", trade_id)?,
+        Error::FillMismatch { .. } => details.set_item("field", "side")?,
+        _ => return Ok(None),
+    }
+    Ok(Some(details))
 }
 
 /// Convert a risk rejection, naming the order's instrument in the message.

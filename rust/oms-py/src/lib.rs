@@ -10,6 +10,7 @@ mod gil;
 mod instruments;
 mod locked_memory;
 mod matching;
+mod orders;
 mod positions;
 mod queue;
 mod risk;
@@ -40,10 +41,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fixed::exact, m)?)?;
     m.add_function(wrap_pyfunction!(fixed::amount_to_raw, m)?)?;
     m.add_function(wrap_pyfunction!(fixed::amount_from_raw, m)?)?;
+    m.add_function(wrap_pyfunction!(orders::order_transitions, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::pin_current_thread, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::pin_process, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::current_thread_affinity, m)?)?;
 
+    m.add_class::<orders::Order>()?;
     m.add_class::<queue::Queue>()?;
     m.add_class::<appender::FileAppender>()?;
     m.add_class::<shm_ring::ShmRing>()?;

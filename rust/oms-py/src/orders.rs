@@ -1,0 +1,329 @@
+//! `oms.model.Order`: the core's order record (`oms_core::orders`) under the
+//! `OrderRequest` it was made from. Numbers are kept in fixed point and handed out
+//! as `Decimal`; statuses as `oms.model.OrderStatus` members.
+
+use std::collections::HashSet;
+
+use crate::errors::IntoPyResult;
+use crate::fixed::{amount, decimal_class, quantity, to_decimal};
+use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
+use oms_core::orders::{FillTerms, OrderRecord, OrderStatus};
+use oms_core::{Amount, Quantity, Side};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PySet};
+
+static STATUSES: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+static DIVISION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The `oms.model.OrderStatus` member of a core status.
+fn status_member(py: Python<'_>, status: OrderStatus) -> PyResult<Bound<'_, PyAny>> {
+    let members = STATUSES.get_or_try_init(py, || {
+        let class = py.import("oms.model.enums")?.getattr("OrderStatus")?;
+        OrderStatus::ALL
+            .iter()
+            .map(|s| class.call1((s.as_str(),)).map(Bound::unbind))
+            .collect::<PyResult<Vec<_>>>()
+    })?;
+    Ok(members[status as usize].bind(py).clone())
+}
+
+/// An `OrderStatus` member or its name (both are `str`).
+fn parse_status(value: &Bound<'_, PyAny>) -> PyResult<OrderStatus> {
+    OrderStatus::parse(&value.extract::<String>()?).py()
+}
+
+fn qty_decimal(py: Python<'_>, value: Quantity) -> PyResult<Bound<'_, PyAny>> {
+    to_decimal(py, value.raw().into(), SCALE_DIGITS)
+}
+
+fn amount_decimal(py: Python<'_>, value: Amount) -> PyResult<Bound<'_, PyAny>> {
+    to_decimal(py, value.raw(), AMOUNT_SCALE_DIGITS)
+}
+
+/// What the record needs of a request: its side and quantity.
+fn terms(request: &Bound<'_, PyAny>) -> PyResult<(Side, Quantity)> {
+    let side = Side::parse(&request.getattr("side")?.extract::<String>()?).py()?;
+    Ok((side, quantity(&request.getattr("qty")?, "qty")?))
+}
+
+/// An order the OMS owns, from submission to a final state. Change it only through
+/// `transition`, `apply_fill` and `revert_pending`: they enforce the state machine
+/// and keep the fill totals exact.
+#[pyclass(module = "oms._core")]
+pub struct Order {
+    record: OrderRecord,
+    request: Py<PyAny>,
+}
+
+#[pymethods]
+impl Order {
+    #[new]
+    #[pyo3(signature = (
+        *, id, request, client_order_id, venue_order_id = None, status = None,
+        filled_qty = None, filled_quote = None, fees = None, trade_ids = None,
+        overfill_qty = None, reason = None, status_before_pending = None,
+        created_ns = 0, updated_ns = 0,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        id: String,
+        request: &Bound<'_, PyAny>,
+        client_order_id: String,
+        venue_order_id: Option<String>,
+        status: Option<&Bound<'_, PyAny>>,
+        filled_qty: Option<&Bound<'_, PyAny>>,
+        filled_quote: Option<&Bound<'_, PyAny>>,
+        fees: Option<&Bound<'_, PyDict>>,
+        trade_ids: Option<HashSet<String>>,
+        overfill_qty: Option<&Bound<'_, PyAny>>,
+        reason: Option<String>,
+        status_before_pending: Option<&Bound<'_, PyAny>>,
+        created_ns: i64,
+        updated_ns: i64,
+    ) -> PyResult<Self> {
+        let (side, qty) = terms(request)?;
+        let mut record = OrderRecord::new(id, client_order_id, side, qty, created_ns);
+        record.updated_ns = updated_ns;
+        record.venue_order_id = venue_order_id;
+        record.reason = reason;
+        record.trade_ids = trade_ids.unwrap_or_default();
+        if let Some(status) = status {
+            record.status = parse_status(status)?;
+        }
+        record.status_before_pending = status_before_pending.map(parse_status).transpose()?;
+        let zero_or = |v: Option<&Bound<'_, PyAny>>, what| v.map_or(Ok(Quantity::ZERO), |v| quantity(v, what));
+        record.filled_qty = zero_or(filled_qty, "filled_qty")?;
+        record.overfill_qty = zero_or(overfill_qty, "overfill_qty")?;
+        record.filled_quote = filled_quote.map_or(Ok(Amount::ZERO), |v| amount(v, "filled_quote"))?;
+        for (asset, fee) in fees.into_iter().flat_map(|f| f.iter()) {
+            record.fees.push((asset.extract()?, amount(&fee, "fees")?));
+        }
+        Ok(Order {
+            record,
+            request: request.clone().unbind(),
+        })
+    }
+
+    #[getter]
+    fn id(&self) -> &str {
+        &self.record.id
+    }
+
+    /// What the client asked for (replace it whole to amend: its side and
+    /// quantity are read again).
+    #[getter]
+    fn request(&self, py: Python<'_>) -> Py<PyAny> {
+        self.request.clone_ref(py)
+    }
+
+    #[setter]
+    fn set_request(&mut self, request: &Bound<'_, PyAny>) -> PyResult<()> {
+        (self.record.side, self.record.qty) = terms(request)?;
+        self.request = request.clone().unbind();
+        Ok(())
+    }
+
+    #[getter]
+    fn client_order_id(&self) -> &str {
+        &self.record.client_order_id
+    }
+
+    #[setter]
+    fn set_client_order_id(&mut self, value: String) {
+        self.record.client_order_id = value;
+    }
+
+    #[getter]
+    fn venue_order_id(&self) -> Option<&str> {
+        self.record.venue_order_id.as_deref()
+    }
+
+    #[setter]
+    fn set_venue_order_id(&mut self, value: Option<String>) {
+        self.record.venue_order_id = value;
+    }
+
+    #[getter]
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        status_member(py, self.record.status)
+    }
+
+    /// Set as recorded (replaying a journal): no transition is checked.
+    #[setter]
+    fn set_status(&mut self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.record.status = parse_status(value)?;
+        Ok(())
+    }
+
+    #[getter]
+    fn status_before_pending<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.record
+            .status_before_pending
+            .map(|s| status_member(py, s))
+            .transpose()
+    }
+
+    #[getter]
+    fn filled_qty<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        qty_decimal(py, self.record.filled_qty)
+    }
+
+    /// Sum of qty x price over the fills, exact.
+    #[getter]
+    fn filled_quote<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        amount_decimal(py, self.record.filled_quote)
+    }
+
+    #[getter]
+    fn overfill_qty<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        qty_decimal(py, self.record.overfill_qty)
+    }
+
+    /// Fees by asset ("" where the venue named none).
+    #[getter]
+    fn fees<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let fees = PyDict::new(py);
+        for (asset, total) in &self.record.fees {
+            fees.set_item(asset, amount_decimal(py, *total)?)?;
+        }
+        Ok(fees)
+    }
+
+    /// The trade ids applied (a copy).
+    #[getter]
+    fn trade_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PySet>> {
+        PySet::new(py, &self.record.trade_ids)
+    }
+
+    /// Why it was rejected / canceled / expired, as the venue said.
+    #[getter]
+    fn reason(&self) -> Option<&str> {
+        self.record.reason.as_deref()
+    }
+
+    #[setter]
+    fn set_reason(&mut self, value: Option<String>) {
+        self.record.reason = value;
+    }
+
+    #[getter]
+    fn created_ns(&self) -> i64 {
+        self.record.created_ns
+    }
+
+    #[getter]
+    fn updated_ns(&self) -> i64 {
+        self.record.updated_ns
+    }
+
+    #[setter]
+    fn set_updated_ns(&mut self, value: i64) {
+        self.record.updated_ns = value;
+    }
+
+    #[getter]
+    fn qty(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self.request.bind(py).getattr("qty")?.unbind())
+    }
+
+    #[getter]
+    fn remaining_qty<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        qty_decimal(py, self.record.remaining_qty())
+    }
+
+    /// filled_quote / filled_qty to 34 significant digits (None before any fill).
+    #[getter]
+    fn avg_price<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if self.record.filled_qty.is_zero() {
+            return Ok(None);
+        }
+        let division = DIVISION.get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("oms.model.values")?.getattr("DIVISION")?.unbind())
+        })?;
+        let quote = amount_decimal(py, self.record.filled_quote)?;
+        let qty = qty_decimal(py, self.record.filled_qty)?;
+        division.bind(py).call_method1("divide", (quote, qty)).map(Some)
+    }
+
+    /// Move to `new`; False if already there. Raises IllegalTransition.
+    #[pyo3(signature = (new, *, reason = None, ts_ns = 0))]
+    fn transition(&mut self, new: &Bound<'_, PyAny>, reason: Option<&str>, ts_ns: i64) -> PyResult<bool> {
+        self.record.transition(parse_status(new)?, reason, ts_ns).py()
+    }
+
+    /// The venue refused our cancel/amend: go back to the working status.
+    #[pyo3(signature = (*, reason = None, ts_ns = 0))]
+    fn revert_pending(&mut self, reason: Option<&str>, ts_ns: i64) -> PyResult<()> {
+        self.record.revert_pending(reason, ts_ns).py()
+    }
+
+    /// Record a fill (an `oms.model.Fill`). Raises DuplicateFill or
+    /// IllegalTransition (nothing changed), or Overfill (recorded).
+    fn apply_fill(&mut self, fill: &Bound<'_, PyAny>) -> PyResult<()> {
+        let trade_id: String = fill.getattr("trade_id")?.extract()?;
+        let fee_asset: Option<String> = fill.getattr("fee_asset")?.extract()?;
+        let venue_order_id: Option<String> = fill.getattr("venue_order_id")?.extract()?;
+        let terms = FillTerms {
+            trade_id: &trade_id,
+            side: Side::parse(&fill.getattr("side")?.extract::<String>()?).py()?,
+            qty: quantity(&fill.getattr("qty")?, "qty")?,
+            price: crate::fixed::price(&fill.getattr("price")?, "price")?,
+            fee: amount(&fill.getattr("fee")?, "fee")?,
+            fee_asset: fee_asset.as_deref().unwrap_or(""),
+            venue_order_id: venue_order_id.as_deref(),
+            ts_ns: fill.getattr("ts_ns")?.extract()?,
+        };
+        match self.record.apply_fill(&terms).py()? {
+            None => Ok(()),
+            Some(excess) => Err(overfill(fill.py(), &self.record, excess, &trade_id)),
+        }
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(other) = other.cast::<Order>() else {
+            return Ok(false);
+        };
+        let py = other.py();
+        let other = other.borrow();
+        Ok(self.record == other.record && self.request.bind(py).eq(other.request.bind(py))?)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let r = &self.record;
+        Ok(format!(
+            "Order(id={:?}, client_order_id={:?}, status={}, filled_qty={}, request={})",
+            r.id,
+            r.client_order_id,
+            r.status.as_str(),
+            r.filled_qty,
+            self.request.bind(py).repr()?
+        ))
+    }
+}
+
+/// `oms.errors.Overfill`, naming the excess (the fill itself was recorded).
+fn overfill(py: Python<'_>, record: &OrderRecord, excess: Quantity, trade_id: &str) -> PyErr {
+    let message = format!(
+        "order {}: fills total {}, more than the order quantity {} (excess {excess}); the fill was \
+         recorded, reconcile with the venue",
+        record.id, record.filled_qty, record.qty
+    );
+    let made = (|| -> PyResult<PyErr> {
+        let details = PyDict::new(py);
+        details.set_item("excess", decimal_class(py)?.call1((excess.to_string(),))?)?;
+        details.set_item("trade_id", trade_id)?;
+        let class = py.import("oms.errors")?.getattr("Overfill")?;
+        Ok(PyErr::from_value(class.call((message, "OVERFILL"), Some(&details))?))
+    })();
+    made.unwrap_or_else(|e| e)
+}
+
+/// The transition table, for `oms.model.state`: (status, the statuses it may become).
+#[pyfunction]
+pub fn order_transitions() -> Vec<(&'static str, Vec<&'static str>)> {
+    OrderStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.next().iter().map(|n| n.as_str()).collect()))
+        .collect()
+}
