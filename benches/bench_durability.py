@@ -75,7 +75,7 @@ async def loaded(
         )
     if journal is not None:
         journal.start()
-        engine.on_events(journal.on_events)
+        engine.on_events(journal.on_events, records=True)
     if publisher is not None:
         await publisher.start()
         engine.on_events(publisher.on_events)

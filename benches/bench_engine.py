@@ -199,7 +199,7 @@ async def lifecycle(
     engine = Engine([venue], intents=publisher)
     journal = Journal(data_dir)
     journal.start()
-    engine.on_events(journal.on_events)
+    engine.on_events(journal.on_events, records=True)
     tracker, submit = engine.tracker, engine.submit
     orders: list[Order] = []
     samples: list[int] = []

@@ -31,7 +31,15 @@ import msgspec
 
 from oms.engine import tracking
 from oms.engine.conditional import ConditionalOrders
-from oms.engine.events import BatchSink, EngineEvent, EventHub, Listener, OrderUpdate, RiskDecision
+from oms.engine.events import (
+    BatchSink,
+    EngineEvent,
+    EventHub,
+    Listener,
+    OrderUpdate,
+    RecordSink,
+    RiskDecision,
+)
 from oms.engine.funding import FundingLedger
 from oms.engine.order_registry import OrderRegistry
 from oms.engine.recovery import EventStreams, Recovering, Recovery
@@ -273,10 +281,7 @@ class Engine:
             )
             raise
         client_id = request.client_order_id or exchange.new_client_order_id()
-        now = time.time_ns()
-        order = Order(
-            id=client_id, request=request, client_order_id=client_id, created_ns=now, updated_ns=now
-        )
+        order = Order.admitted(client_id, request, risk_order, time.time_ns())
         self.registry.add(order)
         self.tracker.reserve(order, risk_order)
         self.emit_order(order)
@@ -647,10 +652,11 @@ class Engine:
         """``listener`` called with every event as it happens (keep it quick)."""
         return self.events.on(listener)
 
-    def on_events(self, sink: BatchSink) -> Callable[[], None]:
+    def on_events(self, sink: BatchSink | RecordSink, *, records: bool = False) -> Callable[[], None]:
         """``sink`` called with the events in order, a batch at a time, once the event
-        loop is free (where the journal and the publishers do their encoding)."""
-        return self.events.on_batch(sink)
+        loop is free (where the journal and the publishers do their encoding); with
+        ``records``, the order path's updates in the core's form (``EventHub.on_batch``)."""
+        return self.events.on_batch(sink, records=records)
 
     def emit(self, event: EngineEvent) -> None:
         self.events.emit(event)

@@ -22,10 +22,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
+from oms._core import OrderUpdateRecord, PositionUpdateRecord
 from oms.model import Fill, Funding, Order, OrderStatus, OrderType, Side
+from oms.positions import Position
 
 log = logging.getLogger(__name__)
 SUBSCRIBER_BACKLOG = 100_000
@@ -54,25 +57,8 @@ class OrderUpdate(msgspec.Struct, frozen=True, tag_field="event", tag="order"):
 
     @staticmethod
     def of(order: Order, seq: int) -> OrderUpdate:
-        r = order.request
-        return OrderUpdate(  # positional (field order above): a third of the keyword call's cost
-            seq,
-            order.id,
-            order.client_order_id,
-            r.venue,
-            r.symbol,
-            r.side,
-            r.type,
-            r.qty,
-            r.price,
-            order.status,
-            order.filled_qty,
-            order.avg_price,
-            order.venue_order_id,
-            order.reason,
-            r.account,
-            order.updated_ns or time.time_ns(),
-        )
+        event: OrderUpdate = order.update(seq).event()  # the core maps the fields (events.rs)
+        return event
 
 
 class FillUpdate(msgspec.Struct, frozen=True, tag_field="event", tag="fill"):
@@ -126,8 +112,19 @@ class PositionUpdate(msgspec.Struct, frozen=True, tag_field="event", tag="positi
 
 
 EngineEvent = OrderUpdate | FillUpdate | PositionUpdate | FundingUpdate | RiskDecision
+# An event as the hub keeps it: the order path's order and position updates stay in
+# the core's form (fixed point, no Python fields) until a subscriber needs the Struct.
+KeptEvent = EngineEvent | OrderUpdateRecord | PositionUpdateRecord
+RECORDS = (OrderUpdateRecord, PositionUpdateRecord)
 Listener = Callable[[EngineEvent], None]
 BatchSink = Callable[[list[EngineEvent]], None]
+RecordSink = Callable[[list[KeptEvent]], None]
+AnySink = BatchSink | RecordSink
+
+
+def materialize(events: list[KeptEvent]) -> list[EngineEvent]:
+    """The Structs of a kept batch (each record made into its event)."""
+    return [e.event() if type(e) in RECORDS else e for e in events]  # type: ignore[union-attr,misc]
 
 
 def first_seq() -> int:
@@ -148,8 +145,8 @@ class EventHub:
         self._seq = itertools.count(self.last_seq + 1)
         self._queues: list[asyncio.Queue[EngineEvent | None]] = []
         self._listeners: tuple[Listener, ...] = ()  # replaced, never changed: emit needs no copy
-        self._sinks: tuple[BatchSink, ...] = ()  # likewise
-        self._kept: list[EngineEvent] = []  # for the sinks, since their last batch
+        self._sinks: tuple[tuple[AnySink, bool], ...] = ()  # (sink, takes records); likewise
+        self._kept: list[KeptEvent] = []  # for the sinks, since their last batch
         self._drain_on: asyncio.AbstractEventLoop | None = None  # the loop a drain is due on
 
     def next_seq(self) -> int:
@@ -157,8 +154,29 @@ class EventHub:
         return seq
 
     def emit_order(self, order: Order) -> None:
-        """An ``OrderUpdate`` of ``order`` as it is now."""
-        self.emit(OrderUpdate.of(order, self.next_seq()))
+        """An ``OrderUpdate`` of ``order`` as it is now: kept in the core's form when
+        only batch sinks listen (they are handed the Struct, or the record if they
+        take records), made at once for callbacks and iterators. (Numbered and kept
+        here rather than through ``next_seq`` and ``_keep``: a call less per event.)"""
+        self.last_seq = seq = next(self._seq)
+        record = order.update(seq)
+        if self._listeners or self._queues:
+            self.emit(record.event())
+        elif self._sinks:
+            kept = self._kept
+            kept.append(record)
+            due = self._drain_on
+            if len(kept) >= BATCH_EVERY or due is None or due.is_closed():
+                self._drain_soon()
+
+    def emit_position(self, position: Position) -> None:
+        """A ``PositionUpdate`` of ``position`` (as a fill or a funding payment left it)."""
+        self.last_seq = seq = next(self._seq)
+        record = position.update(seq)
+        if self._listeners or self._queues:
+            self.emit(record.event())
+        elif self._sinks:
+            self._keep(record)
 
     def continue_after(self, seq: int) -> None:
         """Number on from after ``seq`` if an earlier life already went that far."""
@@ -180,16 +198,22 @@ class EventHub:
             else:
                 queue.put_nowait(event)
 
-    def _keep(self, event: EngineEvent) -> None:
+    def _keep(self, event: KeptEvent) -> None:
         """Kept for the batch sinks until the loop is free (its callers have their
-        answers by then), at most ``BATCH_EVERY`` events when it never is; at once
-        without a running loop (a plain script). Events are emitted on the loop's
-        thread, so one check of the due drain serves (a loop that closed with a drain
-        due is replaced by the next)."""
+        answers by then), at most ``BATCH_EVERY`` events when it never is."""
         kept = self._kept
         kept.append(event)
         due = self._drain_on
-        if len(kept) >= BATCH_EVERY:
+        if len(kept) >= BATCH_EVERY or due is None or due.is_closed():
+            self._drain_soon()
+
+    def _drain_soon(self) -> None:
+        """A drain on the running loop's next turn; at once when ``BATCH_EVERY`` events
+        are kept, or without a running loop (a plain script). Events are emitted on
+        the loop's thread, so one due drain serves (``drain`` clears it); a loop that
+        closed with a drain due is replaced."""
+        due = self._drain_on
+        if len(self._kept) >= BATCH_EVERY:
             self.drain()
         elif due is None or due.is_closed():
             try:
@@ -202,27 +226,36 @@ class EventHub:
 
     def drain(self) -> None:
         """Hand the kept events to every batch sink now, in order (a sink that raises
-        is logged: the others still get them)."""
+        is logged: the others still get them). The records are made into Structs
+        once, for the sinks that do not take records."""
         kept, self._kept, self._drain_on = self._kept, [], None
         if not kept:
             return
-        for sink in self._sinks:
+        events: list[EngineEvent] | None = None
+        for sink, takes_records in self._sinks:
+            batch: list[Any] = kept
+            if not takes_records:
+                batch = events = materialize(kept) if events is None else events
             try:
-                sink(kept)
+                sink(batch)
             except Exception:
                 log.exception("event sink %r failed on %d event(s)", sink, len(kept))
 
-    def on_batch(self, sink: BatchSink) -> Callable[[], None]:
+    def on_batch(self, sink: BatchSink | RecordSink, *, records: bool = False) -> Callable[[], None]:
         """Call ``sink`` with the events emitted since its last call, in order, once the
-        event loop is free (see ``_keep``); it must not change the list. Returns the
-        function that removes it, after handing it what is kept."""
-        self._sinks += (sink,)
-        return lambda: self._remove_sink(sink)
+        event loop is free (see ``_keep``); it must not change the list. With
+        ``records`` it gets the order path's order and position updates as the core
+        keeps them (``OrderUpdateRecord``, ``PositionUpdateRecord``: ``event()`` makes
+        the Struct; the journal encodes them in the core). Returns the function that
+        removes it, after handing it what is kept."""
+        entry: tuple[AnySink, bool] = (sink, records)
+        self._sinks += (entry,)
+        return lambda: self._remove_sink(entry)
 
-    def _remove_sink(self, sink: BatchSink) -> None:
+    def _remove_sink(self, entry: tuple[AnySink, bool]) -> None:
         self.drain()
         sinks = list(self._sinks)
-        sinks.remove(sink)
+        sinks.remove(entry)
         self._sinks = tuple(sinks)
 
     def on(self, listener: Listener) -> Callable[[], None]:

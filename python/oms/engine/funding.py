@@ -54,7 +54,7 @@ class FundingLedger:
             share = msgspec.structs.replace(funding, amount=amount)
             engine = self.engine
             engine.emit(FundingUpdate(seq=engine.events.next_seq(), account=account, funding=share))
-            engine.tracker.emit_position(position)
+            engine.events.emit_position(position)
         self.engine.update_daily_pnl()
         return True
 

@@ -30,12 +30,11 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from oms.engine.events import FillUpdate, PositionUpdate
-from oms.errors import DuplicateFill, OmsError, Overfill
+from oms.engine.events import FillUpdate
+from oms.errors import DuplicateFill, OmsError
 from oms.exchanges.base import Exchange
 from oms.model import Fill, FillEvent, FundingEvent, Order, OrderEvent, OrderRequest, OrderStatus, UserEvent
 from oms.model.state import PENDING, TERMINAL, TRANSITIONS
-from oms.positions import Position
 from oms.risk import RiskOrder
 
 if TYPE_CHECKING:
@@ -163,47 +162,27 @@ class OrderTracker:
         if order is None:
             log.warning("a fill for an order that is not ours: %s", fill)
             return
-        try:
-            order.apply_fill(fill)
+        engine, events = self.engine, self.engine.events
+        book = engine.positions_book
+        try:  # the order, the risk reservation and the position, in one call to the core
+            position, excess = order.apply_fill_to(
+                fill, book, self.fee_in_quote(fill), engine.risk, self._reserved.get(order.id)
+            )
         except DuplicateFill:
             return
-        except Overfill:
-            log.error("overfill on %s: %s", order.id, order.overfill_qty)
-        self._account(order, fill)
-        engine, events = self.engine, self.engine.events
-        events.emit(FillUpdate(events.next_seq(), order.id, order.request.account, fill))
+        if excess is not None:
+            log.error("overfill on %s: %s", order.id, excess)
+        request = order.request
+        price = engine.price(request.venue, request.symbol)
+        if price is not None:  # a new position is valued at once, not at the next mark
+            book.mark(request.venue, request.symbol, price)
+            position = book.get(request.account, request.venue, request.symbol) or position
+        events.emit_position(position)
+        events.emit(FillUpdate(events.next_seq(), order.id, request.account, fill))
         self.settle(order)
         events.emit_order(order)
         engine.conditional.on_fill(order)
         engine.update_daily_pnl()
-
-    def _account(self, order: Order, fill: Fill) -> None:
-        request = order.request
-        risk_order = self._reserved.get(order.id)
-        if risk_order is not None:
-            self.engine.risk.on_fill(risk_order, fill.qty, fill.price)
-        fee = self.fee_in_quote(fill)
-        book = self.engine.positions_book
-        position = book.apply_fill(
-            request.account,
-            request.venue,
-            request.symbol,
-            fill.side.value,
-            fill.qty,
-            fill.price,
-            fee,
-            fill.ts_ns or None,
-        )
-        price = self.engine.price(request.venue, request.symbol)
-        if price is not None:  # a new position is valued at once, not at the next mark
-            book.mark(request.venue, request.symbol, price)
-            position = book.get(request.account, request.venue, request.symbol) or position
-        self.emit_position(position)
-
-    def emit_position(self, position: Position) -> None:
-        """A ``PositionUpdate`` of ``position`` (as a fill or funding left it)."""
-        events = self.engine.events
-        events.emit(PositionUpdate(events.next_seq(), *position.event_fields()))  # in field order
 
     @staticmethod
     def fee_in_quote(fill: Fill) -> Decimal | None:

@@ -54,7 +54,7 @@ class EngineFiles:
 
     def start(self) -> None:
         self.journal.start()
-        self._remove_listener = self.engine.on_events(self.journal.on_events)
+        self._remove_listener = self.engine.on_events(self.journal.on_events, records=True)
         self.engine.save_state = self.snapshot_async  # a held order or a group: at once
         self.engine.spawn(self._hourly())
 

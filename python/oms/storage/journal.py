@@ -28,10 +28,12 @@ from pathlib import Path
 
 import msgspec
 
+from oms._core import OrderUpdateRecord, encode_lines
 from oms.engine.events import (
     EngineEvent,
     FillUpdate,
     FundingUpdate,
+    KeptEvent,
     OrderUpdate,
     RiskDecision,
 )
@@ -50,19 +52,19 @@ def day_dir(root: Path, ts_ns: int) -> Path:
     return root / "logs" / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
 
 
-def _by_file(events: list[EngineEvent]) -> dict[tuple[int, str], tuple[list[EngineEvent], list[int]]]:
+def _by_file(events: list[KeptEvent]) -> dict[tuple[int, str], tuple[list[KeptEvent], list[int]]]:
     """(UTC day, file) -> its events and their timestamps, in order; positions are left
     out (they go to the snapshots). A batch almost always falls in one day: the split
     by day is only done when it does not."""
-    orders: list[EngineEvent] = []
-    trades: list[EngineEvent] = []
+    orders: list[KeptEvent] = []
+    trades: list[KeptEvent] = []
     for event in events:
         kind = type(event)
-        if kind is OrderUpdate or kind is RiskDecision:
+        if kind is OrderUpdateRecord or kind is OrderUpdate or kind is RiskDecision:
             orders.append(event)
         elif kind is FillUpdate or kind is FundingUpdate:
             trades.append(event)
-    files: dict[tuple[int, str], tuple[list[EngineEvent], list[int]]] = {}
+    files: dict[tuple[int, str], tuple[list[KeptEvent], list[int]]] = {}
     if orders:
         _by_day(files, ORDERS, orders, [e.ts_ns for e in orders])  # type: ignore[union-attr]
     if trades:
@@ -72,9 +74,9 @@ def _by_file(events: list[EngineEvent]) -> dict[tuple[int, str], tuple[list[Engi
 
 
 def _by_day(
-    files: dict[tuple[int, str], tuple[list[EngineEvent], list[int]]],
+    files: dict[tuple[int, str], tuple[list[KeptEvent], list[int]]],
     name: str,
-    events: list[EngineEvent],
+    events: list[KeptEvent],
     stamps: list[int],
 ) -> None:
     day = min(stamps) // NS_PER_DAY
@@ -117,10 +119,11 @@ class Journal:
 
     # ---- the engine's side ----
 
-    def on_events(self, events: list[EngineEvent]) -> None:
-        """Engine batch sink (``Engine.on_events``): the events encoded, one chunk of
-        lines per file, and handed to the appender (its work is then one write per
-        file). Positions are not journaled."""
+    def on_events(self, events: list[KeptEvent]) -> None:
+        """Engine batch sink (``Engine.on_events(..., records=True)``): the events
+        encoded, one chunk of lines per file (order updates by the core, the rest by
+        msgspec), and handed to the appender (its work is then one write per file).
+        Positions are not journaled."""
         for (day, name), (same_file, stamps) in sorted(_by_file(events).items()):  # a new day closes old
             self._hand_over(day, name, same_file, stamps)
 
@@ -128,14 +131,14 @@ class Journal:
         """One event, written at once (``Engine.on_event``, or a caller of its own)."""
         self.on_events([event])
 
-    def _hand_over(self, day: int, name: str, events: list[EngineEvent], stamps: list[int]) -> None:
+    def _hand_over(self, day: int, name: str, events: list[KeptEvent], stamps: list[int]) -> None:
         """Encoded in one call, one line each, and handed to the appender, which adds
         each line's ``time`` from ``stamps`` on its own thread. When it is a whole
         queue behind (a burst far beyond the disk's pace) the order path waits for it
         rather than lose a record; only a writer stuck for ``FULL_WAIT_S`` drops the
         lines (counted, logged)."""
         try:
-            lines = self._encoder.encode_lines(events)
+            lines = encode_lines(events, self._encoder)
         except (TypeError, ValueError):
             lines, stamps = self._encode_each(events, stamps)
         path = self._paths.get((day, name)) or self._open(day, name)
@@ -151,12 +154,12 @@ class Journal:
             return
         self.queued += len(stamps)
 
-    def _encode_each(self, events: list[EngineEvent], stamps: list[int]) -> tuple[bytes, list[int]]:
+    def _encode_each(self, events: list[KeptEvent], stamps: list[int]) -> tuple[bytes, list[int]]:
         """One bad event must not cost the others: the lines of the good ones."""
         lines, kept = [], []
         for event, ts_ns in zip(events, stamps, strict=True):
             try:
-                lines.append(self._encoder.encode(event) + b"\n")
+                lines.append(encode_lines([event], self._encoder))
             except (TypeError, ValueError) as err:
                 self._dropped += 1
                 log.error("journal: %s not encoded: %s", type(event).__name__, err)

@@ -6,6 +6,7 @@
 //! * [`jsonl`]: the `time` stamp of each journal line, added off the event loop.
 //! * [`queue`]: bounded lock-free MPMC queue.
 //! * [`shm_ring`]: SPSC byte-message ring between processes in `/dev/shm`.
+//! * [`events`]: order events in fixed point, encoded as journal lines.
 //! * [`orders`]: the order record, its state machine and exact fill totals.
 //! * [`positions`]: position records in shared memory under a seqlock.
 //! * [`risk`]: microsecond pre-trade risk checks.
@@ -16,6 +17,7 @@
 pub mod affinity;
 pub mod appender;
 pub mod error;
+pub mod events;
 pub mod fixed;
 pub mod instruments;
 pub mod jsonl;

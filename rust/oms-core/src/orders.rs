@@ -16,6 +16,7 @@
 //!   REJECTED or FILLED order contradicts the venue and is refused.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::fixed::{Amount, Price, Quantity};
@@ -197,14 +198,28 @@ pub struct FillTerms<'a> {
     pub ts_ns: i64,
 }
 
-/// An order the OMS owns: its identity, its state, and its exact fill totals.
+/// What was asked for: fixed for the order's life, but for an amend (which makes new
+/// terms). Shared with the events made of the order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderTerms {
+    pub venue: String,
+    pub symbol: String,
+    pub account: String,
+    pub side: Side,
+    /// `LIMIT`, `MARKET`, ... (the spelling of `oms.model.OrderType`).
+    pub order_type: String,
+    pub qty: Quantity,
+    pub price: Option<Price>,
+}
+
+/// An order the OMS owns: its identity, its terms, its state, and its exact fill
+/// totals.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderRecord {
     pub id: String,
     pub client_order_id: String,
     pub venue_order_id: Option<String>,
-    pub side: Side,
-    pub qty: Quantity,
+    pub terms: Arc<OrderTerms>,
     pub status: OrderStatus,
     pub status_before_pending: Option<OrderStatus>,
     pub filled_qty: Quantity,
@@ -220,13 +235,12 @@ pub struct OrderRecord {
 
 impl OrderRecord {
     /// A new order: PENDING_NEW, nothing filled.
-    pub fn new(id: String, client_order_id: String, side: Side, qty: Quantity, now_ns: i64) -> Self {
+    pub fn new(id: String, client_order_id: String, terms: Arc<OrderTerms>, now_ns: i64) -> Self {
         OrderRecord {
             id,
             client_order_id,
             venue_order_id: None,
-            side,
-            qty,
+            terms,
             status: S::PendingNew,
             status_before_pending: None,
             filled_qty: Quantity::ZERO,
@@ -242,7 +256,7 @@ impl OrderRecord {
 
     /// What is left to fill (never below zero).
     pub fn remaining_qty(&self) -> Quantity {
-        Quantity::from_raw((self.qty.raw() - self.filled_qty.raw()).max(0))
+        Quantity::from_raw((self.terms.qty.raw() - self.filled_qty.raw()).max(0))
     }
 
     /// Move to `new`; `Ok(false)` if already there.
@@ -308,12 +322,13 @@ impl OrderRecord {
             let message = format!("a fill cannot arrive in status {}", status.as_str());
             return Err(self.illegal(message, None, Some(fill.trade_id)));
         }
-        if fill.side != self.side {
+        let (side, qty) = (self.terms.side, self.terms.qty);
+        if fill.side != side {
             return Err(Error::FillMismatch {
                 order: self.id.clone(),
                 trade_id: fill.trade_id.to_owned(),
                 fill_side: fill.side.as_str(),
-                order_side: self.side.as_str(),
+                order_side: side.as_str(),
             });
         }
         let filled = self.filled_qty.checked_add(fill.qty)?;
@@ -322,13 +337,13 @@ impl OrderRecord {
         self.trade_ids.insert(fill.trade_id.to_owned());
         self.filled_qty = filled;
         self.filled_quote = quote;
-        self.status = status.after_fill(filled >= self.qty);
+        self.status = status.after_fill(filled >= qty);
         self.touch(fill.ts_ns);
         if self.venue_order_id.is_none() {
             self.venue_order_id = fill.venue_order_id.map(str::to_owned);
         }
-        if filled > self.qty {
-            self.overfill_qty = filled.checked_sub(self.qty)?;
+        if filled > qty {
+            self.overfill_qty = filled.checked_sub(qty)?;
             return Ok(Some(self.overfill_qty));
         }
         Ok(None)
@@ -372,15 +387,27 @@ fn allowed(status: OrderStatus) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn q(text: &str) -> Quantity {
         Quantity::parse(text).unwrap()
     }
 
+    pub(crate) fn terms(qty: &str) -> Arc<OrderTerms> {
+        Arc::new(OrderTerms {
+            venue: "binance:spot".into(),
+            symbol: "BTC/USDT".into(),
+            account: "default".into(),
+            side: Side::Buy,
+            order_type: "LIMIT".into(),
+            qty: q(qty),
+            price: Some(Price::parse("100").unwrap()),
+        })
+    }
+
     fn order(qty: &str) -> OrderRecord {
-        OrderRecord::new("o1".into(), "c1".into(), Side::Buy, q(qty), 1)
+        OrderRecord::new("o1".into(), "c1".into(), terms(qty), 1)
     }
 
     fn fill<'a>(trade_id: &'a str, qty: &str, price: &str) -> FillTerms<'a> {

@@ -5,6 +5,7 @@
 mod affinity;
 mod appender;
 mod errors;
+mod events;
 mod fixed;
 mod gil;
 mod instruments;
@@ -42,11 +43,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fixed::amount_to_raw, m)?)?;
     m.add_function(wrap_pyfunction!(fixed::amount_from_raw, m)?)?;
     m.add_function(wrap_pyfunction!(orders::order_transitions, m)?)?;
+    m.add_function(wrap_pyfunction!(events::encode_lines, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::pin_current_thread, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::pin_process, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::current_thread_affinity, m)?)?;
 
     m.add_class::<orders::Order>()?;
+    m.add_class::<events::OrderUpdateRecord>()?;
+    m.add_class::<events::PositionUpdateRecord>()?;
     m.add_class::<queue::Queue>()?;
     m.add_class::<appender::FileAppender>()?;
     m.add_class::<shm_ring::ShmRing>()?;

@@ -3,21 +3,25 @@
 //! as `Decimal`; statuses as `oms.model.OrderStatus` members.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::errors::IntoPyResult;
-use crate::fixed::{amount, decimal_class, quantity, to_decimal};
+use crate::events::OrderUpdateRecord;
+use crate::fixed::{amount, decimal_class, optional, quantity, to_decimal};
+use crate::positions::{Position, PositionBook};
+use crate::risk::{RiskEngine, RiskOrder};
+use oms_core::events::{average_price, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
-use oms_core::orders::{FillTerms, OrderRecord, OrderStatus};
+use oms_core::orders::{FillTerms, OrderRecord, OrderStatus, OrderTerms};
 use oms_core::{Amount, Quantity, Side};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PySet};
 
 static STATUSES: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
-static DIVISION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// The `oms.model.OrderStatus` member of a core status.
-fn status_member(py: Python<'_>, status: OrderStatus) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn status_member(py: Python<'_>, status: OrderStatus) -> PyResult<Bound<'_, PyAny>> {
     let members = STATUSES.get_or_try_init(py, || {
         let class = py.import("oms.model.enums")?.getattr("OrderStatus")?;
         OrderStatus::ALL
@@ -41,10 +45,18 @@ fn amount_decimal(py: Python<'_>, value: Amount) -> PyResult<Bound<'_, PyAny>> {
     to_decimal(py, value.raw(), AMOUNT_SCALE_DIGITS)
 }
 
-/// What the record needs of a request: its side and quantity.
-fn terms(request: &Bound<'_, PyAny>) -> PyResult<(Side, Quantity)> {
-    let side = Side::parse(&request.getattr("side")?.extract::<String>()?).py()?;
-    Ok((side, quantity(&request.getattr("qty")?, "qty")?))
+/// What the record keeps of an `OrderRequest`.
+fn terms(request: &Bound<'_, PyAny>) -> PyResult<Arc<OrderTerms>> {
+    let text = |name: &str| request.getattr(name)?.extract::<String>();
+    Ok(Arc::new(OrderTerms {
+        venue: text("venue")?,
+        symbol: text("symbol")?,
+        account: text("account")?,
+        side: Side::parse(&text("side")?).py()?,
+        order_type: text("type")?,
+        qty: quantity(&request.getattr("qty")?, "qty")?,
+        price: optional(Some(&request.getattr("price")?), "price", crate::fixed::price)?,
+    }))
 }
 
 /// An order the OMS owns, from submission to a final state. Change it only through
@@ -82,8 +94,7 @@ impl Order {
         created_ns: i64,
         updated_ns: i64,
     ) -> PyResult<Self> {
-        let (side, qty) = terms(request)?;
-        let mut record = OrderRecord::new(id, client_order_id, side, qty, created_ns);
+        let mut record = OrderRecord::new(id, client_order_id, terms(request)?, created_ns);
         record.updated_ns = updated_ns;
         record.venue_order_id = venue_order_id;
         record.reason = reason;
@@ -105,13 +116,40 @@ impl Order {
         })
     }
 
+    /// A new order for `request`, just accepted by the risk engine as `risk_order`
+    /// (its numbers already parsed there: the order path's constructor). Its id is
+    /// its client order id.
+    #[staticmethod]
+    fn admitted(
+        client_order_id: String,
+        request: &Bound<'_, PyAny>,
+        risk_order: &Bound<'_, RiskOrder>,
+        now_ns: i64,
+    ) -> PyResult<Self> {
+        let ticket = risk_order.get().ticket();
+        let terms = Arc::new(OrderTerms {
+            venue: ticket.venue().to_owned(),
+            symbol: ticket.symbol().to_owned(),
+            account: ticket.account().to_owned(),
+            side: ticket.side,
+            order_type: request.getattr("type")?.extract()?,
+            qty: ticket.qty,
+            price: ticket.price(),
+        });
+        let record = OrderRecord::new(client_order_id.clone(), client_order_id, terms, now_ns);
+        Ok(Order {
+            record,
+            request: request.clone().unbind(),
+        })
+    }
+
     #[getter]
     fn id(&self) -> &str {
         &self.record.id
     }
 
-    /// What the client asked for (replace it whole to amend: its side and
-    /// quantity are read again).
+    /// What the client asked for (replace it whole to amend: its terms are read
+    /// again).
     #[getter]
     fn request(&self, py: Python<'_>) -> Py<PyAny> {
         self.request.clone_ref(py)
@@ -119,7 +157,7 @@ impl Order {
 
     #[setter]
     fn set_request(&mut self, request: &Bound<'_, PyAny>) -> PyResult<()> {
-        (self.record.side, self.record.qty) = terms(request)?;
+        self.record.terms = terms(request)?;
         self.request = request.clone().unbind();
         Ok(())
     }
@@ -232,18 +270,17 @@ impl Order {
         qty_decimal(py, self.record.remaining_qty())
     }
 
-    /// filled_quote / filled_qty to 34 significant digits (None before any fill).
+    /// filled_quote / filled_qty, rounded half-even at 10^-16 (None before any fill).
     #[getter]
     fn avg_price<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if self.record.filled_qty.is_zero() {
-            return Ok(None);
-        }
-        let division = DIVISION.get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("oms.model.values")?.getattr("DIVISION")?.unbind())
-        })?;
-        let quote = amount_decimal(py, self.record.filled_quote)?;
-        let qty = qty_decimal(py, self.record.filled_qty)?;
-        division.bind(py).call_method1("divide", (quote, qty)).map(Some)
+        average_price(self.record.filled_quote, self.record.filled_qty)
+            .map(|raw| to_decimal(py, raw, AMOUNT_SCALE_DIGITS))
+            .transpose()
+    }
+
+    /// The order as it is now, as event `seq` (an `OrderUpdate` in the core's form).
+    fn update(&self, seq: u64) -> OrderUpdateRecord {
+        OrderUpdateRecord::new(OrderUpdate::of(&self.record, seq, now_ns()))
     }
 
     /// Move to `new`; False if already there. Raises IllegalTransition.
@@ -261,23 +298,46 @@ impl Order {
     /// Record a fill (an `oms.model.Fill`). Raises DuplicateFill or
     /// IllegalTransition (nothing changed), or Overfill (recorded).
     fn apply_fill(&mut self, fill: &Bound<'_, PyAny>) -> PyResult<()> {
-        let trade_id: String = fill.getattr("trade_id")?.extract()?;
-        let fee_asset: Option<String> = fill.getattr("fee_asset")?.extract()?;
-        let venue_order_id: Option<String> = fill.getattr("venue_order_id")?.extract()?;
-        let terms = FillTerms {
-            trade_id: &trade_id,
-            side: Side::parse(&fill.getattr("side")?.extract::<String>()?).py()?,
-            qty: quantity(&fill.getattr("qty")?, "qty")?,
-            price: crate::fixed::price(&fill.getattr("price")?, "price")?,
-            fee: amount(&fill.getattr("fee")?, "fee")?,
-            fee_asset: fee_asset.as_deref().unwrap_or(""),
-            venue_order_id: venue_order_id.as_deref(),
-            ts_ns: fill.getattr("ts_ns")?.extract()?,
-        };
+        let fields = FillFields::read(fill)?;
+        let terms = fields.terms()?;
         match self.record.apply_fill(&terms).py()? {
             None => Ok(()),
-            Some(excess) => Err(overfill(fill.py(), &self.record, excess, &trade_id)),
+            Some(excess) => Err(overfill(fill.py(), &self.record, excess, terms.trade_id)),
         }
+    }
+
+    /// The engine's per-fill path in one call, the fill's numbers parsed once: the
+    /// fill recorded on the order (raising as `apply_fill` does when it is refused,
+    /// nothing changed), then moved from the risk engine's `reservation` (if any)
+    /// into the position, and booked in `book` with `fee` (in the quote currency, or
+    /// None). Returns the position after it and the overfill's excess (None if none:
+    /// an overfill is recorded, and reported here rather than raised).
+    #[pyo3(signature = (fill, book, fee, risk, reservation = None))]
+    fn apply_fill_to<'py>(
+        &mut self,
+        py: Python<'py>,
+        fill: &Bound<'py, PyAny>,
+        book: &Bound<'py, PositionBook>,
+        fee: Option<&Bound<'py, PyAny>>,
+        risk: &Bound<'py, RiskEngine>,
+        reservation: Option<&Bound<'py, RiskOrder>>,
+    ) -> PyResult<(Position, Option<Bound<'py, PyAny>>)> {
+        let fields = FillFields::read(fill)?;
+        let terms = fields.terms()?;
+        let excess = self.record.apply_fill(&terms).py()?;
+        if let Some(reservation) = reservation {
+            risk.get()
+                .core()
+                .on_fill(reservation.get().ticket(), terms.qty, terms.price)
+                .py()?;
+        }
+        let fee = crate::fixed::optional(fee, "fee", amount)?.unwrap_or(Amount::ZERO);
+        let t = &*self.record.terms;
+        let position = book
+            .borrow_mut()
+            .apply_parsed_fill((&t.account, &t.venue, &t.symbol), &terms, fee)?;
+        let excess = excess.map(|e| qty_decimal(py, e)).transpose()?;
+        Ok((position, excess))
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -302,12 +362,50 @@ impl Order {
     }
 }
 
+fn now_ns() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// What the order path reads of an `oms.model.Fill`, owned while it is parsed.
+struct FillFields<'py> {
+    fill: Bound<'py, PyAny>,
+    trade_id: String,
+    fee_asset: Option<String>,
+    venue_order_id: Option<String>,
+}
+
+impl<'py> FillFields<'py> {
+    fn read(fill: &Bound<'py, PyAny>) -> PyResult<Self> {
+        Ok(FillFields {
+            fill: fill.clone(),
+            trade_id: fill.getattr("trade_id")?.extract()?,
+            fee_asset: fill.getattr("fee_asset")?.extract()?,
+            venue_order_id: fill.getattr("venue_order_id")?.extract()?,
+        })
+    }
+
+    fn terms(&self) -> PyResult<FillTerms<'_>> {
+        let fill = &self.fill;
+        Ok(FillTerms {
+            trade_id: &self.trade_id,
+            side: Side::parse(&fill.getattr("side")?.extract::<String>()?).py()?,
+            qty: quantity(&fill.getattr("qty")?, "qty")?,
+            price: crate::fixed::price(&fill.getattr("price")?, "price")?,
+            fee: amount(&fill.getattr("fee")?, "fee")?,
+            fee_asset: self.fee_asset.as_deref().unwrap_or(""),
+            venue_order_id: self.venue_order_id.as_deref(),
+            ts_ns: fill.getattr("ts_ns")?.extract()?,
+        })
+    }
+}
+
 /// `oms.errors.Overfill`, naming the excess (the fill itself was recorded).
 fn overfill(py: Python<'_>, record: &OrderRecord, excess: Quantity, trade_id: &str) -> PyErr {
     let message = format!(
         "order {}: fills total {}, more than the order quantity {} (excess {excess}); the fill was \
          recorded, reconcile with the venue",
-        record.id, record.filled_qty, record.qty
+        record.id, record.filled_qty, record.terms.qty
     );
     let made = (|| -> PyResult<PyErr> {
         let details = PyDict::new(py);

@@ -1,8 +1,10 @@
 //! `oms.positions.PositionBook` and its read-only views.
 
 use crate::errors::IntoPyResult;
+use crate::events::PositionUpdateRecord;
 use crate::fixed::{amount, quantity, to_decimal};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
+use oms_core::orders::FillTerms;
 use oms_core::positions::{
     AggregatePosition as CoreAggregate, Carried, PositionBook as CoreBook, PositionKey, PositionRecord,
 };
@@ -24,6 +26,24 @@ pub struct Position {
 #[pyclass(frozen, module = "oms._core")]
 pub struct AggregatePosition {
     agg: CoreAggregate,
+}
+
+impl PositionBook {
+    /// Apply a fill already parsed (the order path's `Order.apply_fill_to`).
+    pub(crate) fn apply_parsed_fill(
+        &mut self,
+        key: (&str, &str, &str),
+        fill: &FillTerms<'_>,
+        fee: Amount,
+    ) -> PyResult<Position> {
+        let key = self::key(key.0, key.1, key.2)?;
+        let ts_ns = (fill.ts_ns != 0).then_some(fill.ts_ns);
+        let (_, rec) = self
+            .book
+            .apply_fill(&key, fill.side, fill.qty, fill.price, fee, ts_ns)
+            .py()?;
+        Ok(Position { rec })
+    }
 }
 
 fn key(account: &str, venue: &str, symbol: &str) -> PyResult<PositionKey> {
@@ -267,7 +287,7 @@ impl Position {
         optional_dec(py, self.rec.leverage)
     }
     #[getter]
-    fn updated_ns(&self) -> i64 {
+    pub(crate) fn updated_ns(&self) -> i64 {
         self.rec.updated_ns
     }
     #[getter]
@@ -284,7 +304,7 @@ impl Position {
     /// fees_paid, update_seq (its version), updated_ns, funding. One call for the
     /// event built per fill (eleven getter calls cost twice as much).
     #[allow(clippy::type_complexity)]
-    fn event_fields<'py>(
+    pub(crate) fn event_fields<'py>(
         &self,
         py: Python<'py>,
     ) -> PyResult<(
@@ -314,6 +334,11 @@ impl Position {
             rec.updated_ns,
             dec(py, rec.funding, AMOUNT_SCALE_DIGITS)?,
         ))
+    }
+
+    /// The position as event `seq` (a `PositionUpdate` in the core's form).
+    fn update(slf: Py<Self>, seq: u64) -> PositionUpdateRecord {
+        PositionUpdateRecord::new(seq, slf)
     }
 
     fn __repr__(&self) -> String {

@@ -280,6 +280,13 @@ pub struct RiskEngine {
     engine: CoreEngine,
 }
 
+impl RiskEngine {
+    /// The core engine (other parts of the binding feed it fills).
+    pub(crate) fn core(&self) -> &CoreEngine {
+        &self.engine
+    }
+}
+
 #[pymethods]
 impl RiskEngine {
     #[new]
