@@ -93,3 +93,47 @@ def test_a_loop_that_closed_with_a_drain_due_does_not_hold_the_next_loops_events
     assert task.done() and batches == []
     asyncio.run(emit_and_turn())
     assert batches == [[1, 2]]
+
+
+def test_a_records_sink_gets_the_cores_records_and_the_others_the_same_events_as_structs() -> None:
+    import msgspec
+
+    from oms.engine.events import OrderUpdate
+    from oms.model import Order, OrderRequest, OrderType
+
+    request = OrderRequest(
+        venue="binance:spot",
+        symbol="BTC/USDT",
+        side=Side.SELL,
+        type=OrderType.LIMIT,
+        qty=Decimal("0.25"),
+        price=Decimal("50000.01"),
+        account="desk-1",
+    ).validate()
+    order = Order(id="o1", request=request, client_order_id='c"1', created_ns=7, updated_ns=7)
+    order.transition("NEW", reason="placed", ts_ns=8)
+    hub = EventHub(start=1)
+    records: list[object] = []
+    structs: list[EngineEvent] = []
+    hub.on_batch(records.extend, records=True)
+    hub.on_batch(structs.extend)
+    hub.emit_order(order)  # no loop: handed over at once
+    [record], [event] = records, structs
+    assert type(event) is OrderUpdate and event == record.event()  # type: ignore[attr-defined]
+    assert (event.seq, event.side, event.type, event.status, event.reason) == (
+        1,
+        Side.SELL,
+        "LIMIT",
+        "NEW",
+        "placed",
+    )
+    assert (event.qty, event.price, event.filled_qty, event.avg_price) == (
+        Decimal("0.25"),
+        Decimal("50000.01"),
+        0,
+        None,
+    )
+    # the core's journal line says what msgspec would say of the Struct
+    line = record.json()  # type: ignore[attr-defined]
+    assert line.endswith(b"\n")
+    assert msgspec.json.decode(line) == msgspec.json.decode(msgspec.json.encode(event))
