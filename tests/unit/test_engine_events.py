@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from oms.engine.events import BATCH_EVERY, EngineEvent, EventHub, RiskDecision
-from oms.model import Side
+import msgspec
+
+from oms.engine.events import BATCH_EVERY, EngineEvent, EventHub, OrderUpdate, RiskDecision
+from oms.model import Order, OrderRequest, OrderType, Side
 
 
 def refusal(hub: EventHub) -> RiskDecision:
@@ -96,11 +98,6 @@ def test_a_loop_that_closed_with_a_drain_due_does_not_hold_the_next_loops_events
 
 
 def test_a_records_sink_gets_the_cores_records_and_the_others_the_same_events_as_structs() -> None:
-    import msgspec
-
-    from oms.engine.events import OrderUpdate
-    from oms.model import Order, OrderRequest, OrderType
-
     request = OrderRequest(
         venue="binance:spot",
         symbol="BTC/USDT",

@@ -27,6 +27,8 @@ from oms.model import (
 )
 from oms.model.state import TRANSITIONS
 from oms.model.values import to_decimal
+from oms.positions import PositionBook
+from oms.risk import RiskEngine, RiskOrder
 
 S = OrderStatus
 
@@ -267,9 +269,6 @@ def test_a_book_mid_stays_on_the_price_grid() -> None:
 
 
 def test_apply_fill_to_books_the_fill_on_the_order_the_reservation_and_the_position_once() -> None:
-    from oms.positions import PositionBook
-    from oms.risk import RiskEngine, RiskOrder
-
     o = order("1")
     book = PositionBook.create(f"test-model-{id(o):x}")
     try:
