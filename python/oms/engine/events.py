@@ -154,25 +154,17 @@ class EventHub:
         return seq
 
     def emit_order(self, order: Order) -> None:
-        """An ``OrderUpdate`` of ``order`` as it is now: kept in the core's form when
-        only batch sinks listen (they are handed the Struct, or the record if they
-        take records), made at once for callbacks and iterators. (Numbered and kept
-        here rather than through ``next_seq`` and ``_keep``: a call less per event.)"""
-        self.last_seq = seq = next(self._seq)
-        record = order.update(seq)
-        if self._listeners or self._queues:
-            self.emit(record.event())
-        elif self._sinks:
-            kept = self._kept
-            kept.append(record)
-            due = self._drain_on
-            if len(kept) >= BATCH_EVERY or due is None or due.is_closed():
-                self._drain_soon()
+        """An ``OrderUpdate`` of ``order`` as it is now."""
+        self._emit_record(order.update(self.next_seq()))
 
     def emit_position(self, position: Position) -> None:
         """A ``PositionUpdate`` of ``position`` (as a fill or a funding payment left it)."""
-        self.last_seq = seq = next(self._seq)
-        record = position.update(seq)
+        self._emit_record(position.update(self.next_seq()))
+
+    def _emit_record(self, record: OrderUpdateRecord | PositionUpdateRecord) -> None:
+        """An update the core made: kept in its form when only batch sinks listen (they
+        get the Struct at the hand-over, or the record if they take records), made
+        into the Struct at once for callbacks and iterators."""
         if self._listeners or self._queues:
             self.emit(record.event())
         elif self._sinks:
@@ -200,20 +192,14 @@ class EventHub:
 
     def _keep(self, event: KeptEvent) -> None:
         """Kept for the batch sinks until the loop is free (its callers have their
-        answers by then), at most ``BATCH_EVERY`` events when it never is."""
+        answers by then), at most ``BATCH_EVERY`` events when it never is; at once
+        without a running loop (a plain script). Events are emitted on the loop's
+        thread, so one check of the due drain serves (a loop that closed with a drain
+        due is replaced by the next)."""
         kept = self._kept
         kept.append(event)
         due = self._drain_on
-        if len(kept) >= BATCH_EVERY or due is None or due.is_closed():
-            self._drain_soon()
-
-    def _drain_soon(self) -> None:
-        """A drain on the running loop's next turn; at once when ``BATCH_EVERY`` events
-        are kept, or without a running loop (a plain script). Events are emitted on
-        the loop's thread, so one due drain serves (``drain`` clears it); a loop that
-        closed with a drain due is replaced."""
-        due = self._drain_on
-        if len(self._kept) >= BATCH_EVERY:
+        if len(kept) >= BATCH_EVERY:
             self.drain()
         elif due is None or due.is_closed():
             try:

@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+use crate::fixed::Quantity;
+
 /// Result alias used across the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -53,6 +55,19 @@ pub enum Error {
     /// A fill whose trade id the order already has; nothing was changed.
     #[error("order {order}: trade {trade_id} was already applied")]
     DuplicateFill { order: String, trade_id: String },
+    /// Fills add up to more than the order: the fill *was* recorded (it happened at the
+    /// venue); this reports it so the engine alerts and reconciles.
+    #[error(
+        "order {order}: fills total {filled}, more than the order quantity {qty} (excess {excess}); \
+         the fill was recorded, reconcile with the venue"
+    )]
+    Overfill {
+        order: String,
+        filled: Quantity,
+        qty: Quantity,
+        excess: Quantity,
+        trade_id: String,
+    },
     /// A fill on the other side of the order; nothing was changed.
     #[error("order {order}: fill {trade_id} is a {fill_side}, the order is a {order_side}")]
     FillMismatch {
@@ -119,6 +134,7 @@ impl Error {
             Error::IllegalTransition { .. } => "ILLEGAL_TRANSITION",
             Error::DuplicateFill { .. } => "DUPLICATE_FILL",
             Error::FillMismatch { .. } => "FILL_MISMATCH",
+            Error::Overfill { .. } => "OVERFILL",
             Error::Full { .. } => "FULL",
             Error::Empty { .. } => "EMPTY",
             Error::Closed { .. } => "CLOSED",

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::clock::now_ns;
 use crate::fixed::{div_round_half_even, AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use crate::orders::{OrderRecord, OrderStatus, OrderTerms};
 use crate::{Amount, Quantity};
@@ -26,9 +27,9 @@ pub struct OrderUpdate {
 }
 
 impl OrderUpdate {
-    /// `record` as it is now, numbered `seq`; stamped with its last change, or
-    /// `now_ns` if it has none.
-    pub fn of(record: &OrderRecord, seq: u64, now_ns: i64) -> Self {
+    /// `record` as it is now, numbered `seq`; stamped with its last change, or now
+    /// if it has none.
+    pub fn of(record: &OrderRecord, seq: u64) -> Self {
         OrderUpdate {
             seq,
             order_id: record.id.clone(),
@@ -42,7 +43,7 @@ impl OrderUpdate {
             ts_ns: if record.updated_ns != 0 {
                 record.updated_ns
             } else {
-                now_ns
+                now_ns()
             },
         }
     }
@@ -184,7 +185,7 @@ mod tests {
             record.apply_fill(&fill).unwrap();
         }
         let mut line = Vec::new();
-        OrderUpdate::of(&record, 42, 1).encode_json(&mut line);
+        OrderUpdate::of(&record, 42).encode_json(&mut line);
         let expected = concat!(
             r#"{"event":"order","seq":42,"order_id":"o1","client_order_id":"c\"1","venue":"binance:spot","#,
             r#""symbol":"BTC/USDT","side":"BUY","type":"LIMIT","qty":"0.3","price":"100","#,
@@ -223,7 +224,7 @@ mod tests {
         assert_eq!(average_price(a("0"), q("0")), None);
         let unfilled = OrderRecord::new("o".into(), "c".into(), terms("1"), 5);
         let mut line = Vec::new();
-        OrderUpdate::of(&unfilled, 1, 99).encode_json(&mut line);
+        OrderUpdate::of(&unfilled, 1).encode_json(&mut line);
         let text = String::from_utf8(line).unwrap();
         assert!(
             text.contains(r#""filled_qty":"0","avg_price":null,"venue_order_id":null"#),

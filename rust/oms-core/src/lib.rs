@@ -2,6 +2,7 @@
 //! so it is tested with plain `cargo test` and reused from any binding.
 //!
 //! * [`fixed`]: exact fixed-point prices, quantities and amounts.
+//! * [`clock`]: the wall clock in nanoseconds.
 //! * [`appender`]: append-only files written by a background thread.
 //! * [`jsonl`]: the `time` stamp of each journal line, added off the event loop.
 //! * [`queue`]: bounded lock-free MPMC queue.
@@ -16,6 +17,7 @@
 
 pub mod affinity;
 pub mod appender;
+pub mod clock;
 pub mod error;
 pub mod events;
 pub mod fixed;

@@ -349,6 +349,17 @@ impl OrderRecord {
         Ok(None)
     }
 
+    /// The error that reports an overfill `apply_fill` recorded (trade `trade_id`).
+    pub fn overfill(&self, trade_id: &str) -> Error {
+        Error::Overfill {
+            order: self.id.clone(),
+            filled: self.filled_qty,
+            qty: self.terms.qty,
+            excess: self.overfill_qty,
+            trade_id: trade_id.to_owned(),
+        }
+    }
+
     fn add_fee(&mut self, asset: &str, fee: Amount) -> Result<()> {
         if fee == Amount::ZERO {
             return Ok(());

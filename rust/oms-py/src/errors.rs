@@ -2,6 +2,7 @@
 //! and nowhere else. The classes live in Python (so they can subclass stdlib
 //! exceptions and be pickled); we import them once and instantiate them.
 
+use oms_core::fixed::SCALE_DIGITS;
 use oms_core::risk::Reject;
 use oms_core::Error;
 use pyo3::prelude::*;
@@ -27,6 +28,7 @@ fn class_name(err: &Error) -> &'static str {
         | Error::FillMismatch { .. } => "InvalidInput",
         Error::IllegalTransition { .. } => "IllegalTransition",
         Error::DuplicateFill { .. } => "DuplicateFill",
+        Error::Overfill { .. } => "Overfill",
         Error::Overflow { .. } => "ArithmeticOverflow",
         Error::Full { .. } => "QueueFull",
         Error::Empty { .. } => "QueueEmpty",
@@ -81,6 +83,11 @@ fn details<'py>(py: Python<'py>, err: &Error) -> PyResult<Option<Bound<'py, PyDi
             }
         }
         Error::DuplicateFill { trade_id, .. } => details.set_item("trade_id", trade_id)?,
+        Error::Overfill { excess, trade_id, .. } => {
+            let excess = crate::fixed::to_decimal(py, excess.raw().into(), SCALE_DIGITS)?;
+            details.set_item("excess", excess)?;
+            details.set_item("trade_id", trade_id)?;
+        }
         Error::FillMismatch { .. } => details.set_item("field", "side")?,
         _ => return Ok(None),
     }

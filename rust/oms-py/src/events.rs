@@ -2,6 +2,7 @@
 //! until someone needs them: the journal encodes them here (`encode_lines`), other
 //! subscribers get the `oms.engine.events` Structs from `event()`.
 
+use crate::enums::{member, Enum};
 use crate::fixed::to_decimal;
 use crate::orders::status_member;
 use crate::positions::Position;
@@ -9,11 +10,9 @@ use oms_core::events::OrderUpdate;
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 
 static EVENT_CLASSES: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
-static MEMBERS: PyOnceLock<(Py<PyDict>, Py<PyDict>)> = PyOnceLock::new();
-
 /// `oms.engine.events.OrderUpdate` and `PositionUpdate`.
 fn event_classes(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
     EVENT_CLASSES.get_or_try_init(py, || {
@@ -22,21 +21,6 @@ fn event_classes(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
             module.getattr("OrderUpdate")?.unbind(),
             module.getattr("PositionUpdate")?.unbind(),
         ))
-    })
-}
-
-/// The `Side` and `OrderType` members by value.
-fn members(py: Python<'_>) -> PyResult<&(Py<PyDict>, Py<PyDict>)> {
-    MEMBERS.get_or_try_init(py, || {
-        let enums = py.import("oms.model.enums")?;
-        let by_value = |name: &str| -> PyResult<Py<PyDict>> {
-            Ok(enums
-                .getattr(name)?
-                .getattr("_value2member_map_")?
-                .cast_into::<PyDict>()?
-                .unbind())
-        };
-        Ok::<_, PyErr>((by_value("Side")?, by_value("OrderType")?))
     })
 }
 
@@ -68,7 +52,6 @@ impl OrderUpdateRecord {
     fn event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let u = &self.update;
         let t = &*u.terms;
-        let (sides, types) = members(py)?;
         let decimal = |raw: i64| to_decimal(py, raw.into(), SCALE_DIGITS);
         let fields = PyTuple::new(
             py,
@@ -78,8 +61,8 @@ impl OrderUpdateRecord {
                 u.client_order_id.as_str().into_pyobject(py)?.into_any(),
                 t.venue.as_str().into_pyobject(py)?.into_any(),
                 t.symbol.as_str().into_pyobject(py)?.into_any(),
-                sides.bind(py).as_any().get_item(t.side.as_str())?,
-                types.bind(py).as_any().get_item(t.order_type.as_str())?,
+                member(py, Enum::Side, t.side.as_str())?,
+                member(py, Enum::OrderType, &t.order_type)?,
                 decimal(t.qty.raw())?,
                 t.price.map(|p| decimal(p.raw())).transpose()?.into_pyobject(py)?,
                 status_member(py, u.status)?,

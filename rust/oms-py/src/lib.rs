@@ -4,6 +4,7 @@
 
 mod affinity;
 mod appender;
+mod enums;
 mod errors;
 mod events;
 mod fixed;

@@ -5,9 +5,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::errors::IntoPyResult;
+use crate::enums::{member, Enum};
+use crate::errors::{to_py, IntoPyResult};
 use crate::events::OrderUpdateRecord;
-use crate::fixed::{amount, decimal_class, optional, quantity, to_decimal};
+use crate::fixed::{amount, optional, quantity, to_decimal};
 use crate::positions::{Position, PositionBook};
 use crate::risk::{RiskEngine, RiskOrder};
 use oms_core::events::{average_price, OrderUpdate};
@@ -15,21 +16,11 @@ use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use oms_core::orders::{FillTerms, OrderRecord, OrderStatus, OrderTerms};
 use oms_core::{Amount, Quantity, Side};
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PySet};
-
-static STATUSES: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
 
 /// The `oms.model.OrderStatus` member of a core status.
 pub(crate) fn status_member(py: Python<'_>, status: OrderStatus) -> PyResult<Bound<'_, PyAny>> {
-    let members = STATUSES.get_or_try_init(py, || {
-        let class = py.import("oms.model.enums")?.getattr("OrderStatus")?;
-        OrderStatus::ALL
-            .iter()
-            .map(|s| class.call1((s.as_str(),)).map(Bound::unbind))
-            .collect::<PyResult<Vec<_>>>()
-    })?;
-    Ok(members[status as usize].bind(py).clone())
+    member(py, Enum::OrderStatus, status.as_str())
 }
 
 /// An `OrderStatus` member or its name (both are `str`).
@@ -280,7 +271,7 @@ impl Order {
 
     /// The order as it is now, as event `seq` (an `OrderUpdate` in the core's form).
     fn update(&self, seq: u64) -> OrderUpdateRecord {
-        OrderUpdateRecord::new(OrderUpdate::of(&self.record, seq, now_ns()))
+        OrderUpdateRecord::new(OrderUpdate::of(&self.record, seq))
     }
 
     /// Move to `new`; False if already there. Raises IllegalTransition.
@@ -302,7 +293,7 @@ impl Order {
         let terms = fields.terms()?;
         match self.record.apply_fill(&terms).py()? {
             None => Ok(()),
-            Some(excess) => Err(overfill(fill.py(), &self.record, excess, terms.trade_id)),
+            Some(_) => Err(to_py(self.record.overfill(terms.trade_id))),
         }
     }
 
@@ -362,11 +353,6 @@ impl Order {
     }
 }
 
-fn now_ns() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    since.map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-}
-
 /// What the order path reads of an `oms.model.Fill`, owned while it is parsed.
 struct FillFields<'py> {
     fill: Bound<'py, PyAny>,
@@ -398,23 +384,6 @@ impl<'py> FillFields<'py> {
             ts_ns: fill.getattr("ts_ns")?.extract()?,
         })
     }
-}
-
-/// `oms.errors.Overfill`, naming the excess (the fill itself was recorded).
-fn overfill(py: Python<'_>, record: &OrderRecord, excess: Quantity, trade_id: &str) -> PyErr {
-    let message = format!(
-        "order {}: fills total {}, more than the order quantity {} (excess {excess}); the fill was \
-         recorded, reconcile with the venue",
-        record.id, record.filled_qty, record.terms.qty
-    );
-    let made = (|| -> PyResult<PyErr> {
-        let details = PyDict::new(py);
-        details.set_item("excess", decimal_class(py)?.call1((excess.to_string(),))?)?;
-        details.set_item("trade_id", trade_id)?;
-        let class = py.import("oms.errors")?.getattr("Overfill")?;
-        Ok(PyErr::from_value(class.call((message, "OVERFILL"), Some(&details))?))
-    })();
-    made.unwrap_or_else(|e| e)
 }
 
 /// The transition table, for `oms.model.state`: (status, the statuses it may become).

@@ -13,6 +13,7 @@
 
 use super::accounting::{self, Carried, FillEffect};
 use super::record::{PositionRecord, ACCOUNT_LEN, RECORD_SIZE, RECORD_WORDS, SYMBOL_LEN, VENUE_LEN};
+use crate::clock::now_ns;
 use crate::error::{Error, Result};
 use crate::fixed::{Amount, Price, Quantity};
 use crate::shm;
@@ -149,13 +150,6 @@ pub struct PositionBook {
     indexed: usize,
     /// Writer only: slot indexes per (venue, symbol), for marking every account.
     markets: HashMap<([u8; VENUE_LEN], [u8; SYMBOL_LEN]), Vec<usize>>,
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
 }
 
 impl PositionBook {
