@@ -54,7 +54,8 @@ from oms.errors import (
     UnknownVenue,
 )
 from oms.exchanges.base import Exchange
-from oms.instruments import InstrumentFilters, check_exact_order, check_order, fast_filters
+from oms._core import OrderPath
+from oms.instruments import check_exact_order, check_order
 from oms.model import (
     Balance,
     Instrument,
@@ -98,16 +99,17 @@ class Engine:
         self.risk = risk or RiskEngine()
         self._own_positions = positions is None
         self.positions_book = positions or PositionBook.create(f"oms-engine-{os.getpid()}-{id(self):x}")
-        self.registry = OrderRegistry()
         self.events = EventHub()
+        # The order path in the core: it owns the order maps the registry and the
+        # tracker read (one call per accept, venue report and fill).
+        self.path = OrderPath(self, self.events, self.events.log, self.risk, self.positions_book)
+        self.registry = OrderRegistry(self.path)
         self.tracker = OrderTracker(self)
         self.funding = FundingLedger(self)
         self.conditional = ConditionalOrders(self)
         self.intents = intents
         self.streams = streams
         self._prices: dict[tuple[str, str], Decimal] = {}
-        # (venue, symbol) -> the instrument and its filters in the core (None: exact only)
-        self._filters: dict[tuple[str, str], tuple[Instrument, InstrumentFilters | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
         self._recovering = False
@@ -256,15 +258,15 @@ class Engine:
                 self.tracker.apply_report(order, result)
 
     def _accept(self, request: OrderRequest) -> tuple[Order, Exchange]:
-        """Everything before the venue: shape, instrument rules, risk. Raises, with
-        nothing kept, on a refusal; else the order is PENDING_NEW and reserved."""
+        """Everything before the venue, in the core (``OrderPath.accept``): shape,
+        instrument rules, risk. Raises, with nothing kept, on a refusal (a risk
+        refusal is also an event); else the order is PENDING_NEW and reserved."""
         if self._recovering:
             raise Recovering(
                 "the engine is recovering: new orders wait until it has reconciled with the venues"
             )
-        exchange, risk_order = self._check_new(request)
         try:
-            self.risk.check(risk_order)
+            order = self.path.accept(request)
         except RiskRejected as err:
             self.emit(
                 RiskDecision(
@@ -280,40 +282,20 @@ class Engine:
                 )
             )
             raise
-        client_id = request.client_order_id or exchange.new_client_order_id()
-        order = Order.admitted(client_id, request, risk_order, time.time_ns())
-        self.registry.add(order)
-        self.tracker.reserve(order, risk_order)
-        self.emit_order(order)
-        return order, exchange
+        return order, self.exchanges[request.venue]
 
-    def _check_new(self, request: OrderRequest) -> tuple[Exchange, RiskOrder]:
-        """A new order's shape and instrument rules, the core's filters asked first
-        (the exact check words a refusal, see ``oms.instruments``); its risk view."""
-        request.validate()
-        exchange, instrument = self._instrument(request)
-        risk_order = tracking.risk_order(request, request.qty, request.price)
-        key = (request.venue, request.symbol)
-        cached = self._filters.get(key)
-        if cached is None or cached[0] is not instrument:  # first order, or instruments reloaded
-            cached = self._filters[key] = (instrument, fast_filters(instrument))
-        filters, reference = cached[1], self._prices.get(key)
-        market = not request.type.has_limit_price
-        if filters is None or not filters.passes(risk_order, market, request.stop_price, reference):
-            self._check_exact(instrument, request, reference)
-        return exchange, risk_order
-
-    def _instrument(self, request: OrderRequest) -> tuple[Exchange, Instrument]:
-        exchange = self._exchange(request.venue)
-        instrument = exchange.instruments.get(request.symbol)
+    def _market(self, venue: str, symbol: str) -> tuple[Exchange, Instrument]:
+        """The venue's exchange and its instrument ``symbol`` (the order path asks once
+        per market, and again after the instruments are reloaded)."""
+        exchange = self._exchange(venue)
+        instrument = exchange.instruments.get(symbol)
         if instrument is None:
-            raise UnknownSymbol(
-                f"{request.venue} does not list {request.symbol}", venue=request.venue, symbol=request.symbol
-            )
+            raise UnknownSymbol(f"{venue} does not list {symbol}", venue=venue, symbol=symbol)
         return exchange, instrument
 
-    @staticmethod
-    def _check_exact(instrument: Instrument, request: OrderRequest, reference: Decimal | None) -> None:
+    def _check_exact(self, instrument: Instrument, request: OrderRequest) -> None:
+        """The instrument's rules the exact way (an order the core's filters cannot
+        pass: this words the refusal, or passes what they could not tell)."""
         check_exact_order(  # validate() made the numbers exact
             instrument,
             side=request.side,
@@ -321,14 +303,14 @@ class Engine:
             qty=request.qty,
             price=request.price,
             stop_price=request.stop_price,
-            reference_price=reference,
+            reference_price=self._prices.get((request.venue, request.symbol)),
         )
 
     def _check_rules(self, request: OrderRequest) -> Exchange:
         """The request's shape and its instrument's rules, exactly (held amends)."""
         request.validate()
-        exchange, instrument = self._instrument(request)
-        self._check_exact(instrument, request, self._prices.get((request.venue, request.symbol)))
+        exchange, instrument = self._market(request.venue, request.symbol)
+        self._check_exact(instrument, request)
         return exchange
 
     async def cancel(self, order_id: str) -> Order:
@@ -562,6 +544,7 @@ class Engine:
         notional, and positions' unrealized P&L. Kept only once it is known exact."""
         price = to_decimal(price, "price")
         self.risk.set_reference_price(venue, symbol, price)
+        self.path.set_price(venue, symbol, price)
         self._prices[(venue, symbol)] = price
         self.positions_book.mark(venue, symbol, price)
         self.update_daily_pnl()

@@ -17,7 +17,6 @@ iterator) rather than let it grow the engine's memory.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -26,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from oms._core import OrderUpdateRecord, PositionUpdateRecord
+from oms._core import EventLog, OrderUpdateRecord, PositionUpdateRecord
 from oms.model import Fill, Funding, Order, OrderStatus, OrderType, Side
 from oms.positions import Position
 
@@ -138,83 +137,92 @@ def first_seq() -> int:
 
 
 class EventHub:
-    """Numbers events and hands each to every subscriber, in order."""
+    """Numbers events and hands each to every subscriber, in order.
+
+    The numbers and the events kept for batch sinks are in the core (``log``, an
+    ``EventLog``), where the order path (``OrderPath``) writes its events without a
+    call into Python; the hub is asked to attend (``_attend``) only when there is
+    something to hand over or schedule."""
 
     def __init__(self, start: int | None = None) -> None:
-        self.last_seq = (first_seq() if start is None else start) - 1
-        self._seq = itertools.count(self.last_seq + 1)
+        self.log = EventLog(first_seq() if start is None else start, BATCH_EVERY)
         self._queues: list[asyncio.Queue[EngineEvent | None]] = []
         self._listeners: tuple[Listener, ...] = ()  # replaced, never changed: emit needs no copy
         self._sinks: tuple[tuple[AnySink, bool], ...] = ()  # (sink, takes records); likewise
-        self._kept: list[KeptEvent] = []  # for the sinks, since their last batch
         self._drain_on: asyncio.AbstractEventLoop | None = None  # the loop a drain is due on
 
+    @property
+    def last_seq(self) -> int:
+        """The last number handed out."""
+        return self.log.last_seq
+
     def next_seq(self) -> int:
-        self.last_seq = seq = next(self._seq)
-        return seq
+        return self.log.next_seq()
 
     def emit_order(self, order: Order) -> None:
         """An ``OrderUpdate`` of ``order`` as it is now."""
-        self._emit_record(order.update(self.next_seq()))
+        if self.log.emit_order(order):
+            self._attend()
 
     def emit_position(self, position: Position) -> None:
         """A ``PositionUpdate`` of ``position`` (as a fill or a funding payment left it)."""
-        self._emit_record(position.update(self.next_seq()))
-
-    def _emit_record(self, record: OrderUpdateRecord | PositionUpdateRecord) -> None:
-        """An update the core made: kept in its form when only batch sinks listen (they
-        get the Struct at the hand-over, or the record if they take records), made
-        into the Struct at once for callbacks and iterators."""
-        if self._listeners or self._queues:
-            self.emit(record.event())
-        elif self._sinks:
-            self._keep(record)
+        if self.log.emit_position(position):
+            self._attend()
 
     def continue_after(self, seq: int) -> None:
         """Number on from after ``seq`` if an earlier life already went that far."""
-        if seq > self.last_seq:
-            self.last_seq = seq
-            self._seq = itertools.count(seq + 1)
+        self.log.continue_after(seq)
 
     def emit(self, event: EngineEvent) -> None:
         for listener in self._listeners:
             listener(event)
-        if self._sinks:
-            self._keep(event)
+        if self._sinks and self.log.keep(event):
+            self._attend()
         if not self._queues:
             return
         for queue in list(self._queues):
             if queue.qsize() >= SUBSCRIBER_BACKLOG:
                 self._queues.remove(queue)  # too slow: cut off
+                self._sync()
                 queue.put_nowait(None)
             else:
                 queue.put_nowait(event)
 
-    def _keep(self, event: KeptEvent) -> None:
-        """Kept for the batch sinks until the loop is free (its callers have their
-        answers by then), at most ``BATCH_EVERY`` events when it never is; at once
-        without a running loop (a plain script). Events are emitted on the loop's
-        thread, so one check of the due drain serves (a loop that closed with a drain
-        due is replaced by the next)."""
-        kept = self._kept
-        kept.append(event)
-        due = self._drain_on
-        if len(kept) >= BATCH_EVERY:
+    def _attend(self) -> None:
+        """What the log kept needs the hub: the records owed to callbacks and
+        iterators (made into Structs here, as they happen), and the batch sinks' hand-
+        over: at once past ``BATCH_EVERY`` events or without a running loop (a plain
+        script), else scheduled for when the loop is free (its callers have their
+        answers by then). Events are emitted on the loop's thread, so one due drain
+        serves; a loop that closed with a drain due is replaced by the next (the log
+        asks for attention when the running loop is not the one a drain is due on)."""
+        log = self.log
+        for record in log.take_listened():
+            self.emit(record.event() if type(record) in RECORDS else record)
+        if len(log) >= BATCH_EVERY:
             self.drain()
-        elif due is None or due.is_closed():
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                self.drain()
-                return
+            return
+        if not len(log):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.drain()
+            return
+        if self._drain_on is not loop:
             self._drain_on = loop
+            log.drain_scheduled(loop)
             loop.call_soon(self.drain)
+
+    def _sync(self) -> None:
+        """Tell the log who listens (it keeps nothing for no one)."""
+        self.log.set_listeners(bool(self._listeners or self._queues), bool(self._sinks))
 
     def drain(self) -> None:
         """Hand the kept events to every batch sink now, in order (a sink that raises
         is logged: the others still get them). The records are made into Structs
         once, for the sinks that do not take records."""
-        kept, self._kept, self._drain_on = self._kept, [], None
+        kept, self._drain_on = self.log.take(), None
         if not kept:
             return
         events: list[EngineEvent] | None = None
@@ -229,13 +237,14 @@ class EventHub:
 
     def on_batch(self, sink: BatchSink | RecordSink, *, records: bool = False) -> Callable[[], None]:
         """Call ``sink`` with the events emitted since its last call, in order, once the
-        event loop is free (see ``_keep``); it must not change the list. With
+        event loop is free (see ``_attend``); it must not change the list. With
         ``records`` it gets the order path's order and position updates as the core
         keeps them (``OrderUpdateRecord``, ``PositionUpdateRecord``: ``event()`` makes
         the Struct; the journal encodes them in the core). Returns the function that
         removes it, after handing it what is kept."""
         entry: tuple[AnySink, bool] = (sink, records)
         self._sinks += (entry,)
+        self._sync()
         return lambda: self._remove_sink(entry)
 
     def _remove_sink(self, entry: tuple[AnySink, bool]) -> None:
@@ -243,31 +252,37 @@ class EventHub:
         sinks = list(self._sinks)
         sinks.remove(entry)
         self._sinks = tuple(sinks)
+        self._sync()
 
     def on(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` for every event (synchronously: keep it quick); returns
         the function that removes it."""
         self._listeners += (listener,)
+        self._sync()
         return lambda: self._remove(listener)
 
     def _remove(self, listener: Listener) -> None:
         listeners = list(self._listeners)
         listeners.remove(listener)
         self._listeners = tuple(listeners)
+        self._sync()
 
     async def subscribe(self) -> AsyncIterator[EngineEvent]:
         """Every event from now on, until the engine stops (or this falls too far behind)."""
         queue: asyncio.Queue[EngineEvent | None] = asyncio.Queue()
         self._queues.append(queue)
+        self._sync()
         try:
             while (event := await queue.get()) is not None:
                 yield event
         finally:
             if queue in self._queues:
                 self._queues.remove(queue)
+                self._sync()
 
     def close(self) -> None:
         self.drain()
         for queue in self._queues:
             queue.put_nowait(None)
         self._queues.clear()
+        self._sync()

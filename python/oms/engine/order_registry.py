@@ -12,13 +12,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+from oms._core import OrderPath
 from oms.model import Order
 
 
 class OrderRegistry:
-    def __init__(self) -> None:
-        self._by_id: dict[str, Order] = {}
-        self._by_client_id: dict[str, Order] = {}
+    """A view of the order maps the core's order path owns (``OrderPath``: it adds
+    every order it accepts), for the engine's other paths."""
+
+    def __init__(self, path: OrderPath) -> None:
+        self._by_id: dict[str, Order] = path.orders
+        self._by_client_id: dict[str, Order] = path.by_client_id
         self._retired: set[str] = set()
         self._by_key: dict[str, asyncio.Future[Order]] = {}
 

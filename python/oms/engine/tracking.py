@@ -30,23 +30,20 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from oms.engine.events import FillUpdate
-from oms.errors import DuplicateFill, OmsError
+from oms.errors import OmsError
 from oms.exchanges.base import Exchange
 from oms.model import Fill, FillEvent, FundingEvent, Order, OrderEvent, OrderRequest, OrderStatus, UserEvent
-from oms.model.state import PENDING, TERMINAL, TRANSITIONS
+from oms.model.state import PENDING
 from oms.risk import RiskOrder
 
 if TYPE_CHECKING:
     from oms.engine.engine import Engine
 
 log = logging.getLogger(__name__)
-FILL_STATUSES = frozenset({OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED})
 ENDS = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED})
-# Members the per-order code compares with, as module names: ``OrderStatus.NEW`` is a
-# class attribute lookup through the enum's metaclass, several times slower.
-NEW, UNKNOWN, TRIGGERED = OrderStatus.NEW, OrderStatus.UNKNOWN, OrderStatus.TRIGGERED
-PENDING_REPLACE, PARTIALLY_FILLED = OrderStatus.PENDING_REPLACE, OrderStatus.PARTIALLY_FILLED
+PENDING_REPLACE = OrderStatus.PENDING_REPLACE  # a module name: a member lookup costs more
+# OrderPath.report's answer, as bits (besides 1: the order moved).
+CATCH_UP, TRIGGERED_NOW = 2, 4
 CATCH_UP_DELAY_S = 0.5  # how long fills may trail the report that counts them
 
 
@@ -66,9 +63,10 @@ def risk_order(request: OrderRequest, qty: Decimal, price: Decimal | None) -> Ri
 class OrderTracker:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._reserved: dict[str, RiskOrder] = {}
+        self.path = engine.path  # the core's steps, and the maps it owns
+        self._reserved: dict[str, RiskOrder] = engine.path.reservations
         self._held: dict[str, OrderEvent] = {}  # order id -> an end reported mid-amend
-        self._by_venue_id: dict[tuple[str, str], Order] = {}
+        self._by_venue_id: dict[tuple[str, str], Order] = engine.path.by_venue_id
 
     # ---- the user streams ----
 
@@ -96,32 +94,15 @@ class OrderTracker:
     # ---- reports ----
 
     def apply_report(self, order: Order, event: OrderEvent) -> None:
-        if event.venue_order_id and order.venue_order_id != event.venue_order_id:
-            order.venue_order_id = event.venue_order_id
-            self._by_venue_id[(order.request.venue, event.venue_order_id)] = order
-        status = event.status
-        changed = False
-        if status in FILL_STATUSES:
-            changed = self._move(order, NEW, event)
-            if (event.filled_qty or 0) > order.filled_qty:
+        """Applied in the core (``OrderPath.report``: the venue order id noted, the
+        status moved by the rules above, an end settled, the event); what it answers
+        that needs the engine is done here."""
+        changes = self.path.report(order, event)
+        if changes:
+            if changes & CATCH_UP:
                 self.engine.spawn(self._catch_up(order))
-        elif status is UNKNOWN:
-            changed = self._move(order, UNKNOWN, event)
-        else:
-            changed = self._move(order, status, event)
-        if changed:
-            self.settle(order)
-            self.engine.events.emit_order(order)
-            if order.status is TRIGGERED:
+            if changes & TRIGGERED_NOW:
                 self.engine.conditional.on_triggered(order)
-
-    def _move(self, order: Order, status: OrderStatus, event: OrderEvent) -> bool:
-        current = order.status
-        if current is status or status not in TRANSITIONS[current]:
-            return False  # already there, or a stale report
-        if current in PENDING and status is NEW and order.filled_qty:
-            status = PARTIALLY_FILLED
-        return order.transition(status, reason=event.reason, ts_ns=event.ts_ns or time.time_ns())
 
     def refused(self, order: Order, err: OmsError) -> None:
         """The venue refused the new order: nothing is there."""
@@ -158,31 +139,18 @@ class OrderTracker:
     # ---- fills ----
 
     def apply_fill(self, fill: Fill) -> None:
-        order = self._find(fill.venue, fill.client_order_id, fill.venue_order_id)
-        if order is None:
-            log.warning("a fill for an order that is not ours: %s", fill)
-            return
-        engine, events = self.engine, self.engine.events
-        book = engine.positions_book
-        try:  # the order, the risk reservation and the position, in one call to the core
-            position, excess = order.apply_fill_to(
-                fill, book, self.fee_in_quote(fill), engine.risk, self._reserved.get(order.id)
-            )
-        except DuplicateFill:
-            return
-        if excess is not None:
-            log.error("overfill on %s: %s", order.id, excess)
-        request = order.request
-        price = engine.price(request.venue, request.symbol)
-        if price is not None:  # a new position is valued at once, not at the next mark
-            book.mark(request.venue, request.symbol, price)
-            position = book.get(request.account, request.venue, request.symbol) or position
-        events.emit_position(position)
-        events.emit(FillUpdate(events.next_seq(), order.id, request.account, fill))
-        self.settle(order)
-        events.emit_order(order)
-        engine.conditional.on_fill(order)
-        engine.update_daily_pnl()
+        """Applied in the core (``OrderPath.fill``: the order, the reservation, the
+        position marked at the reference price, the events), once per trade id."""
+        order = self.path.fill(fill)
+        if order is not None:
+            self.engine.conditional.on_fill(order)
+            self.engine.update_daily_pnl()
+
+    def stray_fill(self, fill: Fill) -> None:
+        log.warning("a fill for an order that is not ours: %s", fill)
+
+    def overfilled(self, order: Order, excess: Decimal) -> None:
+        log.error("overfill on %s: %s", order.id, excess)
 
     @staticmethod
     def fee_in_quote(fill: Fill) -> Decimal | None:
@@ -232,10 +200,7 @@ class OrderTracker:
 
     def settle(self, order: Order) -> None:
         """An order that ended frees what is left of its reservation (once)."""
-        if order.status in TERMINAL:
-            risk_order = self._reserved.pop(order.id, None)
-            if risk_order is not None:
-                self.engine.risk.release(risk_order)
+        self.path.settle(order)
 
     # ---- lookups ----
 

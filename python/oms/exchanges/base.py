@@ -93,16 +93,17 @@ class Exchange(abc.ABC):
         self.venue = config.venue
         self.symbols = SymbolMap(config.venue, [])
         self.instruments: dict[str, Instrument] = {}  # unified symbol -> rules (load_instruments)
-        self._client_ids = ClientOrderIds(config.client_order_prefix)
+        # The engine's order path takes ids from here directly (in the core).
+        self.client_ids = ClientOrderIds(config.client_order_prefix)
 
     def new_client_order_id(self) -> str:
         """A client order id legal on this venue, unique and never reused."""
-        return self._client_ids.next()
+        return self.client_ids.next()
 
     def is_our_client_id(self, client_order_id: str) -> bool:
         """Made by an ``oms`` with this configuration's prefix (any session): recovery
         adopts such orders and reports the others as foreign."""
-        return self._client_ids.is_ours(client_order_id)
+        return self.client_ids.is_ours(client_order_id)
 
     def _unsupported(self, what: str) -> NotSupported:
         return NotSupported(f"{self.venue} does not support {what}", venue=self.venue, feature=what)

@@ -17,6 +17,7 @@
 
 pub mod affinity;
 pub mod appender;
+pub mod client_ids;
 pub mod clock;
 pub mod error;
 pub mod events;

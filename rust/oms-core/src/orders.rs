@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::fixed::{Amount, Price, Quantity};
+use crate::fixed::{Amount, Price, Quantity, AMOUNT_SCALE_DIGITS, SCALE};
 use crate::side::Side;
 
 /// Where an order is in its life (the spelling of `oms.model.OrderStatus`).
@@ -198,6 +198,40 @@ pub struct FillTerms<'a> {
     pub ts_ns: i64,
 }
 
+impl FillTerms<'_> {
+    /// The fee in `symbol`'s quote currency, which is what positions book: as it is
+    /// when paid in the quote, valued at the fill price when paid in the base (exact
+    /// only for a base fee on the 10^-8 grid, as any quantity is), `None` when paid in
+    /// a third asset (BNB): that one stays on the order.
+    pub fn fee_in_quote(&self, symbol: &str) -> Result<Option<Amount>> {
+        let (base, quote) = assets(symbol);
+        if self.fee == Amount::ZERO || (self.fee_asset != quote && self.fee_asset != base) {
+            return Ok(None);
+        }
+        if self.fee_asset == quote {
+            return Ok(Some(self.fee));
+        }
+        let scaled = (self.fee.raw())
+            .checked_mul(i128::from(self.price.raw()))
+            .ok_or(Error::Overflow { op: "fee in quote" })?;
+        let per_unit = i128::from(SCALE); // fee (10^-16) x price (10^-8), back to 10^-16
+        if scaled % per_unit != 0 {
+            return Err(Error::PrecisionExceeded {
+                what: "fee",
+                input: format!("{} x {}", self.fee, self.price),
+                digits: AMOUNT_SCALE_DIGITS,
+            });
+        }
+        Ok(Some(Amount::from_raw(scaled / per_unit)))
+    }
+}
+
+/// `BTC/USDT` or `BTC/USDT:USDT` -> (`BTC`, `USDT`).
+pub fn assets(symbol: &str) -> (&str, &str) {
+    let (base, rest) = symbol.split_once('/').unwrap_or((symbol, ""));
+    (base, rest.split_once(':').map_or(rest, |(quote, _)| quote))
+}
+
 /// What was asked for: fixed for the order's life, but for an amend (which makes new
 /// terms). Shared with the events made of the order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -347,6 +381,26 @@ impl OrderRecord {
             return Ok(Some(self.overfill_qty));
         }
         Ok(None)
+    }
+
+    /// A venue's report of the order's status (its fills come as fills): `true` if
+    /// the order moved. PARTIALLY_FILLED or FILLED only say the order is working (the
+    /// fills move the fill statuses); a report the table does not allow is stale (the
+    /// order is further on) and ignored; a refused cancel or amend (NEW while pending)
+    /// on an order with fills goes back to PARTIALLY_FILLED.
+    pub fn apply_report(&mut self, reported: OrderStatus, reason: Option<&str>, ts_ns: i64) -> Result<bool> {
+        let mut target = match reported {
+            S::PartiallyFilled | S::Filled => S::New,
+            other => other,
+        };
+        let current = self.status;
+        if current == target || !current.can_become(target) {
+            return Ok(false);
+        }
+        if current.is_pending() && target == S::New && !self.filled_qty.is_zero() {
+            target = S::PartiallyFilled;
+        }
+        self.transition(target, reason, ts_ns)
     }
 
     /// The error that reports an overfill `apply_fill` recorded (trade `trade_id`).
@@ -523,5 +577,49 @@ pub(crate) mod tests {
             err.to_string().contains("a fill cannot arrive in status REJECTED"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn reports_move_the_working_status_and_stale_ones_are_ignored() {
+        let mut o = order("1");
+        assert!(o.apply_report(S::New, None, 5).unwrap());
+        assert_eq!((o.status, o.updated_ns), (S::New, 5));
+        assert!(!o.apply_report(S::PendingNew, None, 6).unwrap(), "stale");
+        assert!(!o.apply_report(S::Filled, None, 6).unwrap(), "fills move fill statuses");
+        assert_eq!(o.status, S::New);
+        o.apply_fill(&fill("t1", "0.4", "10")).unwrap();
+        o.transition(S::PendingCancel, None, 7).unwrap();
+        assert!(o.apply_report(S::New, Some("cancel refused"), 8).unwrap());
+        assert_eq!(
+            (o.status, o.reason.as_deref()),
+            (S::PartiallyFilled, Some("cancel refused"))
+        );
+        assert!(o.apply_report(S::Canceled, None, 9).unwrap());
+        assert!(!o.apply_report(S::New, None, 10).unwrap(), "terminal");
+        assert_eq!(o.status, S::Canceled);
+    }
+
+    #[test]
+    fn fees_reach_the_quote_currency_or_stay_on_the_order() {
+        let mut f = fill("t1", "0.5", "20000");
+        assert_eq!(assets("BTC/USDT:USDT"), ("BTC", "USDT"));
+        assert_eq!(
+            f.fee_in_quote("BTC/USDT").unwrap(),
+            Some(Amount::parse("0.01").unwrap())
+        );
+        f.fee_asset = "BTC";
+        f.fee = Amount::parse("0.0005").unwrap();
+        assert_eq!(f.fee_in_quote("BTC/USDT").unwrap(), Some(Amount::parse("10").unwrap()));
+        f.fee_asset = "BNB";
+        assert_eq!(f.fee_in_quote("BTC/USDT").unwrap(), None);
+        f.fee_asset = "BTC";
+        f.fee = Amount::parse("0.000000001").unwrap();
+        assert_eq!(
+            f.fee_in_quote("BTC/USDT").unwrap(),
+            Some(Amount::parse("0.00002").unwrap())
+        );
+        f.price = Price::parse("0.00000001").unwrap();
+        f.fee = Amount::parse("0.0000000000000001").unwrap();
+        assert_eq!(f.fee_in_quote("BTC/USDT").unwrap_err().code(), "PRECISION_EXCEEDED");
     }
 }

@@ -12,16 +12,22 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-static EVENT_CLASSES: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
-/// `oms.engine.events.OrderUpdate` and `PositionUpdate`.
-fn event_classes(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
+static EVENT_CLASSES: PyOnceLock<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+/// `oms.engine.events.OrderUpdate`, `PositionUpdate` and `FillUpdate`.
+fn event_classes(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>, Py<PyAny>)> {
     EVENT_CLASSES.get_or_try_init(py, || {
         let module = py.import("oms.engine.events")?;
         Ok::<_, PyErr>((
             module.getattr("OrderUpdate")?.unbind(),
             module.getattr("PositionUpdate")?.unbind(),
+            module.getattr("FillUpdate")?.unbind(),
         ))
     })
+}
+
+/// `oms.engine.events.FillUpdate` (the order path makes one per fill).
+pub(crate) fn fill_update_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    Ok(event_classes(py)?.2.bind(py))
 }
 
 /// An `OrderUpdate` as the core made it.
@@ -143,4 +149,170 @@ pub fn encode_lines<'py>(
         }
     }
     Ok(PyBytes::new(py, &out))
+}
+
+/// The engine's event numbers and the events kept for its batch sinks, in order.
+/// `oms.engine.events.EventHub` owns the subscribers; this is the part the order
+/// path writes to for every order (`OrderPath` and the hub's `emit_order`), so an
+/// event costs no Python call. An emit returns True when the hub must attend to
+/// what was kept (`EventHub._attend`): events for callbacks and iterators (made
+/// into Structs there), or a batch to hand over or to schedule.
+#[pyclass(module = "oms._core")]
+pub struct EventLog {
+    last_seq: u64,
+    kept: Vec<Py<PyAny>>,
+    listened_events: Vec<Py<PyAny>>,
+    /// Callbacks or iterators listen: every record goes through the hub at once.
+    listened: bool,
+    /// Batch sinks listen: events are kept for them.
+    sinks: bool,
+    /// The event loop a hand-over of `kept` is scheduled on.
+    drain_loop: Option<Py<PyAny>>,
+    batch_every: usize,
+}
+
+static RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The running event loop, or None (`asyncio.events._get_running_loop`, in C).
+fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let get = RUNNING_LOOP.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("asyncio.events")?.getattr("_get_running_loop")?.unbind())
+    })?;
+    get.bind(py).call0()
+}
+
+impl EventLog {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.last_seq += 1;
+        self.last_seq
+    }
+
+    /// Keep an event of the order path (numbered by `next`); ask `attention` after.
+    pub(crate) fn record(&mut self, event: Py<PyAny>) {
+        if self.listened {
+            self.listened_events.push(event);
+        } else if self.sinks {
+            self.kept.push(event);
+        }
+    }
+
+    /// Whether any event is wanted at all (none: the order path skips making them).
+    pub(crate) fn wanted(&self) -> bool {
+        self.listened || self.sinks
+    }
+
+    /// Whether the hub must attend: events owed to callbacks or iterators, a full
+    /// batch, or kept events with no hand-over scheduled on the running loop (none
+    /// yet, or its loop is gone).
+    pub(crate) fn attention(&self, py: Python<'_>) -> PyResult<bool> {
+        if !self.listened_events.is_empty() || self.kept.len() >= self.batch_every {
+            return Ok(true);
+        }
+        if self.kept.is_empty() {
+            return Ok(false);
+        }
+        match &self.drain_loop {
+            None => Ok(true),
+            Some(due) => Ok(!running_loop(py)?.is(due)),
+        }
+    }
+}
+
+#[pymethods]
+impl EventLog {
+    #[new]
+    fn new(first_seq: u64, batch_every: usize) -> Self {
+        EventLog {
+            last_seq: first_seq.saturating_sub(1),
+            kept: Vec::new(),
+            listened_events: Vec::new(),
+            listened: false,
+            sinks: false,
+            drain_loop: None,
+            batch_every,
+        }
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.next()
+    }
+
+    /// The last number handed out.
+    #[getter]
+    fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Number on from after `seq` if an earlier life already went that far.
+    fn continue_after(&mut self, seq: u64) {
+        self.last_seq = self.last_seq.max(seq);
+    }
+
+    /// Who listens: callbacks or iterators (`listened`), batch sinks (`sinks`).
+    fn set_listeners(&mut self, listened: bool, sinks: bool) {
+        self.listened = listened;
+        self.sinks = sinks;
+    }
+
+    /// Keep an event for the batch sinks; True when the hub must attend.
+    fn keep(&mut self, py: Python<'_>, event: Py<PyAny>) -> PyResult<bool> {
+        self.kept.push(event);
+        self.attention(py)
+    }
+
+    /// An `OrderUpdate` of `order` as it is now; True when the hub must attend.
+    fn emit_order(&mut self, order: &Bound<'_, crate::orders::Order>) -> PyResult<bool> {
+        let seq = self.next();
+        if !self.wanted() {
+            return Ok(false);
+        }
+        let py = order.py();
+        let record = Py::new(py, order.borrow().update(seq))?;
+        self.record(record.into_any());
+        self.attention(py)
+    }
+
+    /// A `PositionUpdate` of `position`; True when the hub must attend.
+    fn emit_position(&mut self, py: Python<'_>, position: Py<Position>) -> PyResult<bool> {
+        let seq = self.next();
+        if !self.wanted() {
+            return Ok(false);
+        }
+        let record = Py::new(py, PositionUpdateRecord::new(seq, position))?;
+        self.record(record.into_any());
+        self.attention(py)
+    }
+
+    /// The kept events, handed over (no hand-over is due after this).
+    fn take<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.drain_loop = None;
+        PyList::new(py, std::mem::take(&mut self.kept))
+    }
+
+    /// The records callbacks and iterators are owed, in order.
+    fn take_listened<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, std::mem::take(&mut self.listened_events))
+    }
+
+    /// A hand-over of the kept events is scheduled on `event_loop`.
+    fn drain_scheduled(&mut self, event_loop: Py<PyAny>) {
+        self.drain_loop = Some(event_loop);
+    }
+
+    fn __len__(&self) -> usize {
+        self.kept.len()
+    }
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        for event in self.kept.iter().chain(&self.listened_events).chain(&self.drain_loop) {
+            visit.call(event)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.kept.clear();
+        self.listened_events.clear();
+        self.drain_loop = None;
+    }
 }

@@ -55,28 +55,35 @@ fn band(inst: &Bound<'_, PyAny>, up: &'static str, down: &'static str) -> PyResu
     })
 }
 
+/// An `oms.model.Instrument`'s filters in the core's fixed point (InvalidInput when
+/// one of its values is finer than 10^-8 or out of range).
+pub(crate) fn core_filters(inst: &Bound<'_, PyAny>) -> PyResult<CoreFilters> {
+    let contract_size = optional_raw(inst, "contract_size")?.unwrap_or(SCALE);
+    Ok(CoreFilters {
+        trading: inst.getattr("trading")?.is_truthy()?,
+        price: lot(inst, "min_price", "max_price", "tick_size")?,
+        lot: lot(inst, "min_qty", "max_qty", "step_size")?,
+        market_lot: lot(inst, "market_min_qty", "market_max_qty", "market_step_size")?,
+        min_notional: raw(inst, "min_notional")?,
+        max_notional: raw(inst, "max_notional")?,
+        min_notional_applies_to_market: inst.getattr("min_notional_applies_to_market")?.is_truthy()?,
+        contract_size,
+        steps_from_minimum: inst.getattr("steps_from_minimum")?.is_truthy()?,
+        band: band(inst, "price_up_multiplier", "price_down_multiplier")?,
+        bid_band: band(inst, "bid_up_multiplier", "bid_down_multiplier")?,
+        ask_band: band(inst, "ask_up_multiplier", "ask_down_multiplier")?,
+    })
+}
+
 #[pymethods]
 impl InstrumentFilters {
     /// From an `oms.model.Instrument`; InvalidInput when one of its values is finer
     /// than 10^-8 or out of range (such an instrument is checked the exact way only).
     #[staticmethod]
     fn of(inst: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let contract_size = optional_raw(inst, "contract_size")?.unwrap_or(SCALE);
-        let inner = CoreFilters {
-            trading: inst.getattr("trading")?.is_truthy()?,
-            price: lot(inst, "min_price", "max_price", "tick_size")?,
-            lot: lot(inst, "min_qty", "max_qty", "step_size")?,
-            market_lot: lot(inst, "market_min_qty", "market_max_qty", "market_step_size")?,
-            min_notional: raw(inst, "min_notional")?,
-            max_notional: raw(inst, "max_notional")?,
-            min_notional_applies_to_market: inst.getattr("min_notional_applies_to_market")?.is_truthy()?,
-            contract_size,
-            steps_from_minimum: inst.getattr("steps_from_minimum")?.is_truthy()?,
-            band: band(inst, "price_up_multiplier", "price_down_multiplier")?,
-            bid_band: band(inst, "bid_up_multiplier", "bid_down_multiplier")?,
-            ask_band: band(inst, "ask_up_multiplier", "ask_down_multiplier")?,
-        };
-        Ok(InstrumentFilters { inner })
+        Ok(InstrumentFilters {
+            inner: core_filters(inst)?,
+        })
     }
 
     /// True when `order` (its side, qty and limit price) passes every filter; False

@@ -4,6 +4,7 @@
 
 mod affinity;
 mod appender;
+mod client_ids;
 mod enums;
 mod errors;
 mod events;
@@ -12,6 +13,7 @@ mod gil;
 mod instruments;
 mod locked_memory;
 mod matching;
+mod order_path;
 mod orders;
 mod positions;
 mod queue;
@@ -52,6 +54,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<orders::Order>()?;
     m.add_class::<events::OrderUpdateRecord>()?;
     m.add_class::<events::PositionUpdateRecord>()?;
+    m.add_class::<events::EventLog>()?;
+    m.add_class::<order_path::OrderPath>()?;
+    m.add_class::<client_ids::ClientOrderIds>()?;
     m.add_class::<queue::Queue>()?;
     m.add_class::<appender::FileAppender>()?;
     m.add_class::<shm_ring::ShmRing>()?;

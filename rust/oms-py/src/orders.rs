@@ -14,6 +14,7 @@ use crate::risk::{RiskEngine, RiskOrder};
 use oms_core::events::{average_price, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use oms_core::orders::{FillTerms, OrderRecord, OrderStatus, OrderTerms};
+use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Quantity, Side};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PySet};
@@ -57,6 +58,40 @@ fn terms(request: &Bound<'_, PyAny>) -> PyResult<Arc<OrderTerms>> {
 pub struct Order {
     record: OrderRecord,
     request: Py<PyAny>,
+}
+
+impl Order {
+    /// A new order (PENDING_NEW) whose id is its client order id, its terms those the
+    /// risk engine parsed into `ticket`.
+    pub(crate) fn from_ticket(
+        client_order_id: String,
+        request: &Bound<'_, PyAny>,
+        ticket: &OrderTicket,
+        order_type: String,
+        now_ns: i64,
+    ) -> Self {
+        let terms = Arc::new(OrderTerms {
+            venue: ticket.venue().to_owned(),
+            symbol: ticket.symbol().to_owned(),
+            account: ticket.account().to_owned(),
+            side: ticket.side,
+            order_type,
+            qty: ticket.qty,
+            price: ticket.price(),
+        });
+        Order {
+            record: OrderRecord::new(client_order_id.clone(), client_order_id, terms, now_ns),
+            request: request.clone().unbind(),
+        }
+    }
+
+    pub(crate) fn record(&self) -> &OrderRecord {
+        &self.record
+    }
+
+    pub(crate) fn record_mut(&mut self) -> &mut OrderRecord {
+        &mut self.record
+    }
 }
 
 #[pymethods]
@@ -117,21 +152,14 @@ impl Order {
         risk_order: &Bound<'_, RiskOrder>,
         now_ns: i64,
     ) -> PyResult<Self> {
-        let ticket = risk_order.get().ticket();
-        let terms = Arc::new(OrderTerms {
-            venue: ticket.venue().to_owned(),
-            symbol: ticket.symbol().to_owned(),
-            account: ticket.account().to_owned(),
-            side: ticket.side,
-            order_type: request.getattr("type")?.extract()?,
-            qty: ticket.qty,
-            price: ticket.price(),
-        });
-        let record = OrderRecord::new(client_order_id.clone(), client_order_id, terms, now_ns);
-        Ok(Order {
-            record,
-            request: request.clone().unbind(),
-        })
+        let order_type = request.getattr("type")?.extract()?;
+        Ok(Order::from_ticket(
+            client_order_id,
+            request,
+            risk_order.get().ticket(),
+            order_type,
+            now_ns,
+        ))
     }
 
     #[getter]
@@ -270,7 +298,7 @@ impl Order {
     }
 
     /// The order as it is now, as event `seq` (an `OrderUpdate` in the core's form).
-    fn update(&self, seq: u64) -> OrderUpdateRecord {
+    pub(crate) fn update(&self, seq: u64) -> OrderUpdateRecord {
         OrderUpdateRecord::new(OrderUpdate::of(&self.record, seq))
     }
 
@@ -354,7 +382,7 @@ impl Order {
 }
 
 /// What the order path reads of an `oms.model.Fill`, owned while it is parsed.
-struct FillFields<'py> {
+pub(crate) struct FillFields<'py> {
     fill: Bound<'py, PyAny>,
     trade_id: String,
     fee_asset: Option<String>,
@@ -362,7 +390,7 @@ struct FillFields<'py> {
 }
 
 impl<'py> FillFields<'py> {
-    fn read(fill: &Bound<'py, PyAny>) -> PyResult<Self> {
+    pub(crate) fn read(fill: &Bound<'py, PyAny>) -> PyResult<Self> {
         Ok(FillFields {
             fill: fill.clone(),
             trade_id: fill.getattr("trade_id")?.extract()?,
@@ -371,7 +399,7 @@ impl<'py> FillFields<'py> {
         })
     }
 
-    fn terms(&self) -> PyResult<FillTerms<'_>> {
+    pub(crate) fn terms(&self) -> PyResult<FillTerms<'_>> {
         let fill = &self.fill;
         Ok(FillTerms {
             trade_id: &self.trade_id,

@@ -44,6 +44,17 @@ impl PositionBook {
             .py()?;
         Ok(Position { rec })
     }
+
+    /// Mark every position in (venue, symbol) at a parsed price.
+    pub(crate) fn mark_parsed(&mut self, venue: &str, symbol: &str, price: oms_core::Price) -> PyResult<()> {
+        self.book.mark(venue, symbol, price, None).py().map(|_| ())
+    }
+
+    /// One position, as `get` reads it.
+    pub(crate) fn get_parsed(&mut self, key: (&str, &str, &str)) -> PyResult<Option<Position>> {
+        let found = self.book.get(&self::key(key.0, key.1, key.2)?).py()?;
+        Ok(found.map(|rec| Position { rec }))
+    }
 }
 
 fn key(account: &str, venue: &str, symbol: &str) -> PyResult<PositionKey> {

@@ -23,6 +23,10 @@ impl RiskOrder {
     pub(crate) fn ticket(&self) -> &OrderTicket {
         &self.ticket
     }
+
+    pub(crate) fn from_ticket(ticket: OrderTicket) -> Self {
+        RiskOrder { ticket }
+    }
 }
 
 #[pymethods]
@@ -264,7 +268,7 @@ fn scope(account: Option<String>, venue: Option<String>, symbol: Option<String>)
     }
 }
 
-fn context(t: &OrderTicket) -> String {
+pub(crate) fn context(t: &OrderTicket) -> String {
     format!(
         "{} {} {} on {} for {}",
         t.side.as_str(),

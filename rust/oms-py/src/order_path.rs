@@ -1,0 +1,590 @@
+//! `OrderPath`: the engine's order path, one call per step. Accepting an order
+//! (its shape, its instrument's filters, the risk check and reservation, a client
+//! id, the order and its event), a venue's report about it, and a fill (the order,
+//! the reservation, the position, three events) each cross from Python once; the
+//! rules they apply live in the core (`oms_core::orders`, `risk`, `instruments`,
+//! `positions`).
+//!
+//! The path owns the engine's order maps: every order by id and by client order id,
+//! by (venue, venue order id), and each open order's risk reservation. They are
+//! Python dicts, so `oms.engine`'s rarer paths (amends, conditional orders,
+//! recovery) read and change the same state. What needs Python is asked of the
+//! engine: an instrument not seen before (`Engine._market`), an order the core's
+//! filters cannot pass (`Engine._check_exact`, which words the refusal), a request
+//! outside the plain shape (`OrderRequest.validate`), and the rare outcomes of a
+//! fill (`OrderTracker.stray_fill`, `overfilled`).
+
+use std::collections::HashMap;
+
+use crate::client_ids::ClientOrderIds;
+use crate::errors::{reject_to_py, IntoPyResult};
+use crate::events::{fill_update_class, EventLog, PositionUpdateRecord};
+use crate::fixed::{decimal_class, optional, quantity, to_decimal};
+use crate::instruments::core_filters;
+use crate::orders::{FillFields, Order};
+use crate::positions::PositionBook;
+use crate::risk::{context, RiskEngine, RiskOrder};
+use oms_core::clock::now_ns;
+use oms_core::fixed::{format_scaled, parse_scaled, SCALE_DIGITS};
+use oms_core::instruments::{InstrumentFilters as CoreFilters, OrderTerms as FilterTerms};
+use oms_core::orders::OrderStatus;
+use oms_core::risk::OrderTicket;
+use oms_core::{Amount, Error, Price, Quantity, Side};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple};
+
+/// `report`'s answer, as bits: the order moved; the venue counts fills we have not
+/// seen (fetch them); the order is now TRIGGERED.
+const CHANGED: u8 = 1;
+const CATCH_UP: u8 = 2;
+const TRIGGERED: u8 = 4;
+/// The labels' length limit (`oms.model.orders.MAX_LABEL`).
+const MAX_LABEL: usize = 64;
+
+/// A (venue, symbol) the engine has taken orders for.
+struct Market {
+    exchange: Py<PyAny>,
+    instrument: Py<PyAny>,
+    /// None: a value finer than 10^-8, checked the exact way only.
+    filters: Option<CoreFilters>,
+    /// None: the exchange makes its ids its own way (asked in Python).
+    client_ids: Option<Py<ClientOrderIds>>,
+}
+
+/// A request's terms, read and checked.
+struct RequestTerms {
+    venue: String,
+    symbol: String,
+    account: String,
+    side: Side,
+    order_type: String,
+    qty: Quantity,
+    price: Option<Price>,
+    stop_price: Option<Price>,
+    /// No limit price: it trades at the market when it can.
+    market: bool,
+    reduce_only: bool,
+    client_order_id: Option<String>,
+}
+
+#[pyclass(module = "oms._core")]
+pub struct OrderPath {
+    engine: Py<PyAny>,
+    hub: Py<PyAny>,
+    log: Py<EventLog>,
+    risk: Py<RiskEngine>,
+    book: Py<PositionBook>,
+    orders: Py<PyDict>,
+    by_client_id: Py<PyDict>,
+    by_venue_id: Py<PyDict>,
+    reservations: Py<PyDict>,
+    markets: HashMap<String, HashMap<String, Market>>,
+    prices: HashMap<String, HashMap<String, Price>>,
+}
+
+#[pymethods]
+impl OrderPath {
+    /// `engine`: the `oms.engine.Engine` whose slow paths are asked; `hub`, `log`:
+    /// its `EventHub` and that hub's `EventLog`.
+    #[new]
+    fn new(
+        py: Python<'_>,
+        engine: Py<PyAny>,
+        hub: Py<PyAny>,
+        log: Py<EventLog>,
+        risk: Py<RiskEngine>,
+        book: Py<PositionBook>,
+    ) -> Self {
+        OrderPath {
+            engine,
+            hub,
+            log,
+            risk,
+            book,
+            orders: PyDict::new(py).unbind(),
+            by_client_id: PyDict::new(py).unbind(),
+            by_venue_id: PyDict::new(py).unbind(),
+            reservations: PyDict::new(py).unbind(),
+            markets: HashMap::new(),
+            prices: HashMap::new(),
+        }
+    }
+
+    /// Every order, by id.
+    #[getter]
+    fn orders(&self, py: Python<'_>) -> Py<PyDict> {
+        self.orders.clone_ref(py)
+    }
+
+    /// Every order, by the client order ids the venues know it by.
+    #[getter]
+    fn by_client_id(&self, py: Python<'_>) -> Py<PyDict> {
+        self.by_client_id.clone_ref(py)
+    }
+
+    /// Orders by (venue, venue order id).
+    #[getter]
+    fn by_venue_id(&self, py: Python<'_>) -> Py<PyDict> {
+        self.by_venue_id.clone_ref(py)
+    }
+
+    /// Each open order's `RiskOrder` (what the risk engine holds for it), by id.
+    #[getter]
+    fn reservations(&self, py: Python<'_>) -> Py<PyDict> {
+        self.reservations.clone_ref(py)
+    }
+
+    /// A reference price (the filters' bands and market orders' notional; marks
+    /// the positions a fill opens).
+    fn set_price(&mut self, venue: &str, symbol: &str, price: &Bound<'_, PyAny>) -> PyResult<()> {
+        let price = crate::fixed::price(price, "price")?;
+        let by_symbol = self.prices.entry(venue.to_owned()).or_default();
+        by_symbol.insert(symbol.to_owned(), price);
+        Ok(())
+    }
+
+    /// Everything before the venue, for a new order: its shape, the instrument's
+    /// rules, the risk check (which reserves its worst case), a client order id, the
+    /// order (PENDING_NEW) in the maps, and its event. Raises, keeping nothing, on a
+    /// refusal (`RiskRejected` is the engine's to report).
+    fn accept<'py>(&mut self, request: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Order>> {
+        let py = request.py();
+        let terms = RequestTerms::read(request)?;
+        self.ensure_market(py, &terms.venue, &terms.symbol)?;
+        let market = &self.markets[&terms.venue][&terms.symbol];
+        let reference = self.reference(&terms.venue, &terms.symbol);
+        let passes = market.filters.as_ref().is_some_and(|f| {
+            f.passes(&FilterTerms {
+                side: terms.side,
+                market: terms.market,
+                qty: terms.qty,
+                price: terms.price,
+                stop_price: terms.stop_price,
+                reference_price: reference,
+            })
+        });
+        if !passes {
+            let instrument = market.instrument.bind(py);
+            self.engine
+                .call_method1(py, intern!(py, "_check_exact"), (instrument, request))?;
+        }
+        let ticket = OrderTicket::new(
+            &terms.account,
+            &terms.venue,
+            &terms.symbol,
+            terms.side,
+            terms.qty,
+            terms.price,
+            terms.reduce_only,
+        )
+        .py()?;
+        self.risk
+            .get()
+            .core()
+            .check(&ticket)
+            .map_err(|r| reject_to_py(py, &r, &context(&ticket)))?;
+        let client_id = match terms.client_order_id {
+            Some(id) => id,
+            None => next_client_id(py, market)?,
+        };
+        let order = Order::from_ticket(client_id, request, &ticket, terms.order_type, now_ns());
+        let order = Bound::new(py, order)?;
+        let id = PyString::new(py, &order.borrow().record().id);
+        self.orders.bind(py).set_item(&id, &order)?;
+        self.by_client_id.bind(py).set_item(&id, &order)?;
+        self.reservations
+            .bind(py)
+            .set_item(&id, Bound::new(py, RiskOrder::from_ticket(ticket))?)?;
+        self.emit_order(py, &order)?;
+        self.attend(py)?;
+        Ok(order)
+    }
+
+    /// A venue's report about `order` (an `oms.model.OrderEvent`), applied by the
+    /// core's rules (`OrderRecord::apply_report`); an order it ends frees its
+    /// reservation. Returns bits: 1 the order moved (an event was made), 2 the venue
+    /// counts fills not seen yet, 4 the order is now TRIGGERED.
+    fn report(&mut self, order: &Bound<'_, Order>, event: &Bound<'_, PyAny>) -> PyResult<u8> {
+        let py = order.py();
+        let venue_order_id = event.getattr(intern!(py, "venue_order_id"))?;
+        if !venue_order_id.is_none() {
+            self.note_venue_id(order, &venue_order_id)?;
+        }
+        let status = OrderStatus::parse(event.getattr(intern!(py, "status"))?.cast::<PyString>()?.to_str()?).py()?;
+        let reported_fills = optional(Some(&event.getattr(intern!(py, "filled_qty"))?), "filled_qty", quantity)?;
+        let reason = event.getattr(intern!(py, "reason"))?;
+        let reason: Option<&str> = if reason.is_none() {
+            None
+        } else {
+            Some(reason.cast::<PyString>()?.to_str()?)
+        };
+        let ts_ns = match event.getattr(intern!(py, "ts_ns"))?.extract::<i64>()? {
+            0 => now_ns(),
+            ts => ts,
+        };
+        let (changed, now) = {
+            let mut o = order.borrow_mut();
+            let record = o.record_mut();
+            let changed = record.apply_report(status, reason, ts_ns).py()?;
+            (changed, record.status)
+        };
+        let mut bits = 0;
+        let fill_report = matches!(status, OrderStatus::PartiallyFilled | OrderStatus::Filled);
+        if fill_report && reported_fills.is_some_and(|f| f > order.borrow().record().filled_qty) {
+            bits |= CATCH_UP;
+        }
+        if changed {
+            bits |= CHANGED;
+            if now == OrderStatus::Triggered {
+                bits |= TRIGGERED;
+            }
+            self.settle(order)?;
+            self.emit_order(py, order)?;
+            self.attend(py)?;
+        }
+        Ok(bits)
+    }
+
+    /// A fill from a venue (an `oms.model.Fill`): applied once per trade id to its
+    /// order, moved from the order's reservation into the position, booked in the
+    /// position book (the fee in the quote currency, see `FillTerms::fee_in_quote`)
+    /// and marked at the reference price; then the position, fill and order events.
+    /// Returns the order, or None when nothing was applied (a trade id already seen,
+    /// or not our order: `OrderTracker.stray_fill` is told). A fill the order refuses
+    /// raises, as `Order.apply_fill` does.
+    fn fill<'py>(&mut self, fill: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Order>>> {
+        let py = fill.py();
+        let Some(order) = self.find(fill)? else {
+            let tracker = self.engine.bind(py).getattr(intern!(py, "tracker"))?;
+            tracker.call_method1(intern!(py, "stray_fill"), (fill,))?;
+            return Ok(None);
+        };
+        let fields = FillFields::read(fill)?;
+        let terms = fields.terms()?;
+        let reservation = self
+            .reservations
+            .bind(py)
+            .get_item(order.borrow().record().id.as_str())?;
+        let (excess, position) = {
+            let mut o = order.borrow_mut();
+            let record = o.record_mut();
+            let excess = match record.apply_fill(&terms) {
+                Err(Error::DuplicateFill { .. }) => return Ok(None),
+                other => other.py()?,
+            };
+            if let Some(reservation) = &reservation {
+                let ticket = reservation.cast::<RiskOrder>()?.get().ticket();
+                self.risk.get().core().on_fill(ticket, terms.qty, terms.price).py()?;
+            }
+            let t = &*record.terms;
+            let fee = terms.fee_in_quote(&t.symbol).py()?.unwrap_or(Amount::ZERO);
+            let key = (t.account.as_str(), t.venue.as_str(), t.symbol.as_str());
+            let mut book = self.book.borrow_mut(py);
+            let mut position = book.apply_parsed_fill(key, &terms, fee)?;
+            if let Some(price) = self.reference(&t.venue, &t.symbol) {
+                book.mark_parsed(&t.venue, &t.symbol, price)?; // a new position is valued at once
+                position = book.get_parsed(key)?.unwrap_or(position);
+            }
+            (excess, position)
+        };
+        self.settle(&order)?;
+        {
+            let mut log = self.log.borrow_mut(py);
+            let (position_seq, fill_seq) = (log.next(), log.next());
+            if log.wanted() {
+                let record = PositionUpdateRecord::new(position_seq, Py::new(py, position)?);
+                log.record(Py::new(py, record)?.into_any());
+                let o = order.borrow();
+                let (id, account) = (o.record().id.as_str(), o.record().terms.account.as_str());
+                log.record(fill_update_class(py)?.call1((fill_seq, id, account, fill))?.unbind());
+            }
+        }
+        self.emit_order(py, &order)?;
+        self.attend(py)?;
+        if let Some(excess) = excess {
+            let excess = to_decimal(py, excess.raw().into(), SCALE_DIGITS)?;
+            let tracker = self.engine.bind(py).getattr(intern!(py, "tracker"))?;
+            tracker.call_method1(intern!(py, "overfilled"), (&order, excess))?;
+        }
+        Ok(Some(order))
+    }
+
+    /// An order that ended frees what is left of its reservation (once).
+    fn settle(&self, order: &Bound<'_, Order>) -> PyResult<()> {
+        let py = order.py();
+        let o = order.borrow();
+        let record = o.record();
+        if !record.status.is_terminal() {
+            return Ok(());
+        }
+        let reservations = self.reservations.bind(py);
+        let id = record.id.as_str();
+        if let Some(reservation) = reservations.get_item(id)? {
+            reservations.del_item(id)?;
+            self.risk
+                .get()
+                .core()
+                .release(reservation.cast::<RiskOrder>()?.get().ticket());
+        }
+        Ok(())
+    }
+
+    /// Index `order` under its venue order id (after a venue named it).
+    fn note_venue_id(&self, order: &Bound<'_, Order>, venue_order_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = order.py();
+        let text = venue_order_id.cast::<PyString>()?.to_str()?;
+        let venue = {
+            let mut o = order.borrow_mut();
+            let record = o.record_mut();
+            if record.venue_order_id.as_deref() == Some(text) {
+                return Ok(());
+            }
+            record.venue_order_id = Some(text.to_owned());
+            record.terms.venue.clone()
+        };
+        let key = PyTuple::new(py, [PyString::new(py, &venue).into_any(), venue_order_id.clone()])?;
+        self.by_venue_id.bind(py).set_item(key, order)
+    }
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        visit.call(&self.engine)?;
+        visit.call(&self.hub)?;
+        visit.call(&self.orders)?;
+        visit.call(&self.by_client_id)?;
+        visit.call(&self.by_venue_id)?;
+        visit.call(&self.reservations)?;
+        for market in self.markets.values().flat_map(HashMap::values) {
+            visit.call(&market.exchange)?;
+            visit.call(&market.instrument)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.markets.clear();
+    }
+}
+
+impl OrderPath {
+    /// The (venue, symbol)'s exchange, instrument and filters: cached, and asked of
+    /// the engine again when the exchange's instruments were reloaded. Raises
+    /// UnknownVenue / UnknownSymbol (from the engine).
+    fn ensure_market(&mut self, py: Python<'_>, venue: &str, symbol: &str) -> PyResult<()> {
+        let current = match self.markets.get(venue).and_then(|m| m.get(symbol)) {
+            Some(market) => {
+                let instruments = market.exchange.bind(py).getattr(intern!(py, "instruments"))?;
+                let now = instruments.get_item(symbol).ok();
+                now.is_some_and(|i| i.is(&market.instrument))
+            }
+            None => false,
+        };
+        if !current {
+            let found = self.engine.call_method1(py, intern!(py, "_market"), (venue, symbol))?;
+            let (exchange, instrument): (Bound<'_, PyAny>, Bound<'_, PyAny>) = found.extract(py)?;
+            let client_ids = exchange
+                .getattr(intern!(py, "client_ids"))
+                .ok()
+                .and_then(|ids| ids.cast_into::<ClientOrderIds>().ok())
+                .map(Bound::unbind);
+            let market = Market {
+                filters: core_filters(&instrument).ok(),
+                exchange: exchange.unbind(),
+                instrument: instrument.unbind(),
+                client_ids,
+            };
+            let by_symbol = self.markets.entry(venue.to_owned()).or_default();
+            by_symbol.insert(symbol.to_owned(), market);
+        }
+        Ok(())
+    }
+
+    fn reference(&self, venue: &str, symbol: &str) -> Option<Price> {
+        self.prices.get(venue).and_then(|m| m.get(symbol)).copied()
+    }
+
+    /// The order the fill is for: by client order id, else by venue order id.
+    fn find<'py>(&self, fill: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Order>>> {
+        let py = fill.py();
+        let client_id = fill.getattr(intern!(py, "client_order_id"))?;
+        if !client_id.is_none() {
+            if let Some(order) = self.by_client_id.bind(py).get_item(&client_id)? {
+                return Ok(Some(order.cast_into::<Order>()?));
+            }
+        }
+        let venue_order_id = fill.getattr(intern!(py, "venue_order_id"))?;
+        if venue_order_id.is_none() {
+            return Ok(None);
+        }
+        let key = PyTuple::new(py, [fill.getattr(intern!(py, "venue"))?, venue_order_id])?;
+        self.by_venue_id
+            .bind(py)
+            .get_item(key)?
+            .map(|o| o.cast_into::<Order>().map_err(PyErr::from))
+            .transpose()
+    }
+
+    fn emit_order(&self, py: Python<'_>, order: &Bound<'_, Order>) -> PyResult<()> {
+        let mut log = self.log.borrow_mut(py);
+        let seq = log.next();
+        if log.wanted() {
+            let record = Py::new(py, order.borrow().update(seq))?;
+            log.record(record.into_any());
+        }
+        Ok(())
+    }
+
+    /// The hub takes what the log kept for it, when it needs to (once per step).
+    fn attend(&self, py: Python<'_>) -> PyResult<()> {
+        if self.log.borrow(py).attention(py)? {
+            self.hub.call_method0(py, intern!(py, "_attend"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The market's next client order id (made in the core when the exchange's ids are).
+fn next_client_id(py: Python<'_>, market: &Market) -> PyResult<String> {
+    match &market.client_ids {
+        Some(ids) => ids.get().next_id(),
+        None => market
+            .exchange
+            .call_method0(py, intern!(py, "new_client_order_id"))?
+            .extract(py),
+    }
+}
+
+impl RequestTerms {
+    /// The request's terms: read directly when its shape is the plain one (LIMIT,
+    /// LIMIT_MAKER or MARKET, GTC, no trigger, canonical numbers, labels within the
+    /// rules: `validate` would pass it unchanged), else after `validate()` (which
+    /// raises naming the field, or makes the numbers canonical).
+    fn read(request: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if let Some(terms) = Self::plain(request)? {
+            return Ok(terms);
+        }
+        request.call_method0(intern!(request.py(), "validate"))?;
+        Self::validated(request)
+    }
+
+    fn plain<'py>(request: &Bound<'py, PyAny>) -> PyResult<Option<Self>> {
+        let py = request.py();
+        let get = |name: &Bound<'py, PyString>| request.getattr(name);
+        let order_type = get(intern!(py, "type"))?;
+        let order_type = order_type.cast::<PyString>()?.to_str()?;
+        let market = match order_type {
+            "MARKET" => true,
+            "LIMIT" | "LIMIT_MAKER" => false,
+            _ => return Ok(None),
+        };
+        for name in [
+            intern!(py, "stop_price"),
+            intern!(py, "trailing_bps"),
+            intern!(py, "activation_price"),
+        ] {
+            if !get(name)?.is_none() {
+                return Ok(None);
+            }
+        }
+        let gtc = get(intern!(py, "time_in_force"))?.cast::<PyString>()?.to_str()? == "GTC";
+        if !gtc || !get(intern!(py, "expire_at_ns"))?.is_none() {
+            return Ok(None);
+        }
+        let Some(qty) = canonical(&get(intern!(py, "qty"))?)? else {
+            return Ok(None);
+        };
+        let price = get(intern!(py, "price"))?;
+        let price = match (market, price.is_none()) {
+            (true, true) => None,
+            (false, false) => match canonical(&price)? {
+                Some(p) => Some(p),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let client_order_id = get(intern!(py, "client_order_id"))?;
+        let client_order_id = if client_order_id.is_none() {
+            None
+        } else {
+            let id = client_order_id.cast::<PyString>()?.to_str()?;
+            if !legal_client_id(id) {
+                return Ok(None);
+            }
+            Some(id.to_owned())
+        };
+        for name in [intern!(py, "idempotency_key"), intern!(py, "tag")] {
+            let label = get(name)?;
+            if !label.is_none() && !legal_label(label.cast::<PyString>()?.to_str()?) {
+                return Ok(None);
+            }
+        }
+        let account = get(intern!(py, "account"))?;
+        let account = account.cast::<PyString>()?.to_str()?;
+        let reduce_only = get(intern!(py, "reduce_only"))?.is_truthy()?;
+        let close_position = get(intern!(py, "close_position"))?.is_truthy()?;
+        if !legal_label(account) || (reduce_only && close_position) {
+            return Ok(None);
+        }
+        Ok(Some(RequestTerms {
+            venue: get(intern!(py, "venue"))?.extract()?,
+            symbol: get(intern!(py, "symbol"))?.extract()?,
+            account: account.to_owned(),
+            side: Side::parse(get(intern!(py, "side"))?.cast::<PyString>()?.to_str()?).py()?,
+            order_type: order_type.to_owned(),
+            qty: Quantity::from_raw(qty),
+            price: price.map(Price::from_raw),
+            stop_price: None,
+            market,
+            reduce_only,
+            client_order_id,
+        }))
+    }
+
+    /// Any request `validate()` passed.
+    fn validated<'py>(request: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let py = request.py();
+        let get = |name: &Bound<'py, PyString>| request.getattr(name);
+        let order_type = get(intern!(py, "type"))?;
+        let price = |name| optional(Some(&get(name)?), "price", crate::fixed::price);
+        Ok(RequestTerms {
+            venue: get(intern!(py, "venue"))?.extract()?,
+            symbol: get(intern!(py, "symbol"))?.extract()?,
+            account: get(intern!(py, "account"))?.extract()?,
+            side: Side::parse(&get(intern!(py, "side"))?.extract::<String>()?).py()?,
+            market: !order_type.getattr(intern!(py, "has_limit_price"))?.is_truthy()?,
+            order_type: order_type.extract()?,
+            qty: quantity(&get(intern!(py, "qty"))?, "qty")?,
+            price: price(intern!(py, "price"))?,
+            stop_price: price(intern!(py, "stop_price"))?,
+            reduce_only: get(intern!(py, "reduce_only"))?.is_truthy()?
+                || get(intern!(py, "close_position"))?.is_truthy()?,
+            client_order_id: get(intern!(py, "client_order_id"))?.extract()?,
+        })
+    }
+}
+
+/// A positive `decimal.Decimal` in canonical form on the 10^-8 grid, as raw units;
+/// None for anything else (`validate` then decides).
+fn canonical(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+    if !value.get_type().is(decimal_class(value.py())?) {
+        return Ok(None);
+    }
+    let text = value.str()?;
+    let text = text.to_str()?;
+    let Ok(raw) = parse_scaled(text, SCALE_DIGITS, "value") else {
+        return Ok(None);
+    };
+    if raw <= 0 || raw > i128::from(i64::MAX) || format_scaled(raw, SCALE_DIGITS) != text {
+        return Ok(None);
+    }
+    Ok(Some(raw as i64))
+}
+
+/// `oms.model.orders.CLIENT_ORDER_ID`: 1 to 36 of A-Z a-z 0-9 . _ : / -
+fn legal_client_id(id: &str) -> bool {
+    (1..=36).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:/-".contains(&b))
+}
+
+fn legal_label(label: &str) -> bool {
+    !label.is_empty() && label.chars().count() <= MAX_LABEL
+}
