@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from oms._core import EventLog, OrderUpdateRecord, PositionUpdateRecord
+from oms._core import EventLog, FillUpdateRecord, OrderUpdateRecord, PositionUpdateRecord
 from oms.model import Fill, Funding, Order, OrderStatus, OrderType, Side
 from oms.positions import Position
 
@@ -111,10 +111,10 @@ class PositionUpdate(msgspec.Struct, frozen=True, tag_field="event", tag="positi
 
 
 EngineEvent = OrderUpdate | FillUpdate | PositionUpdate | FundingUpdate | RiskDecision
-# An event as the hub keeps it: the order path's order and position updates stay in
-# the core's form (fixed point, no Python fields) until a subscriber needs the Struct.
-KeptEvent = EngineEvent | OrderUpdateRecord | PositionUpdateRecord
-RECORDS = (OrderUpdateRecord, PositionUpdateRecord)
+# An event as the hub keeps it: the order path's order, position and fill updates
+# stay in the core's form (fixed point) until a subscriber needs the Struct.
+KeptEvent = EngineEvent | OrderUpdateRecord | PositionUpdateRecord | FillUpdateRecord
+RECORDS = (OrderUpdateRecord, PositionUpdateRecord, FillUpdateRecord)
 Listener = Callable[[EngineEvent], None]
 BatchSink = Callable[[list[EngineEvent]], None]
 RecordSink = Callable[[list[KeptEvent]], None]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import msgspec
 
-from oms._core import OrderUpdateRecord, encode_lines
+from oms._core import FillUpdateRecord, OrderUpdateRecord, encode_lines
 from oms.engine.events import (
     EngineEvent,
     FillUpdate,
@@ -62,15 +62,22 @@ def _by_file(events: list[KeptEvent]) -> dict[tuple[int, str], tuple[list[KeptEv
         kind = type(event)
         if kind is OrderUpdateRecord or kind is OrderUpdate or kind is RiskDecision:
             orders.append(event)
-        elif kind is FillUpdate or kind is FundingUpdate:
+        elif kind is FillUpdateRecord or kind is FillUpdate or kind is FundingUpdate:
             trades.append(event)
     files: dict[tuple[int, str], tuple[list[KeptEvent], list[int]]] = {}
     if orders:
         _by_day(files, ORDERS, orders, [e.ts_ns for e in orders])  # type: ignore[union-attr]
     if trades:
-        stamps = [e.fill.ts_ns if type(e) is FillUpdate else e.funding.ts_ns for e in trades]  # type: ignore[union-attr]
+        stamps = [_trade_stamp(e) for e in trades]
         _by_day(files, TRADES, trades, stamps)
     return files
+
+
+def _trade_stamp(event: KeptEvent) -> int:
+    kind = type(event)
+    if kind is FillUpdateRecord:
+        return event.ts_ns  # type: ignore[union-attr]
+    return event.fill.ts_ns if kind is FillUpdate else event.funding.ts_ns  # type: ignore[union-attr]
 
 
 def _by_day(
@@ -121,8 +128,8 @@ class Journal:
 
     def on_events(self, events: list[KeptEvent]) -> None:
         """Engine batch sink (``Engine.on_events(..., records=True)``): the events
-        encoded, one chunk of lines per file (order updates by the core, the rest by
-        msgspec), and handed to the appender (its work is then one write per file).
+        encoded, one chunk of lines per file (order and fill updates by the core, the
+        rest by msgspec), and handed to the appender (its work is then one write per file).
         Positions are not journaled."""
         for (day, name), (same_file, stamps) in sorted(_by_file(events).items()):  # a new day closes old
             self._hand_over(day, name, same_file, stamps)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::clock::now_ns;
 use crate::fixed::{div_round_half_even, AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use crate::orders::{OrderRecord, OrderStatus, OrderTerms};
-use crate::{Amount, Quantity};
+use crate::{Amount, Price, Quantity, Side};
 
 /// An order as it is after a state change, a fill or a venue report.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,6 +78,54 @@ impl OrderUpdate {
     }
 }
 
+/// A fill applied to one of our orders (each trade id once), with the fill as the
+/// venue reported it: the field names and order of `oms.engine.events.FillUpdate`
+/// and of the `oms.model.Fill` inside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FillUpdate {
+    pub seq: u64,
+    pub order_id: String,
+    pub account: String,
+    pub venue: String,
+    pub symbol: String,
+    pub trade_id: String,
+    pub side: Side,
+    pub qty: Quantity,
+    pub price: Price,
+    pub fee: Amount,
+    pub fee_asset: Option<String>,
+    /// `MAKER` / `TAKER` (the spelling of `oms.model.Liquidity`), where the venue says.
+    pub liquidity: Option<String>,
+    pub client_order_id: Option<String>,
+    pub venue_order_id: Option<String>,
+    pub ts_ns: i64,
+}
+
+impl FillUpdate {
+    /// Append the event as one line of JSON (with its newline).
+    pub fn encode_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"event\":\"fill\",\"seq\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
+        field_str(out, "order_id", &self.order_id);
+        field_str(out, "account", &self.account);
+        out.extend_from_slice(b",\"fill\":{\"venue\":");
+        string(out, &self.venue);
+        field_str(out, "symbol", &self.symbol);
+        field_str(out, "trade_id", &self.trade_id);
+        field_str(out, "side", self.side.as_str());
+        field_number(out, "qty", Some((self.qty.raw().into(), SCALE_DIGITS)));
+        field_number(out, "price", Some((self.price.raw().into(), SCALE_DIGITS)));
+        field_number(out, "fee", Some((self.fee.raw(), AMOUNT_SCALE_DIGITS)));
+        field_optional_str(out, "fee_asset", self.fee_asset.as_deref());
+        field_optional_str(out, "liquidity", self.liquidity.as_deref());
+        field_optional_str(out, "client_order_id", self.client_order_id.as_deref());
+        field_optional_str(out, "venue_order_id", self.venue_order_id.as_deref());
+        key(out, "ts_ns");
+        out.extend_from_slice(itoa::Buffer::new().format(self.ts_ns).as_bytes());
+        out.extend_from_slice(b"}}\n");
+    }
+}
+
 /// `quote / qty` rounded half-even to 10^-16 (raw units), None before any fill.
 pub fn average_price(quote: Amount, qty: Quantity) -> Option<i128> {
     if qty.is_zero() {
@@ -99,6 +147,10 @@ fn key(out: &mut Vec<u8>, name: &str) {
 
 fn field_str(out: &mut Vec<u8>, name: &str, value: &str) {
     key(out, name);
+    string(out, value);
+}
+
+fn string(out: &mut Vec<u8>, value: &str) {
     if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         out.push(b'"'); // nothing to escape: ids, venues and symbols
         out.extend_from_slice(value.as_bytes());
@@ -161,7 +213,6 @@ fn write_scaled(out: &mut Vec<u8>, raw: i128, digits: u32) {
 mod tests {
     use super::*;
     use crate::orders::{tests::terms, FillTerms};
-    use crate::{Price, Side};
 
     #[test]
     fn an_update_encodes_as_the_journal_line_of_oms_engine_events() {
@@ -231,5 +282,36 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("\"ts_ns\":5}\n"), "{text}");
+    }
+
+    #[test]
+    fn a_fill_encodes_as_the_journal_line_of_oms_engine_events() {
+        let update = FillUpdate {
+            seq: 7,
+            order_id: "o1".into(),
+            account: "default".into(),
+            venue: "binance:spot".into(),
+            symbol: "BTC/USDT".into(),
+            trade_id: "T1".into(),
+            side: Side::Sell,
+            qty: Quantity::parse("0.25").unwrap(),
+            price: Price::parse("50000.5").unwrap(),
+            fee: Amount::parse("0.0000000000000125").unwrap(),
+            fee_asset: Some("USDT".into()),
+            liquidity: None,
+            client_order_id: Some("c1".into()),
+            venue_order_id: None,
+            ts_ns: 9,
+        };
+        let mut line = Vec::new();
+        update.encode_json(&mut line);
+        let expected = concat!(
+            r#"{"event":"fill","seq":7,"order_id":"o1","account":"default","fill":{"venue":"binance:spot","#,
+            r#""symbol":"BTC/USDT","trade_id":"T1","side":"SELL","qty":"0.25","price":"50000.5","#,
+            r#""fee":"0.0000000000000125","fee_asset":"USDT","liquidity":null,"client_order_id":"c1","#,
+            r#""venue_order_id":null,"ts_ns":9}}"#,
+            "\n"
+        );
+        assert_eq!(String::from_utf8(line).unwrap(), expected);
     }
 }

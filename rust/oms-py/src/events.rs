@@ -6,7 +6,7 @@ use crate::enums::{member, Enum};
 use crate::fixed::to_decimal;
 use crate::orders::status_member;
 use crate::positions::Position;
-use oms_core::events::OrderUpdate;
+use oms_core::events::{FillUpdate, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -130,8 +130,53 @@ impl PositionUpdateRecord {
     }
 }
 
-/// One JSON line per event, in order: `OrderUpdateRecord`s encoded here, anything
-/// else by `encoder` (a `msgspec.json.Encoder`).
+/// A `FillUpdate` as the core made it, with the `oms.model.Fill` it was made from.
+#[pyclass(frozen, module = "oms._core")]
+pub struct FillUpdateRecord {
+    update: FillUpdate,
+    fill: Py<PyAny>,
+}
+
+impl FillUpdateRecord {
+    pub(crate) fn new(update: FillUpdate, fill: Py<PyAny>) -> Self {
+        FillUpdateRecord { update, fill }
+    }
+}
+
+#[pymethods]
+impl FillUpdateRecord {
+    #[getter]
+    fn seq(&self) -> u64 {
+        self.update.seq
+    }
+
+    /// When the venue says the fill happened.
+    #[getter]
+    fn ts_ns(&self) -> i64 {
+        self.update.ts_ns
+    }
+
+    #[getter]
+    fn fill(&self, py: Python<'_>) -> Py<PyAny> {
+        self.fill.clone_ref(py)
+    }
+
+    /// The `oms.engine.events.FillUpdate` it stands for.
+    fn event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let u = &self.update;
+        fill_update_class(py)?.call1((u.seq, u.order_id.as_str(), u.account.as_str(), &self.fill))
+    }
+
+    /// The journal's line for it (JSON, with its newline).
+    fn json<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let mut line = Vec::with_capacity(400);
+        self.update.encode_json(&mut line);
+        PyBytes::new(py, &line)
+    }
+}
+
+/// One JSON line per event, in order: `OrderUpdateRecord`s and `FillUpdateRecord`s
+/// encoded here, anything else by `encoder` (a `msgspec.json.Encoder`).
 #[pyfunction]
 pub fn encode_lines<'py>(
     py: Python<'py>,
@@ -141,6 +186,8 @@ pub fn encode_lines<'py>(
     let mut out = Vec::with_capacity(events.len() * 320);
     for event in events.iter() {
         if let Ok(record) = event.cast::<OrderUpdateRecord>() {
+            record.get().update.encode_json(&mut out);
+        } else if let Ok(record) = event.cast::<FillUpdateRecord>() {
             record.get().update.encode_json(&mut out);
         } else {
             let line = encoder.call_method1("encode", (event,))?;

@@ -54,6 +54,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<orders::Order>()?;
     m.add_class::<events::OrderUpdateRecord>()?;
     m.add_class::<events::PositionUpdateRecord>()?;
+    m.add_class::<events::FillUpdateRecord>()?;
     m.add_class::<events::EventLog>()?;
     m.add_class::<order_path::OrderPath>()?;
     m.add_class::<client_ids::ClientOrderIds>()?;

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use crate::client_ids::ClientOrderIds;
 use crate::errors::{reject_to_py, IntoPyResult};
-use crate::events::{fill_update_class, EventLog, PositionUpdateRecord};
+use crate::events::{EventLog, FillUpdateRecord, PositionUpdateRecord};
 use crate::fixed::{decimal_class, optional, quantity, to_decimal};
 use crate::instruments::core_filters;
 use crate::orders::{FillFields, Order};
@@ -27,7 +27,8 @@ use crate::risk::{context, RiskEngine, RiskOrder};
 use oms_core::clock::now_ns;
 use oms_core::fixed::{format_scaled, parse_scaled, SCALE_DIGITS};
 use oms_core::instruments::{InstrumentFilters as CoreFilters, OrderTerms as FilterTerms};
-use oms_core::orders::OrderStatus;
+use oms_core::events::FillUpdate;
+use oms_core::orders::{FillTerms, OrderStatus};
 use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Error, Price, Quantity, Side};
 use pyo3::intern;
@@ -295,9 +296,8 @@ impl OrderPath {
             if log.wanted() {
                 let record = PositionUpdateRecord::new(position_seq, Py::new(py, position)?);
                 log.record(Py::new(py, record)?.into_any());
-                let o = order.borrow();
-                let (id, account) = (o.record().id.as_str(), o.record().terms.account.as_str());
-                log.record(fill_update_class(py)?.call1((fill_seq, id, account, fill))?.unbind());
+                let update = fill_update(fill, fill_seq, &order.borrow(), &terms, &fields)?;
+                log.record(Py::new(py, FillUpdateRecord::new(update, fill.clone().unbind()))?.into_any());
             }
         }
         self.emit_order(py, &order)?;
@@ -441,6 +441,37 @@ impl OrderPath {
         }
         Ok(())
     }
+}
+
+/// The fill's event in the core's form (the fields `FillFields` did not read are read
+/// here).
+fn fill_update(
+    fill: &Bound<'_, PyAny>,
+    seq: u64,
+    order: &Order,
+    terms: &FillTerms<'_>,
+    fields: &FillFields<'_>,
+) -> PyResult<FillUpdate> {
+    let py = fill.py();
+    let text = |name| fill.getattr(name)?.extract::<Option<String>>();
+    let record = order.record();
+    Ok(FillUpdate {
+        seq,
+        order_id: record.id.clone(),
+        account: record.terms.account.clone(),
+        venue: fill.getattr(intern!(py, "venue"))?.extract()?,
+        symbol: fill.getattr(intern!(py, "symbol"))?.extract()?,
+        trade_id: terms.trade_id.to_owned(),
+        side: terms.side,
+        qty: terms.qty,
+        price: terms.price,
+        fee: terms.fee,
+        fee_asset: fields.fee_asset().map(str::to_owned),
+        liquidity: text(intern!(py, "liquidity"))?,
+        client_order_id: text(intern!(py, "client_order_id"))?,
+        venue_order_id: terms.venue_order_id.map(str::to_owned),
+        ts_ns: terms.ts_ns,
+    })
 }
 
 /// The market's next client order id (made in the core when the exchange's ids are).

@@ -399,6 +399,11 @@ impl<'py> FillFields<'py> {
         })
     }
 
+    /// The fee's asset as the venue named it (None: not named).
+    pub(crate) fn fee_asset(&self) -> Option<&str> {
+        self.fee_asset.as_deref()
+    }
+
     pub(crate) fn terms(&self) -> PyResult<FillTerms<'_>> {
         let fill = &self.fill;
         Ok(FillTerms {
