@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BPS = Decimal(10_000)
+# The types that may need emulating (the order path asks per order: a set beats the
+# member's property).
+CONDITIONAL_TYPES = frozenset(t for t in OrderType if t.is_conditional)
 _STOPS = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
 _CHILD_TYPE = {
     OrderType.STOP_MARKET: OrderType.MARKET,

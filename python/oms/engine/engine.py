@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import msgspec
 
 from oms.engine import tracking
-from oms.engine.conditional import ConditionalOrders
+from oms.engine.conditional import CONDITIONAL_TYPES, ConditionalOrders
 from oms.engine.events import (
     BatchSink,
     EngineEvent,
@@ -43,7 +43,7 @@ from oms.engine.events import (
 from oms.engine.funding import FundingLedger
 from oms.engine.order_registry import OrderRegistry
 from oms.engine.recovery import EventStreams, Recovering, Recovery
-from oms.engine.tracking import OrderTracker
+from oms.engine.tracking import CHANGED, OrderTracker
 from oms.errors import (
     InvalidInput,
     NotSupported,
@@ -220,7 +220,7 @@ class Engine:
 
     async def _submit(self, request: OrderRequest) -> Order:
         order, exchange = self._accept(request)
-        if self.conditional.needs_emulation(order):
+        if request.type in CONDITIONAL_TYPES and self.conditional.needs_emulation(order):
             self.conditional.hold(order)  # sent when it triggers (conditional.py)
             await self._conditional_saved()
             return order
@@ -231,7 +231,9 @@ class Engine:
         except OmsError as err:
             self.tracker.refused(order, err)
             return order
-        self.tracker.apply_report(order, event)
+        changes = self.path.report(order, event)  # tracker.apply_report, its call spared
+        if changes > CHANGED:
+            self.tracker.after_report(order, changes)
         return order
 
     async def _journal_intents(self, orders: list[Order]) -> None:
@@ -553,8 +555,7 @@ class Engine:
         """Today's net P&L (since 00:00 UTC, or since start) to the risk engine, whose
         daily loss limit moves trading to REDUCING, then HALTED; a halt this causes
         cancels every open order, as the kill switch does."""
-        limits = self.risk.limits()
-        if limits is None or limits.daily_loss_limit is None:
+        if not self.risk.has_daily_loss_limit:
             return  # nothing to enforce: spare the order path reading every position
         day = time.time_ns() // 86_400_000_000_000
         net = self.pnl()["net"]

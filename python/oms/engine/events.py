@@ -195,7 +195,7 @@ class EventHub:
         script), else scheduled for when the loop is free (its callers have their
         answers by then). Events are emitted on the loop's thread, so one due drain
         serves; a loop that closed with a drain due is replaced by the next (the log
-        asks for attention when the running loop is not the one a drain is due on)."""
+        asks for attention when the loop a drain is due on has closed)."""
         log = self.log
         for record in log.take_listened():
             self.emit(record.event() if type(record) in RECORDS else record)
@@ -209,7 +209,8 @@ class EventHub:
         except RuntimeError:
             self.drain()
             return
-        if self._drain_on is not loop:
+        due = self._drain_on
+        if due is not loop or due.is_closed():
             self._drain_on = loop
             log.drain_scheduled(loop)
             loop.call_soon(self.drain)

@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ENDS = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED})
 PENDING_REPLACE = OrderStatus.PENDING_REPLACE  # a module name: a member lookup costs more
-# OrderPath.report's answer, as bits (besides 1: the order moved).
-CATCH_UP, TRIGGERED_NOW = 2, 4
+# OrderPath.report's answer, as bits: the order moved, fills to fetch, now triggered.
+CHANGED, CATCH_UP, TRIGGERED_NOW = 1, 2, 4
 CATCH_UP_DELAY_S = 0.5  # how long fills may trail the report that counts them
 
 
@@ -78,7 +78,11 @@ class OrderTracker:
                 log.exception("could not apply %s", event)
 
     def on_user_event(self, event: UserEvent) -> None:
-        if isinstance(event, FillEvent):
+        if type(event) is FillEvent:  # most events: apply_fill, its call spared
+            order = self.path.fill(event.fill)
+            if order is not None:
+                self._filled(order)
+        elif isinstance(event, FillEvent):
             self.apply_fill(event.fill)
         elif isinstance(event, FundingEvent):
             self.engine.funding.apply(event.funding)
@@ -98,11 +102,15 @@ class OrderTracker:
         status moved by the rules above, an end settled, the event); what it answers
         that needs the engine is done here."""
         changes = self.path.report(order, event)
-        if changes:
-            if changes & CATCH_UP:
-                self.engine.spawn(self._catch_up(order))
-            if changes & TRIGGERED_NOW:
-                self.engine.conditional.on_triggered(order)
+        if changes > CHANGED:
+            self.after_report(order, changes)
+
+    def after_report(self, order: Order, changes: int) -> None:
+        """What ``OrderPath.report`` answered that needs the engine."""
+        if changes & CATCH_UP:
+            self.engine.spawn(self._catch_up(order))
+        if changes & TRIGGERED_NOW:
+            self.engine.conditional.on_triggered(order)
 
     def refused(self, order: Order, err: OmsError) -> None:
         """The venue refused the new order: nothing is there."""
@@ -143,8 +151,14 @@ class OrderTracker:
         position marked at the reference price, the events), once per trade id."""
         order = self.path.fill(fill)
         if order is not None:
-            self.engine.conditional.on_fill(order)
-            self.engine.update_daily_pnl()
+            self._filled(order)
+
+    def _filled(self, order: Order) -> None:
+        """After a fill: the order's group (OCO, bracket), the daily loss limit."""
+        engine = self.engine
+        if engine.conditional.groups:
+            engine.conditional.on_fill(order)
+        engine.update_daily_pnl()
 
     def stray_fill(self, fill: Fill) -> None:
         log.warning("a fill for an order that is not ours: %s", fill)

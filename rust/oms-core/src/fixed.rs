@@ -26,6 +26,9 @@ pub const AMOUNT_SCALE: i128 = 10_000_000_000_000_000;
 
 /// Parse a decimal string into an integer count of `10^-digits` units, exactly.
 pub fn parse_scaled(input: &str, digits: u32, what: &'static str) -> Result<i128> {
+    if let Some(raw) = parse_plain(input, digits) {
+        return Ok(raw); // the common shape, without the general path's allocations
+    }
     let invalid = |reason| Error::InvalidNumber {
         what,
         input: input.to_owned(),
@@ -93,6 +96,50 @@ pub fn parse_scaled(input: &str, digits: u32, what: &'static str) -> Result<i128
         .checked_pow(shift as u32)
         .and_then(|p| d.checked_mul(p))
         .ok_or_else(out_of_range)
+}
+
+/// `[-]digits[.digits]` with at most `digits` decimals and at most 38 digits in all
+/// (what `str(Decimal)` gives for prices, quantities and fees), parsed in one pass;
+/// None for anything else (the general path decides).
+fn parse_plain(input: &str, digits: u32) -> Option<i128> {
+    let (negative, body) = match input.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, input),
+    };
+    let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
+    let plain = !int_part.is_empty()
+        && frac_part.len() <= digits as usize
+        && int_part.len() + digits as usize <= 38
+        && (!body.contains('.') || !frac_part.is_empty());
+    if !plain {
+        return None;
+    }
+    let mut units: i128 = 0;
+    for b in int_part.bytes().chain(frac_part.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        units = units * 10 + i128::from(b - b'0');
+    }
+    units *= 10i128.pow(digits - frac_part.len() as u32);
+    Some(if negative { -units } else { units })
+}
+
+/// Whether `text` is exactly what `format_scaled` writes for a positive value with
+/// at most `digits` decimals (no sign, exponent, leading or trailing zeros).
+pub fn is_canonical_positive(text: &str, digits: u32) -> bool {
+    let (int_part, frac_part) = match text.split_once('.') {
+        Some((int_part, frac)) => {
+            if frac.is_empty() || frac.ends_with('0') || frac.len() > digits as usize {
+                return false;
+            }
+            (int_part, frac)
+        }
+        None => (text, ""),
+    };
+    !int_part.is_empty()
+        && (int_part == "0" || !int_part.starts_with('0'))
+        && int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit())
 }
 
 fn parse_exponent(s: &str) -> Option<i64> {
@@ -469,6 +516,25 @@ mod tests {
             let text = format!("{mantissa}E{exp}");
             let plain = Price::from_raw(mantissa * 10i64.pow((exp + 8) as u32));
             prop_assert_eq!(Price::parse(&text).unwrap(), plain);
+        }
+
+        #[test]
+        fn canonical_text_is_what_format_writes(raw in 1i64..i64::MAX, zeros in 0usize..3) {
+            let text = Price::from_raw(raw).to_string();
+            prop_assert!(is_canonical_positive(&text, SCALE_DIGITS));
+            let padded = if text.contains('.') { format!("{text}{}", "0".repeat(zeros)) } else { text.clone() };
+            prop_assert_eq!(is_canonical_positive(&padded, SCALE_DIGITS), zeros == 0 || !text.contains('.'));
+            let leading_zero = format!("0{}", text);
+            prop_assert!(!is_canonical_positive(&leading_zero, SCALE_DIGITS));
+        }
+
+        #[test]
+        fn the_one_pass_parse_agrees_with_the_general_one(int in 0u64..10_000_000_000, frac in 0u64..100_000_000, width in 0usize..9, neg in any::<bool>()) {
+            let frac_text = if width == 0 { String::new() } else { format!(".{:0width$}", frac % 10u64.pow(width as u32)) };
+            let text = format!("{}{int}{frac_text}", if neg { "-" } else { "" });
+            let via_general = format!("{text}E0"); // an exponent takes the general path
+            prop_assert_eq!(parse_scaled(&text, 8, "v").unwrap(), parse_scaled(&via_general, 8, "v").unwrap());
+            prop_assert_eq!(parse_scaled(&text, 16, "v").unwrap(), parse_scaled(&via_general, 16, "v").unwrap());
         }
 
         #[test]

@@ -218,14 +218,16 @@ pub struct EventLog {
     batch_every: usize,
 }
 
-static RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-/// The running event loop, or None (`asyncio.events._get_running_loop`, in C).
-fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
-    let get = RUNNING_LOOP.get_or_try_init(py, || {
-        Ok::<_, PyErr>(py.import("asyncio.events")?.getattr("_get_running_loop")?.unbind())
-    })?;
-    get.bind(py).call0()
+/// Whether `event_loop` is closed: its `_closed` flag where it has one (asyncio's
+/// loops: an attribute read), else `is_closed()`. Asked once per step of the order
+/// path while a hand-over is due, so it must not cost a call into Python there
+/// (`asyncio.get_running_loop` would: it asks the kernel for the pid on 3.11).
+fn is_closed(event_loop: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let py = event_loop.py();
+    match event_loop.getattr(pyo3::intern!(py, "_closed")) {
+        Ok(flag) => flag.is_truthy(),
+        Err(_) => event_loop.call_method0(pyo3::intern!(py, "is_closed"))?.is_truthy(),
+    }
 }
 
 impl EventLog {
@@ -249,8 +251,8 @@ impl EventLog {
     }
 
     /// Whether the hub must attend: events owed to callbacks or iterators, a full
-    /// batch, or kept events with no hand-over scheduled on the running loop (none
-    /// yet, or its loop is gone).
+    /// batch, or kept events with no hand-over scheduled (none yet, or its loop
+    /// closed before it ran).
     pub(crate) fn attention(&self, py: Python<'_>) -> PyResult<bool> {
         if !self.listened_events.is_empty() || self.kept.len() >= self.batch_every {
             return Ok(true);
@@ -260,7 +262,7 @@ impl EventLog {
         }
         match &self.drain_loop {
             None => Ok(true),
-            Some(due) => Ok(!running_loop(py)?.is(due)),
+            Some(due) => is_closed(due.bind(py)),
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::orders::{FillFields, Order};
 use crate::positions::PositionBook;
 use crate::risk::{context, RiskEngine, RiskOrder};
 use oms_core::clock::now_ns;
-use oms_core::fixed::{format_scaled, parse_scaled, SCALE_DIGITS};
+use oms_core::fixed::{is_canonical_positive, parse_scaled, SCALE_DIGITS};
 use oms_core::instruments::{InstrumentFilters as CoreFilters, OrderTerms as FilterTerms};
 use oms_core::events::FillUpdate;
 use oms_core::orders::{FillTerms, OrderStatus};
@@ -191,7 +191,7 @@ impl OrderPath {
         };
         let order = Order::from_ticket(client_id, request, &ticket, terms.order_type, now_ns());
         let order = Bound::new(py, order)?;
-        let id = PyString::new(py, &order.borrow().record().id);
+        let id = order.borrow().id(py);
         self.orders.bind(py).set_item(&id, &order)?;
         self.by_client_id.bind(py).set_item(&id, &order)?;
         self.reservations
@@ -602,13 +602,13 @@ fn canonical(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
     }
     let text = value.str()?;
     let text = text.to_str()?;
-    let Ok(raw) = parse_scaled(text, SCALE_DIGITS, "value") else {
-        return Ok(None);
-    };
-    if raw <= 0 || raw > i128::from(i64::MAX) || format_scaled(raw, SCALE_DIGITS) != text {
+    if !is_canonical_positive(text, SCALE_DIGITS) {
         return Ok(None);
     }
-    Ok(Some(raw as i64))
+    Ok(parse_scaled(text, SCALE_DIGITS, "value")
+        .ok()
+        .and_then(|raw| i64::try_from(raw).ok())
+        .filter(|&raw| raw > 0))
 }
 
 /// `oms.model.orders.CLIENT_ORDER_ID`: 1 to 36 of A-Z a-z 0-9 . _ : / -

@@ -17,7 +17,9 @@ use oms_core::orders::{FillTerms, OrderRecord, OrderStatus, OrderTerms};
 use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Quantity, Side};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PySet};
+use pyo3::intern;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PySet, PyString};
 
 /// The `oms.model.OrderStatus` member of a core status.
 pub(crate) fn status_member(py: Python<'_>, status: OrderStatus) -> PyResult<Bound<'_, PyAny>> {
@@ -58,6 +60,8 @@ fn terms(request: &Bound<'_, PyAny>) -> PyResult<Arc<OrderTerms>> {
 pub struct Order {
     record: OrderRecord,
     request: Py<PyAny>,
+    /// The id as a Python str, made once: it is read for every lookup by id.
+    py_id: PyOnceLock<Py<PyString>>,
 }
 
 impl Order {
@@ -82,6 +86,7 @@ impl Order {
         Order {
             record: OrderRecord::new(client_order_id.clone(), client_order_id, terms, now_ns),
             request: request.clone().unbind(),
+            py_id: PyOnceLock::new(),
         }
     }
 
@@ -139,6 +144,7 @@ impl Order {
         Ok(Order {
             record,
             request: request.clone().unbind(),
+            py_id: PyOnceLock::new(),
         })
     }
 
@@ -163,8 +169,11 @@ impl Order {
     }
 
     #[getter]
-    fn id(&self) -> &str {
-        &self.record.id
+    pub(crate) fn id<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        self.py_id
+            .get_or_init(py, || PyString::new(py, &self.record.id).unbind())
+            .bind(py)
+            .clone()
     }
 
     /// What the client asked for (replace it whole to amend: its terms are read
@@ -391,11 +400,12 @@ pub(crate) struct FillFields<'py> {
 
 impl<'py> FillFields<'py> {
     pub(crate) fn read(fill: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let py = fill.py();
         Ok(FillFields {
             fill: fill.clone(),
-            trade_id: fill.getattr("trade_id")?.extract()?,
-            fee_asset: fill.getattr("fee_asset")?.extract()?,
-            venue_order_id: fill.getattr("venue_order_id")?.extract()?,
+            trade_id: fill.getattr(intern!(py, "trade_id"))?.extract()?,
+            fee_asset: fill.getattr(intern!(py, "fee_asset"))?.extract()?,
+            venue_order_id: fill.getattr(intern!(py, "venue_order_id"))?.extract()?,
         })
     }
 
@@ -406,15 +416,17 @@ impl<'py> FillFields<'py> {
 
     pub(crate) fn terms(&self) -> PyResult<FillTerms<'_>> {
         let fill = &self.fill;
+        let py = fill.py();
+        let side = fill.getattr(intern!(py, "side"))?;
         Ok(FillTerms {
             trade_id: &self.trade_id,
-            side: Side::parse(&fill.getattr("side")?.extract::<String>()?).py()?,
-            qty: quantity(&fill.getattr("qty")?, "qty")?,
-            price: crate::fixed::price(&fill.getattr("price")?, "price")?,
-            fee: amount(&fill.getattr("fee")?, "fee")?,
+            side: Side::parse(side.cast::<PyString>()?.to_str()?).py()?,
+            qty: quantity(&fill.getattr(intern!(py, "qty"))?, "qty")?,
+            price: crate::fixed::price(&fill.getattr(intern!(py, "price"))?, "price")?,
+            fee: amount(&fill.getattr(intern!(py, "fee"))?, "fee")?,
             fee_asset: self.fee_asset.as_deref().unwrap_or(""),
             venue_order_id: self.venue_order_id.as_deref(),
-            ts_ns: fill.getattr("ts_ns")?.extract()?,
+            ts_ns: fill.getattr(intern!(py, "ts_ns"))?.extract()?,
         })
     }
 }

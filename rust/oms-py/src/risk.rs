@@ -327,6 +327,15 @@ impl RiskEngine {
         Ok(found.map(|limits| RiskLimits { limits }))
     }
 
+    /// Whether a global daily loss limit is set (the engine then follows the day's
+    /// P&L after every fill; asked per fill, so it makes no objects).
+    #[getter]
+    fn has_daily_loss_limit(&self) -> bool {
+        self.engine
+            .limits(&Scope::Global)
+            .is_some_and(|l| l.daily_loss_limit.is_some())
+    }
+
     /// Run every pre-trade rule; on accept reserve the order's worst case.
     /// Raises `oms.errors.RiskRejected` (with the rule's code) on reject.
     fn check(&self, py: Python<'_>, order: &Bound<'_, RiskOrder>) -> PyResult<()> {
