@@ -21,18 +21,20 @@ use crate::errors::{reject_to_py, IntoPyResult};
 use crate::events::{EventLog, FillUpdateRecord, PositionUpdateRecord};
 use crate::fixed::{decimal_class, optional, quantity, to_decimal};
 use crate::instruments::core_filters;
-use crate::orders::{FillFields, Order};
+use crate::orders::{FillFields, Order, F_CLIENT_ORDER_ID, F_LIQUIDITY, F_SYMBOL, F_VENUE, F_VENUE_ORDER_ID};
 use crate::positions::PositionBook;
 use crate::risk::{context, RiskEngine, RiskOrder};
+use crate::structs::Layout;
 use oms_core::clock::now_ns;
+use oms_core::events::FillUpdate;
 use oms_core::fixed::{is_canonical_positive, parse_scaled, SCALE_DIGITS};
 use oms_core::instruments::{InstrumentFilters as CoreFilters, OrderTerms as FilterTerms};
-use oms_core::events::FillUpdate;
 use oms_core::orders::{FillTerms, OrderStatus};
 use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Error, Price, Quantity, Side};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 /// `report`'s answer, as bits: the order moved; the venue counts fills we have not
@@ -68,6 +70,45 @@ struct RequestTerms {
     reduce_only: bool,
     client_order_id: Option<String>,
 }
+
+/// The `OrderRequest` fields the plain path reads, and where each is in that list.
+const REQUEST_FIELDS: [&str; 17] = [
+    "venue",
+    "symbol",
+    "side",
+    "type",
+    "qty",
+    "price",
+    "stop_price",
+    "time_in_force",
+    "expire_at_ns",
+    "trailing_bps",
+    "activation_price",
+    "reduce_only",
+    "close_position",
+    "account",
+    "client_order_id",
+    "idempotency_key",
+    "tag",
+];
+const R_VENUE: usize = 0;
+const R_SYMBOL: usize = 1;
+const R_SIDE: usize = 2;
+const R_TYPE: usize = 3;
+const R_QTY: usize = 4;
+const R_PRICE: usize = 5;
+const R_STOP_PRICE: usize = 6;
+const R_TIME_IN_FORCE: usize = 7;
+const R_EXPIRE_AT_NS: usize = 8;
+const R_TRAILING_BPS: usize = 9;
+const R_ACTIVATION_PRICE: usize = 10;
+const R_REDUCE_ONLY: usize = 11;
+const R_CLOSE_POSITION: usize = 12;
+const R_ACCOUNT: usize = 13;
+const R_CLIENT_ORDER_ID: usize = 14;
+const R_IDEMPOTENCY_KEY: usize = 15;
+const R_TAG: usize = 16;
+static REQUEST_LAYOUT: PyOnceLock<Layout<17>> = PyOnceLock::new();
 
 #[pyclass(module = "oms._core")]
 pub struct OrderPath {
@@ -256,12 +297,12 @@ impl OrderPath {
     /// raises, as `Order.apply_fill` does.
     fn fill<'py>(&mut self, fill: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Order>>> {
         let py = fill.py();
-        let Some(order) = self.find(fill)? else {
+        let fields = FillFields::read(fill)?;
+        let Some(order) = self.find(&fields)? else {
             let tracker = self.engine.bind(py).getattr(intern!(py, "tracker"))?;
             tracker.call_method1(intern!(py, "stray_fill"), (fill,))?;
             return Ok(None);
         };
-        let fields = FillFields::read(fill)?;
         let terms = fields.terms()?;
         let reservation = self
             .reservations
@@ -296,7 +337,7 @@ impl OrderPath {
             if log.wanted() {
                 let record = PositionUpdateRecord::new(position_seq, Py::new(py, position)?);
                 log.record(Py::new(py, record)?.into_any());
-                let update = fill_update(fill, fill_seq, &order.borrow(), &terms, &fields)?;
+                let update = fill_update(fill_seq, &order.borrow(), &terms, &fields)?;
                 log.record(Py::new(py, FillUpdateRecord::new(update, fill.clone().unbind()))?.into_any());
             }
         }
@@ -404,19 +445,19 @@ impl OrderPath {
     }
 
     /// The order the fill is for: by client order id, else by venue order id.
-    fn find<'py>(&self, fill: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Order>>> {
-        let py = fill.py();
-        let client_id = fill.getattr(intern!(py, "client_order_id"))?;
+    fn find<'py>(&self, fill: &FillFields<'py>) -> PyResult<Option<Bound<'py, Order>>> {
+        let client_id = fill.get(F_CLIENT_ORDER_ID);
+        let py = client_id.py();
         if !client_id.is_none() {
-            if let Some(order) = self.by_client_id.bind(py).get_item(&client_id)? {
+            if let Some(order) = self.by_client_id.bind(py).get_item(client_id)? {
                 return Ok(Some(order.cast_into::<Order>()?));
             }
         }
-        let venue_order_id = fill.getattr(intern!(py, "venue_order_id"))?;
+        let venue_order_id = fill.get(F_VENUE_ORDER_ID);
         if venue_order_id.is_none() {
             return Ok(None);
         }
-        let key = PyTuple::new(py, [fill.getattr(intern!(py, "venue"))?, venue_order_id])?;
+        let key = PyTuple::new(py, [fill.get(F_VENUE), venue_order_id])?;
         self.by_venue_id
             .bind(py)
             .get_item(key)?
@@ -443,32 +484,24 @@ impl OrderPath {
     }
 }
 
-/// The fill's event in the core's form (the fields `FillFields` did not read are read
-/// here).
-fn fill_update(
-    fill: &Bound<'_, PyAny>,
-    seq: u64,
-    order: &Order,
-    terms: &FillTerms<'_>,
-    fields: &FillFields<'_>,
-) -> PyResult<FillUpdate> {
-    let py = fill.py();
-    let text = |name| fill.getattr(name)?.extract::<Option<String>>();
+/// The fill's event in the core's form.
+fn fill_update(seq: u64, order: &Order, terms: &FillTerms<'_>, fields: &FillFields<'_>) -> PyResult<FillUpdate> {
+    let text = |i| fields.get(i).extract::<Option<String>>();
     let record = order.record();
     Ok(FillUpdate {
         seq,
         order_id: record.id.clone(),
         account: record.terms.account.clone(),
-        venue: fill.getattr(intern!(py, "venue"))?.extract()?,
-        symbol: fill.getattr(intern!(py, "symbol"))?.extract()?,
+        venue: fields.get(F_VENUE).extract()?,
+        symbol: fields.get(F_SYMBOL).extract()?,
         trade_id: terms.trade_id.to_owned(),
         side: terms.side,
         qty: terms.qty,
         price: terms.price,
         fee: terms.fee,
         fee_asset: fields.fee_asset().map(str::to_owned),
-        liquidity: text(intern!(py, "liquidity"))?,
-        client_order_id: text(intern!(py, "client_order_id"))?,
+        liquidity: text(F_LIQUIDITY)?,
+        client_order_id: text(F_CLIENT_ORDER_ID)?,
         venue_order_id: terms.venue_order_id.map(str::to_owned),
         ts_ns: terms.ts_ns,
     })
@@ -498,69 +531,57 @@ impl RequestTerms {
         Self::validated(request)
     }
 
-    fn plain<'py>(request: &Bound<'py, PyAny>) -> PyResult<Option<Self>> {
+    fn plain(request: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
         let py = request.py();
-        let get = |name: &Bound<'py, PyString>| request.getattr(name);
-        let order_type = get(intern!(py, "type"))?;
-        let order_type = order_type.cast::<PyString>()?.to_str()?;
+        let layout = REQUEST_LAYOUT.get_or_try_init(py, || {
+            Layout::of(py, "oms.model.orders", "OrderRequest", REQUEST_FIELDS)
+        })?;
+        let Some(f) = layout.read(request)? else {
+            return Ok(None); // a subclass: validated and read by name
+        };
+        let text = |i: usize| -> PyResult<&str> { f[i].cast::<PyString>()?.to_str() };
+        let order_type = text(R_TYPE)?;
         let market = match order_type {
             "MARKET" => true,
             "LIMIT" | "LIMIT_MAKER" => false,
             _ => return Ok(None),
         };
-        for name in [
-            intern!(py, "stop_price"),
-            intern!(py, "trailing_bps"),
-            intern!(py, "activation_price"),
-        ] {
-            if !get(name)?.is_none() {
-                return Ok(None);
-            }
-        }
-        let gtc = get(intern!(py, "time_in_force"))?.cast::<PyString>()?.to_str()? == "GTC";
-        if !gtc || !get(intern!(py, "expire_at_ns"))?.is_none() {
+        let untriggered = [R_STOP_PRICE, R_TRAILING_BPS, R_ACTIVATION_PRICE, R_EXPIRE_AT_NS]
+            .iter()
+            .all(|&i| f[i].is_none());
+        if !untriggered || text(R_TIME_IN_FORCE)? != "GTC" {
             return Ok(None);
         }
-        let Some(qty) = canonical(&get(intern!(py, "qty"))?)? else {
+        let Some(qty) = canonical(&f[R_QTY])? else {
             return Ok(None);
         };
-        let price = get(intern!(py, "price"))?;
-        let price = match (market, price.is_none()) {
+        let price = match (market, f[R_PRICE].is_none()) {
             (true, true) => None,
-            (false, false) => match canonical(&price)? {
+            (false, false) => match canonical(&f[R_PRICE])? {
                 Some(p) => Some(p),
                 None => return Ok(None),
             },
             _ => return Ok(None),
         };
-        let client_order_id = get(intern!(py, "client_order_id"))?;
-        let client_order_id = if client_order_id.is_none() {
-            None
-        } else {
-            let id = client_order_id.cast::<PyString>()?.to_str()?;
-            if !legal_client_id(id) {
-                return Ok(None);
-            }
-            Some(id.to_owned())
+        let client_order_id = match f[R_CLIENT_ORDER_ID].is_none() {
+            true => None,
+            false if legal_client_id(text(R_CLIENT_ORDER_ID)?) => Some(text(R_CLIENT_ORDER_ID)?.to_owned()),
+            false => return Ok(None),
         };
-        for name in [intern!(py, "idempotency_key"), intern!(py, "tag")] {
-            let label = get(name)?;
-            if !label.is_none() && !legal_label(label.cast::<PyString>()?.to_str()?) {
+        for i in [R_IDEMPOTENCY_KEY, R_TAG] {
+            if !f[i].is_none() && !legal_label(text(i)?) {
                 return Ok(None);
             }
         }
-        let account = get(intern!(py, "account"))?;
-        let account = account.cast::<PyString>()?.to_str()?;
-        let reduce_only = get(intern!(py, "reduce_only"))?.is_truthy()?;
-        let close_position = get(intern!(py, "close_position"))?.is_truthy()?;
-        if !legal_label(account) || (reduce_only && close_position) {
+        let (reduce_only, close_position) = (f[R_REDUCE_ONLY].is_truthy()?, f[R_CLOSE_POSITION].is_truthy()?);
+        if !legal_label(text(R_ACCOUNT)?) || (reduce_only && close_position) {
             return Ok(None);
         }
         Ok(Some(RequestTerms {
-            venue: get(intern!(py, "venue"))?.extract()?,
-            symbol: get(intern!(py, "symbol"))?.extract()?,
-            account: account.to_owned(),
-            side: Side::parse(get(intern!(py, "side"))?.cast::<PyString>()?.to_str()?).py()?,
+            venue: text(R_VENUE)?.to_owned(),
+            symbol: text(R_SYMBOL)?.to_owned(),
+            account: text(R_ACCOUNT)?.to_owned(),
+            side: Side::parse(text(R_SIDE)?).py()?,
             order_type: order_type.to_owned(),
             qty: Quantity::from_raw(qty),
             price: price.map(Price::from_raw),
