@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,24 +32,18 @@ from harness import Dist, Report, emit, fmt_ns, fmt_x, gc_paused, ratio, table
 from oms.bus.embedded_nats import EmbeddedNats
 from oms.bus.publisher import JetStreamPublisher
 from oms.engine import Engine
-from oms.exchanges.base import Capabilities, Exchange, ExchangeConfig, VenueHealth
+from oms.exchanges.null import NullExchange
 from oms.model import (
-    Balance,
     Fill,
     FillEvent,
     Instrument,
     InstrumentKind,
     Liquidity,
     Order,
-    OrderBook,
-    OrderEvent,
     OrderRequest,
     OrderStatus,
     OrderType,
     Side,
-    TimeInForce,
-    Trade,
-    UserEvent,
 )
 from oms.storage.journal import Journal
 from oms.symbols import SymbolMap
@@ -64,40 +58,26 @@ PEER_SCRIPT = ROOT.parent / "shared" / "peer-bench" / "nt_order_path.py"
 NT_PUBLISHED = (3539.0, 158.1)  # ../shared/peer-bench/README.md: orders/s, submit p99 us (n=200k)
 
 
-class NullVenue(Exchange):
-    """Answers every order NEW at once; fills only when told. No I/O."""
-
-    capabilities = Capabilities(order_types=frozenset(OrderType), time_in_force=frozenset(TimeInForce))
+class NullVenue(NullExchange):
+    """The null venue (``oms.exchanges.null``) with the peer's one instrument, and the
+    fills the benchmark hands the engine."""
 
     def __init__(self) -> None:
-        super().__init__(ExchangeConfig(venue=VENUE))
-        self.instruments = {
-            SYMBOL: Instrument(
-                venue=VENUE,
-                symbol=SYMBOL,
-                native_symbol="BTCUSDT",
-                kind=InstrumentKind.SPOT,
-                base="BTC",
-                quote="USDT",
-                tick_size=Decimal("0.01"),
-                step_size=Decimal("0.000001"),
-                min_qty=Decimal("0.000001"),
-                max_qty=Decimal("9000"),
-                min_notional=Decimal("1"),
-            )
-        }
-        self.symbols = SymbolMap(VENUE, [("BTCUSDT", SYMBOL)])  # subjects of events
-        self.count = 0
-
-    async def create_order(self, order: Order) -> OrderEvent:
-        self.count += 1
-        return OrderEvent(
+        instrument = Instrument(
             venue=VENUE,
             symbol=SYMBOL,
-            status=OrderStatus.NEW,
-            client_order_id=order.client_order_id,
-            venue_order_id=f"V{self.count}",
+            native_symbol="BTCUSDT",
+            kind=InstrumentKind.SPOT,
+            base="BTC",
+            quote="USDT",
+            tick_size=Decimal("0.01"),
+            step_size=Decimal("0.000001"),
+            min_qty=Decimal("0.000001"),
+            max_qty=Decimal("9000"),
+            min_notional=Decimal("1"),
         )
+        super().__init__(VENUE, [instrument])
+        self.symbols = SymbolMap(VENUE, [("BTCUSDT", SYMBOL)])  # subjects of events
 
     def fill(self, order: Order, n: int) -> FillEvent:
         r = order.request
@@ -119,52 +99,6 @@ class NullVenue(Exchange):
                 ts_ns=time.time_ns(),
             )
         )
-
-    # ---- the rest of the interface: not used by the benchmark ----
-    async def connect(self) -> None: ...
-    async def close(self) -> None: ...
-    async def health(self) -> VenueHealth:
-        return VenueHealth(venue=VENUE, connected=True, trading=True)
-
-    async def server_time(self) -> int:
-        return time.time_ns()
-
-    async def load_instruments(self) -> list[Instrument]:
-        return list(self.instruments.values())
-
-    async def cancel_order(self, order: Order) -> OrderEvent:
-        return OrderEvent(
-            venue=VENUE, symbol=SYMBOL, status=OrderStatus.CANCELED, client_order_id=order.client_order_id
-        )
-
-    async def fetch_order(
-        self, symbol: str, *, client_order_id: str | None = None, venue_order_id: str | None = None
-    ) -> OrderEvent:
-        return OrderEvent(venue=VENUE, symbol=symbol, status=OrderStatus.NEW, client_order_id=client_order_id)
-
-    async def fetch_open_orders(self, symbol: str | None = None) -> list[OrderEvent]:
-        return []
-
-    async def fetch_fills(self, symbol: str, since_ns: int = 0) -> list[Fill]:
-        return []
-
-    async def fetch_balances(self) -> list[Balance]:
-        return []
-
-    async def user_events(self) -> AsyncIterator[UserEvent]:
-        await asyncio.Event().wait()  # the benchmark hands fills to the tracker itself
-        nothing: tuple[UserEvent, ...] = ()
-        for event in nothing:  # never reached: makes this an async generator
-            yield event
-
-    async def fetch_book(self, symbol: str, depth: int = 20) -> OrderBook:
-        raise self._unsupported("books")
-
-    def watch_book(self, symbol: str) -> AsyncIterator[OrderBook]:
-        raise self._unsupported("books")
-
-    def watch_trades(self, symbol: str) -> AsyncIterator[Trade]:
-        raise self._unsupported("trades")
 
 
 def workload(n: int) -> list[OrderRequest]:

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from oms._core import OrderPath
 from oms.engine import tracking
 from oms.engine.conditional import CONDITIONAL_TYPES, ConditionalOrders
 from oms.engine.events import (
@@ -54,7 +55,6 @@ from oms.errors import (
     UnknownVenue,
 )
 from oms.exchanges.base import Exchange
-from oms._core import OrderPath
 from oms.instruments import check_exact_order, check_order
 from oms.model import (
     Balance,
@@ -70,7 +70,7 @@ from oms.model.orders import order_to_builtins
 from oms.model.state import PENDING, TERMINAL
 from oms.model.values import to_decimal
 from oms.positions import AggregatePosition, Position, PositionBook
-from oms.risk import RiskEngine, RiskOrder, TradingState
+from oms.risk import RiskEngine, TradingState
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,221 @@
+"""The core's order path (``OrderPath``) on a real Engine over the null venue: what a
+user of ``Engine.submit`` and of the user streams would check after acceptance, a venue
+report and a fill. Refusals keep nothing; a plain request is taken as it is, any other
+shape is validated (and made canonical) first; a fill is applied once, books the fee in
+the quote currency, frees the reservation when it ends the order; events come in order
+and encode as msgspec encodes the Structs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from decimal import Decimal
+
+import msgspec
+import pytest
+
+from oms.engine import Engine
+from oms.engine.events import FillUpdate, KeptEvent, OrderUpdate, PositionUpdate, materialize
+from oms.engine.tracking import CATCH_UP, CHANGED, TRIGGERED_NOW
+from oms.errors import FilterViolation, InvalidInput, RiskRejected, UnknownSymbol, UnknownVenue
+from oms.exchanges.null import NullExchange
+from oms.model import (
+    Fill,
+    Instrument,
+    InstrumentKind,
+    OrderEvent,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+from oms.risk import RiskLimits
+
+D = Decimal
+VENUE, SYMBOL = "null:spot", "BTC/USDT"
+INSTRUMENT = Instrument(
+    venue=VENUE,
+    symbol=SYMBOL,
+    native_symbol="BTCUSDT",
+    kind=InstrumentKind.SPOT,
+    base="BTC",
+    quote="USDT",
+    tick_size=D("0.01"),
+    step_size=D("0.0001"),
+    min_qty=D("0.0001"),
+    max_qty=D("100"),
+    min_notional=D("5"),
+)
+
+
+@pytest.fixture(name="engine")
+def engine_fixture() -> Iterator[Engine]:
+    engine = Engine([NullExchange(VENUE, [INSTRUMENT])])
+    yield engine
+    asyncio.run(engine.stop())
+
+
+def limit(qty: str = "0.5", price: str = "20000", **kw: object) -> OrderRequest:
+    fields: dict[str, object] = {
+        "venue": VENUE,
+        "symbol": SYMBOL,
+        "side": Side.BUY,
+        "type": OrderType.LIMIT,
+        "qty": D(qty),
+        "price": D(price),
+    }
+    return OrderRequest(**(fields | kw))  # type: ignore[arg-type]
+
+
+def fill_of(engine: Engine, order_id: str, trade_id: str, qty: str, **kw: object) -> Fill:
+    order = engine.order(order_id)
+    fields: dict[str, object] = {
+        "venue": VENUE,
+        "symbol": SYMBOL,
+        "trade_id": trade_id,
+        "side": order.request.side,
+        "qty": D(qty),
+        "price": order.request.price,
+        "fee": D("0.01"),
+        "fee_asset": "USDT",
+        "client_order_id": order.client_order_id,
+        "venue_order_id": order.venue_order_id,
+        "ts_ns": 1_700_000_000_000_000_000,
+    }
+    return Fill(**(fields | kw))  # type: ignore[arg-type]
+
+
+def submit(engine: Engine, request: OrderRequest) -> str:
+    async def go() -> str:
+        return (await engine.submit(request)).id
+
+    return asyncio.run(go())
+
+
+def test_a_plain_request_is_accepted_reserved_and_kept_as_it_is(engine: Engine) -> None:
+    request = limit()
+    order = engine.path.accept(request)
+    assert order.status is OrderStatus.PENDING_NEW and order.request is request
+    assert engine.order(order.id) is order and engine.registry.by_client_id(order.client_order_id) is order
+    assert engine.exchanges[VENUE].is_our_client_id(order.client_order_id)
+    assert engine.risk.open_orders(venue=VENUE) == 1 and order.id in engine.path.reservations
+    assert (order.filled_qty, order.remaining_qty) == (D(0), D("0.5"))
+
+
+def test_other_shapes_are_validated_first_and_made_canonical(engine: Engine) -> None:
+    request = limit(qty="0.50", price="2E+4", time_in_force=TimeInForce.IOC, client_order_id="mine-1")
+    order = engine.path.accept(request)
+    assert (str(request.qty), str(request.price)) == ("0.5", "20000")  # what validate() made them
+    assert order.client_order_id == "mine-1" and order.remaining_qty == D("0.5")
+
+
+@pytest.mark.parametrize(
+    ("request_", "error", "field"),
+    [
+        (limit(price="0"), InvalidInput, "price"),
+        (limit(type=OrderType.MARKET), InvalidInput, "price"),
+        (limit(client_order_id="no spaces"), InvalidInput, "client_order_id"),
+        (limit(reduce_only=True, close_position=True), InvalidInput, "close_position"),
+        (limit(qty="0.00001"), FilterViolation, "qty"),
+        (limit(price="20000.001"), InvalidInput, "price"),
+    ],
+)
+def test_a_refused_request_keeps_nothing(
+    engine: Engine, request_: OrderRequest, error: type[Exception], field: str
+) -> None:
+    with pytest.raises(error) as raised:
+        engine.path.accept(request_)
+    assert raised.value.details.get("field") == field  # type: ignore[attr-defined]
+    assert engine.orders() == [] and engine.risk.open_orders(venue=VENUE) == 0
+
+
+def test_unknown_markets_and_risk_refusals_keep_nothing(engine: Engine) -> None:
+    with pytest.raises(UnknownVenue):
+        engine.path.accept(limit(venue="nowhere:spot"))
+    with pytest.raises(UnknownSymbol):
+        engine.path.accept(limit(symbol="ETH/USDT"))
+    engine.risk.set_limits(RiskLimits(max_order_qty=D("0.1")))
+    with pytest.raises(RiskRejected):
+        engine.path.accept(limit())
+    assert engine.orders() == [] and engine.risk.open_orders(venue=VENUE) == 0
+
+
+def test_reports_move_the_order_and_say_what_the_engine_must_do(engine: Engine) -> None:
+    order = engine.path.accept(limit())
+    new = OrderEvent(venue=VENUE, symbol=SYMBOL, status=OrderStatus.NEW, venue_order_id="V7")
+    assert engine.path.report(order, new) == CHANGED
+    assert (order.status, order.venue_order_id) == (OrderStatus.NEW, "V7")
+    assert engine.path.by_venue_id[(VENUE, "V7")] is order
+    assert engine.path.report(order, new) == 0  # a repeat
+    stale = OrderEvent(venue=VENUE, symbol=SYMBOL, status=OrderStatus.PENDING_NEW)
+    assert engine.path.report(order, stale) == 0 and order.status is OrderStatus.NEW
+    ahead = OrderEvent(venue=VENUE, symbol=SYMBOL, status=OrderStatus.PARTIALLY_FILLED, filled_qty=D("0.2"))
+    assert engine.path.report(order, ahead) == CATCH_UP  # the fills themselves move it
+    assert order.status is OrderStatus.NEW
+    stop = engine.path.accept(limit(type=OrderType.STOP_LIMIT, stop_price=D("21000")))
+    triggered = OrderEvent(venue=VENUE, symbol=SYMBOL, status=OrderStatus.TRIGGERED)
+    assert engine.path.report(stop, triggered) == CHANGED | TRIGGERED_NOW
+    canceled = OrderEvent(venue=VENUE, symbol=SYMBOL, status=OrderStatus.CANCELED, reason="by user")
+    assert engine.path.report(order, canceled) == CHANGED
+    assert (order.status, order.reason) == (OrderStatus.CANCELED, "by user")
+    assert engine.risk.open_orders(venue=VENUE) == 1 and order.id not in engine.path.reservations
+
+
+def test_a_fill_is_booked_once_and_the_last_one_frees_the_reservation(engine: Engine) -> None:
+    order_id = submit(engine, limit(qty="0.5"))
+    order = engine.order(order_id)
+    first = fill_of(engine, order_id, "T1", "0.2", fee=D("0.0001"), fee_asset="BTC")
+    assert engine.path.fill(first) is order
+    assert engine.path.fill(first) is None  # the same trade again: nothing changes
+    assert (order.status, order.filled_qty, order.fees) == (
+        OrderStatus.PARTIALLY_FILLED,
+        D("0.2"),
+        {"BTC": D("0.0001")},
+    )
+    position = engine.positions_book.get("default", VENUE, SYMBOL)
+    assert position is not None and position.qty == D("0.2")
+    assert position.fees_paid == D("2")  # 0.0001 BTC at 20000: booked in USDT
+    assert engine.path.fill(fill_of(engine, order_id, "T2", "0.3", fee_asset="BNB")) is order
+    assert order.status is OrderStatus.FILLED and order.avg_price == D("20000")
+    position = engine.positions_book.get("default", VENUE, SYMBOL)
+    assert (
+        position is not None and position.qty == D("0.5") and position.fees_paid == D("2")
+    )  # BNB stays on the order
+    assert engine.risk.open_orders(venue=VENUE) == 0 and order_id not in engine.path.reservations
+
+
+def test_a_fill_found_by_venue_id_and_a_stray_one(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    order_id = submit(engine, limit())
+    by_venue_id = fill_of(engine, order_id, "T1", "0.1", client_order_id=None)
+    assert engine.path.fill(by_venue_id) is engine.order(order_id)
+    with caplog.at_level(logging.WARNING):
+        assert (
+            engine.path.fill(fill_of(engine, order_id, "T2", "0.1", client_order_id="x", venue_order_id="y"))
+            is None
+        )
+    assert "not ours" in caplog.text and engine.order(order_id).filled_qty == D("0.1")
+
+
+def test_events_come_in_order_and_the_core_encodes_them_as_msgspec_does(engine: Engine) -> None:
+    kept: list[KeptEvent] = []
+    engine.on_events(kept.extend, records=True)
+    order_id = submit(engine, limit())
+    engine.path.set_price(VENUE, SYMBOL, D("20100"))
+    engine.path.fill(fill_of(engine, order_id, "T1", "0.5", liquidity="MAKER"))
+    engine.events.drain()
+    events = materialize(kept)
+    assert [type(e) for e in events] == [OrderUpdate, OrderUpdate, PositionUpdate, FillUpdate, OrderUpdate]
+    assert [e.seq for e in events] == sorted(e.seq for e in events) and len({e.seq for e in events}) == 5
+    assert [e.status for e in events if isinstance(e, OrderUpdate)] == [
+        OrderStatus.PENDING_NEW,
+        OrderStatus.NEW,
+        OrderStatus.FILLED,
+    ]
+    position = events[2]
+    assert isinstance(position, PositionUpdate) and position.unrealized_pnl == D("50")  # marked at once
+    encoder = msgspec.json.Encoder()
+    for record, event in zip(kept, events, strict=True):
+        if hasattr(record, "json"):
+            assert msgspec.json.decode(record.json()) == msgspec.json.decode(encoder.encode(event))
