@@ -11,9 +11,10 @@ Tick and step rules: ``value % step == 0`` (Binance Spot since 2022/2023), or
 ``(value - minimum) % step == 0`` when ``Instrument.steps_from_minimum`` is set
 (Binance USD-M Futures still states it so).
 
-The order path asks the core first (``fast_filters``: the same rules in fixed point,
-~0.2 us against ~1.2 us here); only an order the core does not pass comes here, to be
-refused in these words (or passed, where the core could not decide).
+The order path asks the core first (``oms_core::instruments``, the same rules in fixed
+point, ~0.2 us against ~1.2 us here; ``fast_filters`` from Python); only an order the
+core does not pass comes here, to be refused in these words (or passed, where the core
+could not decide).
 """
 
 from __future__ import annotations

@@ -27,8 +27,6 @@ from oms.model import (
 )
 from oms.model.state import TRANSITIONS
 from oms.model.values import to_decimal
-from oms.positions import PositionBook
-from oms.risk import RiskEngine, RiskOrder
 
 S = OrderStatus
 
@@ -266,32 +264,3 @@ def test_a_book_mid_stays_on_the_price_grid() -> None:
     assert book("0.00000002", "0.00000003").mid == Decimal("0.00000002")
     assert book("50000.01", "50000.02").mid == Decimal("50000.015")
     assert OrderBook(venue="v", symbol="S", bids=[], asks=[]).mid is None
-
-
-def test_apply_fill_to_books_the_fill_on_the_order_the_reservation_and_the_position_once() -> None:
-    o = order("1")
-    book = PositionBook.create(f"test-model-{id(o):x}")
-    try:
-        risk = RiskEngine()
-        reservation = RiskOrder("default", "binance:spot", "BTC/USDT", "BUY", Decimal("1"), Decimal("100"))
-        risk.check(reservation)
-        position, excess = o.apply_fill_to(fill("t1", "0.4"), book, Decimal("0.04"), risk, reservation)
-        assert excess is None and reservation.remaining == Decimal("0.6")
-        assert (position.qty, position.fees_paid, o.filled_qty, o.status) == (
-            Decimal("0.4"),
-            Decimal("0.04"),
-            Decimal("0.4"),
-            S.PARTIALLY_FILLED,
-        )
-        with pytest.raises(DuplicateFill):  # nothing moves twice
-            o.apply_fill_to(fill("t1", "0.4"), book, None, risk, reservation)
-        assert book.get("default", "binance:spot", "BTC/USDT").qty == Decimal("0.4")  # type: ignore[union-attr]
-        position, excess = o.apply_fill_to(fill("t2", "0.7"), book, None, risk, None)
-        assert (excess, o.overfill_qty, o.status, position.qty) == (
-            Decimal("0.1"),
-            Decimal("0.1"),
-            S.FILLED,
-            Decimal("1.1"),
-        )
-    finally:
-        book.unlink()

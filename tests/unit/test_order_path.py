@@ -186,6 +186,17 @@ def test_a_fill_is_booked_once_and_the_last_one_frees_the_reservation(engine: En
     assert engine.risk.open_orders(venue=VENUE) == 0 and order_id not in engine.path.reservations
 
 
+def test_an_overfill_is_booked_and_reported(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    order_id = submit(engine, limit(qty="0.5"))
+    with caplog.at_level(logging.ERROR):
+        assert engine.path.fill(fill_of(engine, order_id, "T1", "0.7")) is not None
+    order = engine.order(order_id)
+    assert (order.status, order.filled_qty, order.overfill_qty) == (OrderStatus.FILLED, D("0.7"), D("0.2"))
+    position = engine.positions_book.get("default", VENUE, SYMBOL)
+    assert position is not None and position.qty == D("0.7")  # it happened at the venue
+    assert f"overfill on {order_id}: 0.2" in caplog.text
+
+
 def test_a_fill_found_by_venue_id_and_a_stray_one(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     order_id = submit(engine, limit())
     by_venue_id = fill_of(engine, order_id, "T1", "0.1", client_order_id=None)

@@ -375,6 +375,9 @@ impl OrderPath {
     fn note_venue_id(&self, order: &Bound<'_, Order>, venue_order_id: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = order.py();
         let text = venue_order_id.cast::<PyString>()?.to_str()?;
+        if text.is_empty() {
+            return Ok(()); // a venue that names none
+        }
         let venue = {
             let mut o = order.borrow_mut();
             let record = o.record_mut();

@@ -9,8 +9,6 @@ use crate::enums::{member, Enum};
 use crate::errors::{to_py, IntoPyResult};
 use crate::events::OrderUpdateRecord;
 use crate::fixed::{amount, optional, quantity, to_decimal};
-use crate::positions::{Position, PositionBook};
-use crate::risk::{RiskEngine, RiskOrder};
 use crate::structs::Layout;
 use oms_core::events::{average_price, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
@@ -146,26 +144,6 @@ impl Order {
             request: request.clone().unbind(),
             py_id: PyOnceLock::new(),
         })
-    }
-
-    /// A new order for `request`, just accepted by the risk engine as `risk_order`
-    /// (its numbers already parsed there: the order path's constructor). Its id is
-    /// its client order id.
-    #[staticmethod]
-    fn admitted(
-        client_order_id: String,
-        request: &Bound<'_, PyAny>,
-        risk_order: &Bound<'_, RiskOrder>,
-        now_ns: i64,
-    ) -> PyResult<Self> {
-        let order_type = request.getattr("type")?.extract()?;
-        Ok(Order::from_ticket(
-            client_order_id,
-            request,
-            risk_order.get().ticket(),
-            order_type,
-            now_ns,
-        ))
     }
 
     #[getter]
@@ -332,40 +310,6 @@ impl Order {
             None => Ok(()),
             Some(_) => Err(to_py(self.record.overfill(terms.trade_id))),
         }
-    }
-
-    /// The engine's per-fill path in one call, the fill's numbers parsed once: the
-    /// fill recorded on the order (raising as `apply_fill` does when it is refused,
-    /// nothing changed), then moved from the risk engine's `reservation` (if any)
-    /// into the position, and booked in `book` with `fee` (in the quote currency, or
-    /// None). Returns the position after it and the overfill's excess (None if none:
-    /// an overfill is recorded, and reported here rather than raised).
-    #[pyo3(signature = (fill, book, fee, risk, reservation = None))]
-    fn apply_fill_to<'py>(
-        &mut self,
-        py: Python<'py>,
-        fill: &Bound<'py, PyAny>,
-        book: &Bound<'py, PositionBook>,
-        fee: Option<&Bound<'py, PyAny>>,
-        risk: &Bound<'py, RiskEngine>,
-        reservation: Option<&Bound<'py, RiskOrder>>,
-    ) -> PyResult<(Position, Option<Bound<'py, PyAny>>)> {
-        let fields = FillFields::read(fill)?;
-        let terms = fields.terms()?;
-        let excess = self.record.apply_fill(&terms).py()?;
-        if let Some(reservation) = reservation {
-            risk.get()
-                .core()
-                .on_fill(reservation.get().ticket(), terms.qty, terms.price)
-                .py()?;
-        }
-        let fee = crate::fixed::optional(fee, "fee", amount)?.unwrap_or(Amount::ZERO);
-        let t = &*self.record.terms;
-        let position = book
-            .borrow_mut()
-            .apply_parsed_fill((&t.account, &t.venue, &t.symbol), &terms, fee)?;
-        let excess = excess.map(|e| qty_decimal(py, e)).transpose()?;
-        Ok((position, excess))
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<bool> {
