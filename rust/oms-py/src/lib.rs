@@ -19,7 +19,6 @@ mod positions;
 mod queue;
 mod risk;
 mod shm_ring;
-mod structs;
 mod triggers;
 
 use oms_core::positions::{FIELDS, HEADER_SIZE, RECORD_SIZE, SLOT_SIZE};

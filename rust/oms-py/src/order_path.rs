@@ -21,10 +21,9 @@ use crate::errors::{reject_to_py, IntoPyResult};
 use crate::events::{EventLog, FillUpdateRecord, PositionUpdateRecord};
 use crate::fixed::{decimal_class, optional, quantity, to_decimal};
 use crate::instruments::core_filters;
-use crate::orders::{FillFields, Order, F_CLIENT_ORDER_ID, F_LIQUIDITY, F_SYMBOL, F_VENUE, F_VENUE_ORDER_ID};
+use crate::orders::{FillFields, Order};
 use crate::positions::PositionBook;
 use crate::risk::{context, RiskEngine, RiskOrder};
-use crate::structs::Layout;
 use oms_core::clock::now_ns;
 use oms_core::events::FillUpdate;
 use oms_core::fixed::{is_canonical_positive, parse_scaled, SCALE_DIGITS};
@@ -34,7 +33,6 @@ use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Error, Price, Quantity, Side};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 /// `report`'s answer, as bits: the order moved; the venue counts fills we have not
@@ -70,45 +68,6 @@ struct RequestTerms {
     reduce_only: bool,
     client_order_id: Option<String>,
 }
-
-/// The `OrderRequest` fields the plain path reads, and where each is in that list.
-const REQUEST_FIELDS: [&str; 17] = [
-    "venue",
-    "symbol",
-    "side",
-    "type",
-    "qty",
-    "price",
-    "stop_price",
-    "time_in_force",
-    "expire_at_ns",
-    "trailing_bps",
-    "activation_price",
-    "reduce_only",
-    "close_position",
-    "account",
-    "client_order_id",
-    "idempotency_key",
-    "tag",
-];
-const R_VENUE: usize = 0;
-const R_SYMBOL: usize = 1;
-const R_SIDE: usize = 2;
-const R_TYPE: usize = 3;
-const R_QTY: usize = 4;
-const R_PRICE: usize = 5;
-const R_STOP_PRICE: usize = 6;
-const R_TIME_IN_FORCE: usize = 7;
-const R_EXPIRE_AT_NS: usize = 8;
-const R_TRAILING_BPS: usize = 9;
-const R_ACTIVATION_PRICE: usize = 10;
-const R_REDUCE_ONLY: usize = 11;
-const R_CLOSE_POSITION: usize = 12;
-const R_ACCOUNT: usize = 13;
-const R_CLIENT_ORDER_ID: usize = 14;
-const R_IDEMPOTENCY_KEY: usize = 15;
-const R_TAG: usize = 16;
-static REQUEST_LAYOUT: PyOnceLock<Layout<17>> = PyOnceLock::new();
 
 #[pyclass(module = "oms._core")]
 pub struct OrderPath {
@@ -297,12 +256,12 @@ impl OrderPath {
     /// raises, as `Order.apply_fill` does.
     fn fill<'py>(&mut self, fill: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Order>>> {
         let py = fill.py();
-        let fields = FillFields::read(fill)?;
-        let Some(order) = self.find(&fields)? else {
+        let Some(order) = self.find(fill)? else {
             let tracker = self.engine.bind(py).getattr(intern!(py, "tracker"))?;
             tracker.call_method1(intern!(py, "stray_fill"), (fill,))?;
             return Ok(None);
         };
+        let fields = FillFields::read(fill)?;
         let terms = fields.terms()?;
         let reservation = self
             .reservations
@@ -337,7 +296,7 @@ impl OrderPath {
             if log.wanted() {
                 let record = PositionUpdateRecord::new(position_seq, Py::new(py, position)?);
                 log.record(Py::new(py, record)?.into_any());
-                let update = fill_update(fill_seq, &order.borrow(), &terms, &fields)?;
+                let update = fill_update(fill, fill_seq, &order.borrow(), &terms, &fields)?;
                 log.record(Py::new(py, FillUpdateRecord::new(update, fill.clone().unbind()))?.into_any());
             }
         }
@@ -371,26 +330,6 @@ impl OrderPath {
         Ok(())
     }
 
-    /// Index `order` under its venue order id (after a venue named it).
-    fn note_venue_id(&self, order: &Bound<'_, Order>, venue_order_id: &Bound<'_, PyAny>) -> PyResult<()> {
-        let py = order.py();
-        let text = venue_order_id.cast::<PyString>()?.to_str()?;
-        if text.is_empty() {
-            return Ok(()); // a venue that names none
-        }
-        let venue = {
-            let mut o = order.borrow_mut();
-            let record = o.record_mut();
-            if record.venue_order_id.as_deref() == Some(text) {
-                return Ok(());
-            }
-            record.venue_order_id = Some(text.to_owned());
-            record.terms.venue.clone()
-        };
-        let key = PyTuple::new(py, [PyString::new(py, &venue).into_any(), venue_order_id.clone()])?;
-        self.by_venue_id.bind(py).set_item(key, order)
-    }
-
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
         visit.call(&self.engine)?;
         visit.call(&self.hub)?;
@@ -411,6 +350,26 @@ impl OrderPath {
 }
 
 impl OrderPath {
+    /// Index `order` under its venue order id (after a venue named it).
+    fn note_venue_id(&self, order: &Bound<'_, Order>, venue_order_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = order.py();
+        let text = venue_order_id.cast::<PyString>()?.to_str()?;
+        if text.is_empty() {
+            return Ok(()); // a venue that names none
+        }
+        let venue = {
+            let mut o = order.borrow_mut();
+            let record = o.record_mut();
+            if record.venue_order_id.as_deref() == Some(text) {
+                return Ok(());
+            }
+            record.venue_order_id = Some(text.to_owned());
+            record.terms.venue.clone()
+        };
+        let key = PyTuple::new(py, [PyString::new(py, &venue).into_any(), venue_order_id.clone()])?;
+        self.by_venue_id.bind(py).set_item(key, order)
+    }
+
     /// The (venue, symbol)'s exchange, instrument and filters: cached, and asked of
     /// the engine again when the exchange's instruments were reloaded. Raises
     /// UnknownVenue / UnknownSymbol (from the engine).
@@ -448,19 +407,19 @@ impl OrderPath {
     }
 
     /// The order the fill is for: by client order id, else by venue order id.
-    fn find<'py>(&self, fill: &FillFields<'py>) -> PyResult<Option<Bound<'py, Order>>> {
-        let client_id = fill.get(F_CLIENT_ORDER_ID);
-        let py = client_id.py();
+    fn find<'py>(&self, fill: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Order>>> {
+        let py = fill.py();
+        let client_id = fill.getattr(intern!(py, "client_order_id"))?;
         if !client_id.is_none() {
-            if let Some(order) = self.by_client_id.bind(py).get_item(client_id)? {
+            if let Some(order) = self.by_client_id.bind(py).get_item(&client_id)? {
                 return Ok(Some(order.cast_into::<Order>()?));
             }
         }
-        let venue_order_id = fill.get(F_VENUE_ORDER_ID);
+        let venue_order_id = fill.getattr(intern!(py, "venue_order_id"))?;
         if venue_order_id.is_none() {
             return Ok(None);
         }
-        let key = PyTuple::new(py, [fill.get(F_VENUE), venue_order_id])?;
+        let key = PyTuple::new(py, [fill.getattr(intern!(py, "venue"))?, venue_order_id])?;
         self.by_venue_id
             .bind(py)
             .get_item(key)?
@@ -487,24 +446,32 @@ impl OrderPath {
     }
 }
 
-/// The fill's event in the core's form.
-fn fill_update(seq: u64, order: &Order, terms: &FillTerms<'_>, fields: &FillFields<'_>) -> PyResult<FillUpdate> {
-    let text = |i| fields.get(i).extract::<Option<String>>();
+/// The fill's event in the core's form (the fields `FillFields` did not read are read
+/// here).
+fn fill_update(
+    fill: &Bound<'_, PyAny>,
+    seq: u64,
+    order: &Order,
+    terms: &FillTerms<'_>,
+    fields: &FillFields<'_>,
+) -> PyResult<FillUpdate> {
+    let py = fill.py();
+    let text = |name| fill.getattr(name)?.extract::<Option<String>>();
     let record = order.record();
     Ok(FillUpdate {
         seq,
         order_id: record.id.clone(),
         account: record.terms.account.clone(),
-        venue: fields.get(F_VENUE).extract()?,
-        symbol: fields.get(F_SYMBOL).extract()?,
+        venue: fill.getattr(intern!(py, "venue"))?.extract()?,
+        symbol: fill.getattr(intern!(py, "symbol"))?.extract()?,
         trade_id: terms.trade_id.to_owned(),
         side: terms.side,
         qty: terms.qty,
         price: terms.price,
         fee: terms.fee,
         fee_asset: fields.fee_asset().map(str::to_owned),
-        liquidity: text(F_LIQUIDITY)?,
-        client_order_id: text(F_CLIENT_ORDER_ID)?,
+        liquidity: text(intern!(py, "liquidity"))?,
+        client_order_id: text(intern!(py, "client_order_id"))?,
         venue_order_id: terms.venue_order_id.map(str::to_owned),
         ts_ns: terms.ts_ns,
     })
@@ -534,57 +501,69 @@ impl RequestTerms {
         Self::validated(request)
     }
 
-    fn plain(request: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+    fn plain<'py>(request: &Bound<'py, PyAny>) -> PyResult<Option<Self>> {
         let py = request.py();
-        let layout = REQUEST_LAYOUT.get_or_try_init(py, || {
-            Layout::of(py, "oms.model.orders", "OrderRequest", REQUEST_FIELDS)
-        })?;
-        let Some(f) = layout.read(request)? else {
-            return Ok(None); // a subclass: validated and read by name
-        };
-        let text = |i: usize| -> PyResult<&str> { f[i].cast::<PyString>()?.to_str() };
-        let order_type = text(R_TYPE)?;
+        let get = |name: &Bound<'py, PyString>| request.getattr(name);
+        let order_type = get(intern!(py, "type"))?;
+        let order_type = order_type.cast::<PyString>()?.to_str()?;
         let market = match order_type {
             "MARKET" => true,
             "LIMIT" | "LIMIT_MAKER" => false,
             _ => return Ok(None),
         };
-        let untriggered = [R_STOP_PRICE, R_TRAILING_BPS, R_ACTIVATION_PRICE, R_EXPIRE_AT_NS]
-            .iter()
-            .all(|&i| f[i].is_none());
-        if !untriggered || text(R_TIME_IN_FORCE)? != "GTC" {
+        for name in [
+            intern!(py, "stop_price"),
+            intern!(py, "trailing_bps"),
+            intern!(py, "activation_price"),
+        ] {
+            if !get(name)?.is_none() {
+                return Ok(None);
+            }
+        }
+        let gtc = get(intern!(py, "time_in_force"))?.cast::<PyString>()?.to_str()? == "GTC";
+        if !gtc || !get(intern!(py, "expire_at_ns"))?.is_none() {
             return Ok(None);
         }
-        let Some(qty) = canonical(&f[R_QTY])? else {
+        let Some(qty) = canonical(&get(intern!(py, "qty"))?)? else {
             return Ok(None);
         };
-        let price = match (market, f[R_PRICE].is_none()) {
+        let price = get(intern!(py, "price"))?;
+        let price = match (market, price.is_none()) {
             (true, true) => None,
-            (false, false) => match canonical(&f[R_PRICE])? {
+            (false, false) => match canonical(&price)? {
                 Some(p) => Some(p),
                 None => return Ok(None),
             },
             _ => return Ok(None),
         };
-        let client_order_id = match f[R_CLIENT_ORDER_ID].is_none() {
-            true => None,
-            false if legal_client_id(text(R_CLIENT_ORDER_ID)?) => Some(text(R_CLIENT_ORDER_ID)?.to_owned()),
-            false => return Ok(None),
+        let client_order_id = get(intern!(py, "client_order_id"))?;
+        let client_order_id = if client_order_id.is_none() {
+            None
+        } else {
+            let id = client_order_id.cast::<PyString>()?.to_str()?;
+            if !legal_client_id(id) {
+                return Ok(None);
+            }
+            Some(id.to_owned())
         };
-        for i in [R_IDEMPOTENCY_KEY, R_TAG] {
-            if !f[i].is_none() && !legal_label(text(i)?) {
+        for name in [intern!(py, "idempotency_key"), intern!(py, "tag")] {
+            let label = get(name)?;
+            if !label.is_none() && !legal_label(label.cast::<PyString>()?.to_str()?) {
                 return Ok(None);
             }
         }
-        let (reduce_only, close_position) = (f[R_REDUCE_ONLY].is_truthy()?, f[R_CLOSE_POSITION].is_truthy()?);
-        if !legal_label(text(R_ACCOUNT)?) || (reduce_only && close_position) {
+        let account = get(intern!(py, "account"))?;
+        let account = account.cast::<PyString>()?.to_str()?;
+        let reduce_only = get(intern!(py, "reduce_only"))?.is_truthy()?;
+        let close_position = get(intern!(py, "close_position"))?.is_truthy()?;
+        if !legal_label(account) || (reduce_only && close_position) {
             return Ok(None);
         }
         Ok(Some(RequestTerms {
-            venue: text(R_VENUE)?.to_owned(),
-            symbol: text(R_SYMBOL)?.to_owned(),
-            account: text(R_ACCOUNT)?.to_owned(),
-            side: Side::parse(text(R_SIDE)?).py()?,
+            venue: get(intern!(py, "venue"))?.extract()?,
+            symbol: get(intern!(py, "symbol"))?.extract()?,
+            account: account.to_owned(),
+            side: Side::parse(get(intern!(py, "side"))?.cast::<PyString>()?.to_str()?).py()?,
             order_type: order_type.to_owned(),
             qty: Quantity::from_raw(qty),
             price: price.map(Price::from_raw),

@@ -9,12 +9,12 @@ use crate::enums::{member, Enum};
 use crate::errors::{to_py, IntoPyResult};
 use crate::events::OrderUpdateRecord;
 use crate::fixed::{amount, optional, quantity, to_decimal};
-use crate::structs::Layout;
 use oms_core::events::{average_price, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use oms_core::orders::{FillTerms, OrderRecord, OrderStatus, OrderTerms};
 use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Quantity, Side};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PySet, PyString};
@@ -334,38 +334,9 @@ impl Order {
     }
 }
 
-/// The `oms.model.Fill` fields the order path reads, and where each is in that list.
-pub(crate) const FILL_FIELDS: [&str; 12] = [
-    "venue",
-    "symbol",
-    "trade_id",
-    "side",
-    "qty",
-    "price",
-    "fee",
-    "fee_asset",
-    "liquidity",
-    "client_order_id",
-    "venue_order_id",
-    "ts_ns",
-];
-pub(crate) const F_VENUE: usize = 0;
-pub(crate) const F_SYMBOL: usize = 1;
-const F_TRADE_ID: usize = 2;
-const F_SIDE: usize = 3;
-const F_QTY: usize = 4;
-const F_PRICE: usize = 5;
-const F_FEE: usize = 6;
-const F_FEE_ASSET: usize = 7;
-pub(crate) const F_LIQUIDITY: usize = 8;
-pub(crate) const F_CLIENT_ORDER_ID: usize = 9;
-pub(crate) const F_VENUE_ORDER_ID: usize = 10;
-const F_TS_NS: usize = 11;
-static FILL_LAYOUT: PyOnceLock<Layout<12>> = PyOnceLock::new();
-
-/// What the order path reads of an `oms.model.Fill`, read in one call (`Layout`).
+/// What the order path reads of an `oms.model.Fill`, owned while it is parsed.
 pub(crate) struct FillFields<'py> {
-    values: Vec<Bound<'py, PyAny>>,
+    fill: Bound<'py, PyAny>,
     trade_id: String,
     fee_asset: Option<String>,
     venue_order_id: Option<String>,
@@ -374,25 +345,12 @@ pub(crate) struct FillFields<'py> {
 impl<'py> FillFields<'py> {
     pub(crate) fn read(fill: &Bound<'py, PyAny>) -> PyResult<Self> {
         let py = fill.py();
-        let layout = FILL_LAYOUT.get_or_try_init(py, || Layout::of(py, "oms.model.orders", "Fill", FILL_FIELDS))?;
-        let values = match layout.read(fill)? {
-            Some(values) => values,
-            None => FILL_FIELDS
-                .iter()
-                .map(|name| fill.getattr(*name))
-                .collect::<PyResult<_>>()?,
-        };
         Ok(FillFields {
-            trade_id: values[F_TRADE_ID].extract()?,
-            fee_asset: values[F_FEE_ASSET].extract()?,
-            venue_order_id: values[F_VENUE_ORDER_ID].extract()?,
-            values,
+            fill: fill.clone(),
+            trade_id: fill.getattr(intern!(py, "trade_id"))?.extract()?,
+            fee_asset: fill.getattr(intern!(py, "fee_asset"))?.extract()?,
+            venue_order_id: fill.getattr(intern!(py, "venue_order_id"))?.extract()?,
         })
-    }
-
-    /// One of the `FILL_FIELDS`, by its index there.
-    pub(crate) fn get(&self, index: usize) -> &Bound<'py, PyAny> {
-        &self.values[index]
     }
 
     /// The fee's asset as the venue named it (None: not named).
@@ -401,16 +359,18 @@ impl<'py> FillFields<'py> {
     }
 
     pub(crate) fn terms(&self) -> PyResult<FillTerms<'_>> {
-        let v = &self.values;
+        let fill = &self.fill;
+        let py = fill.py();
+        let side = fill.getattr(intern!(py, "side"))?;
         Ok(FillTerms {
             trade_id: &self.trade_id,
-            side: Side::parse(v[F_SIDE].cast::<PyString>()?.to_str()?).py()?,
-            qty: quantity(&v[F_QTY], "qty")?,
-            price: crate::fixed::price(&v[F_PRICE], "price")?,
-            fee: amount(&v[F_FEE], "fee")?,
+            side: Side::parse(side.cast::<PyString>()?.to_str()?).py()?,
+            qty: quantity(&fill.getattr(intern!(py, "qty"))?, "qty")?,
+            price: crate::fixed::price(&fill.getattr(intern!(py, "price"))?, "price")?,
+            fee: amount(&fill.getattr(intern!(py, "fee"))?, "fee")?,
             fee_asset: self.fee_asset.as_deref().unwrap_or(""),
             venue_order_id: self.venue_order_id.as_deref(),
-            ts_ns: v[F_TS_NS].extract()?,
+            ts_ns: fill.getattr(intern!(py, "ts_ns"))?.extract()?,
         })
     }
 }
