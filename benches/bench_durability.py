@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench_engine import OPEN_WINDOW, NullVenue, workload
+from bench_engine import OPEN_WINDOW, NullVenue, venue_side, workload
 from harness import Dist, Report, emit, gc_paused, ratio, table
 from oms.bus.embedded_nats import EmbeddedNats
 from oms.bus.publisher import JetStreamPublisher
@@ -84,6 +84,7 @@ async def loaded(
         run.events += 1
 
     engine.on_event(count)
+    trade_ids, fees = venue_side(requests)
     orders: list[Order] = []
     clock = time.perf_counter_ns
     with gc_paused():
@@ -96,7 +97,8 @@ async def loaded(
             else:
                 orders.append(await engine.submit(request))
             if i >= OPEN_WINDOW:
-                engine.tracker.on_user_event(venue.fill(orders[i - OPEN_WINDOW], i))
+                j = i - OPEN_WINDOW
+                engine.tracker.on_user_event(venue.fill(orders[j], trade_ids[j], fees[j]))
             if i % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
         engine.events.drain()  # what the loop has not yet handed to the sinks

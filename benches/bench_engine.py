@@ -79,15 +79,15 @@ class NullVenue(NullExchange):
         super().__init__(VENUE, [instrument])
         self.symbols = SymbolMap(VENUE, [("BTCUSDT", SYMBOL)])  # subjects of events
 
-    def fill(self, order: Order, n: int) -> FillEvent:
+    def fill(self, order: Order, trade_id: str, fee: Decimal) -> FillEvent:
+        """Order ``order`` filled whole, as the user stream reports it (the trade id and
+        the commission computed before the clock, see ``venue_side``)."""
         r = order.request
-        assert r.price is not None
-        fee = (r.qty * r.price * Decimal("0.001")).quantize(Decimal("0.00000001"))
         return FillEvent(
             fill=Fill(
                 venue=VENUE,
                 symbol=SYMBOL,
-                trade_id=f"T{n}",
+                trade_id=trade_id,
                 side=r.side,
                 qty=r.qty,
                 price=r.price,
@@ -121,6 +121,14 @@ def workload(n: int) -> list[OrderRequest]:
     return out
 
 
+def venue_side(requests: Sequence[OrderRequest]) -> tuple[list[str], list[Decimal]]:
+    """What the peer script computes before its clock for the venue's side of each fill:
+    its trade id and its commission (10 bp in USDT, to 8 dp). The venue's arithmetic is
+    not the OMS's work ("the exchange leg is excluded")."""
+    fees = [(r.qty * (r.price or 0) * Decimal("0.001")).quantize(Decimal("0.00000001")) for r in requests]
+    return [f"T{i}" for i in range(len(requests))], fees
+
+
 async def lifecycle(
     requests: Sequence[OrderRequest], data_dir: Path, nats_url: str | None = None
 ) -> tuple[float, list[int], Engine]:
@@ -135,6 +143,7 @@ async def lifecycle(
     journal.start()
     engine.on_events(journal.on_events, records=True)
     tracker, submit = engine.tracker, engine.submit
+    trade_ids, fees = venue_side(requests)
     orders: list[Order] = []
     samples: list[int] = []
     clock = time.perf_counter_ns
@@ -149,7 +158,8 @@ async def lifecycle(
                 order = await submit(request)
             orders.append(order)
             if i >= OPEN_WINDOW:
-                tracker.on_user_event(venue.fill(orders[i - OPEN_WINDOW], i))
+                j = i - OPEN_WINDOW
+                tracker.on_user_event(venue.fill(orders[j], trade_ids[j], fees[j]))
             if i % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # as any asyncio program does between its I/O
         engine.events.drain()  # what the loop has not yet handed to the journal
@@ -169,6 +179,7 @@ async def batched(requests: Sequence[OrderRequest], batch: int = 100) -> float:
     venue = NullVenue()
     engine = Engine([venue])
     tracker = engine.tracker
+    trade_ids, fees = venue_side(requests)
     orders: list[Order] = []
     clock = time.perf_counter_ns
     with gc_paused():
@@ -177,7 +188,7 @@ async def batched(requests: Sequence[OrderRequest], batch: int = 100) -> float:
             results = await engine.submit_many(requests[i : i + batch])
             orders += [r for r in results if isinstance(r, Order)]
             for j in range(max(0, len(orders) - batch - OPEN_WINDOW), len(orders) - OPEN_WINDOW):
-                tracker.on_user_event(venue.fill(orders[j], j))
+                tracker.on_user_event(venue.fill(orders[j], trade_ids[j], fees[j]))
         elapsed = clock() - start
     engine.positions_book.unlink()
     return elapsed / len(requests)

@@ -175,12 +175,15 @@ class Engine:
 
     # ---- orders ----
 
-    async def submit(self, request: OrderRequest) -> Order:
-        """Check and send one order. The same ``idempotency_key`` twice (concurrently
-        too) returns the first order and sends nothing more."""
+    def submit(self, request: OrderRequest) -> Coroutine[Any, Any, Order]:
+        """Check and send one order (await it). The same ``idempotency_key`` twice
+        (concurrently too) returns the first order and sends nothing more. A plain
+        ``def`` handing back the coroutine that does the work: an ``async def`` here
+        would cost every order a second coroutine."""
         key = request.idempotency_key
-        if key is None:
-            return await self._submit(request)
+        return self._submit(request) if key is None else self._submit_once(key, request)
+
+    async def _submit_once(self, key: str, request: OrderRequest) -> Order:
         earlier = self.registry.claim(key)
         if earlier is not None:
             return await asyncio.shield(earlier)
