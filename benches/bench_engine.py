@@ -83,6 +83,7 @@ class NullVenue(NullExchange):
         """Order ``order`` filled whole, as the user stream reports it (the trade id and
         the commission computed before the clock, see ``venue_side``)."""
         r = order.request
+        assert r.price is not None  # the workload's orders are limit orders
         return FillEvent(
             fill=Fill(
                 venue=VENUE,

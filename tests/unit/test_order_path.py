@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -32,6 +33,7 @@ from oms.model import (
     TimeInForce,
 )
 from oms.risk import RiskLimits
+from oms.storage.journal import Journal, read_jsonl
 
 D = Decimal
 VENUE, SYMBOL = "null:spot", "BTC/USDT"
@@ -230,3 +232,28 @@ def test_events_come_in_order_and_the_core_encodes_them_as_msgspec_does(engine: 
     for record, event in zip(kept, events, strict=True):
         if hasattr(record, "json"):
             assert msgspec.json.decode(record.json()) == msgspec.json.decode(encoder.encode(event))
+
+
+def test_the_journal_writes_the_cores_records_as_msgspec_writes_their_events(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The records go to the journal's thread as they are and are encoded there: each
+    line is what msgspec writes for the event, plus its ``time``, in order, per file."""
+    journal = Journal(tmp_path)
+    journal.start()
+    kept: list[KeptEvent] = []
+    engine.on_events(kept.extend, records=True)
+    engine.on_events(journal.on_events, records=True)
+    order_id = submit(engine, limit())
+    engine.path.fill(fill_of(engine, order_id, "T1", "0.5", liquidity="MAKER"))
+    engine.events.drain()
+    journal.stop()
+    events = materialize(kept)
+    encoder = msgspec.json.Encoder()
+    for name, kinds in (("orders.jsonl", (OrderUpdate,)), ("trades.jsonl", (FillUpdate,))):
+        files = sorted((tmp_path / "logs").glob(f"*/*/*/{name}*"))  # each event in its own day's
+        lines = sorted((line for f in files for line in read_jsonl(f)), key=lambda line: line["seq"])
+        assert [line.pop("time") for line in lines]  # stamped
+        expected = [msgspec.json.decode(encoder.encode(e)) for e in events if isinstance(e, kinds)]
+        assert lines == expected and lines
+    assert journal.written == 4 and journal.dropped == 0

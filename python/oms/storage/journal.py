@@ -7,11 +7,11 @@ ISO-8601 UTC for people, so ``grep`` and ``jq`` work. The day is the event's own
 
 The journal is one of the engine's batch sinks (``Engine.on_events``): it gets the
 events once the event loop is free (the caller has its answer by then), sorts them into
-files, encodes each file's lines in one call (half the cost of a call per event) and
-hands them, with their timestamps, to the core's ``FileAppender``: a Rust thread that
-adds each line's ``time`` and appends them without ever taking the GIL (a Python writer
-thread was starved of it by the busy loop for most of a second at a time, see
-``oms.storage.appender``). When a day is over its files are closed and compressed
+lines per file in one call into the core, and hands them to the core's
+``FileAppender``: a Rust thread that encodes the core's order and fill records (the
+event loop never does), adds each line's ``time`` and appends them without ever taking
+the GIL (a Python writer thread was starved of it by the busy loop for most of a second
+at a time, see ``oms.storage.appender``). When a day is over its files are closed and compressed
 (``.jsonl.gz``) by that thread.
 A crash can leave a last line cut short: reading skips it, and the writer cuts it off
 before appending (the record was never complete), so the next record starts clean.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import msgspec
 
-from oms._core import FillUpdateRecord, OrderUpdateRecord, encode_lines
+from oms._core import FillUpdateRecord, JournalLines, OrderUpdateRecord, journal_lines
 from oms.engine.events import (
     EngineEvent,
     FillUpdate,
@@ -52,48 +52,26 @@ def day_dir(root: Path, ts_ns: int) -> Path:
     return root / "logs" / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
 
 
-def _by_file(events: list[KeptEvent]) -> dict[tuple[int, str], tuple[list[KeptEvent], list[int]]]:
-    """(UTC day, file) -> its events and their timestamps, in order; positions are left
-    out (they go to the snapshots). A batch almost always falls in one day: the split
-    by day is only done when it does not."""
-    orders: list[KeptEvent] = []
-    trades: list[KeptEvent] = []
-    for event in events:
-        kind = type(event)
-        if kind is OrderUpdateRecord or kind is OrderUpdate or kind is RiskDecision:
-            orders.append(event)
-        elif kind is FillUpdateRecord or kind is FillUpdate or kind is FundingUpdate:
-            trades.append(event)
-    files: dict[tuple[int, str], tuple[list[KeptEvent], list[int]]] = {}
-    if orders:
-        _by_day(files, ORDERS, orders, [e.ts_ns for e in orders])  # type: ignore[union-attr]
-    if trades:
-        stamps = [_trade_stamp(e) for e in trades]
-        _by_day(files, TRADES, trades, stamps)
-    return files
+FILES = (ORDERS, TRADES)
+# What is journaled where (FILES' index); the rest (position updates) is not.
+_FILE_OF: dict[type, int] = {
+    OrderUpdateRecord: 0,
+    OrderUpdate: 0,
+    RiskDecision: 0,
+    FillUpdateRecord: 1,
+    FillUpdate: 1,
+    FundingUpdate: 1,
+}
 
 
-def _trade_stamp(event: KeptEvent) -> int:
-    kind = type(event)
-    if kind is FillUpdateRecord:
-        return event.ts_ns  # type: ignore[union-attr]
-    return event.fill.ts_ns if kind is FillUpdate else event.funding.ts_ns  # type: ignore[union-attr]
-
-
-def _by_day(
-    files: dict[tuple[int, str], tuple[list[KeptEvent], list[int]]],
-    name: str,
-    events: list[KeptEvent],
-    stamps: list[int],
-) -> None:
-    day = min(stamps) // NS_PER_DAY
-    if max(stamps) // NS_PER_DAY == day:
-        files[day, name] = (events, stamps)
-        return
-    for event, ts_ns in zip(events, stamps, strict=True):
-        same_file = files.setdefault((ts_ns // NS_PER_DAY, name), ([], []))
-        same_file[0].append(event)
-        same_file[1].append(ts_ns)
+def _stamp(event: KeptEvent) -> int:
+    """The time of an event's line: when it happened (a fill or a payment: when the
+    venue says it did). Asked only of events that are not core records."""
+    if isinstance(event, FillUpdate):
+        return event.fill.ts_ns
+    if isinstance(event, FundingUpdate):
+        return event.funding.ts_ns
+    return event.ts_ns
 
 
 class Journal:
@@ -128,51 +106,38 @@ class Journal:
 
     def on_events(self, events: list[KeptEvent]) -> None:
         """Engine batch sink (``Engine.on_events(..., records=True)``): the events
-        encoded, one chunk of lines per file (order and fill updates by the core, the
-        rest by msgspec), and handed to the appender (its work is then one write per file).
-        Positions are not journaled."""
-        for (day, name), (same_file, stamps) in sorted(_by_file(events).items()):  # a new day closes old
-            self._hand_over(day, name, same_file, stamps)
+        sorted into lines per (day, file) in one call (``journal_lines``) and handed to
+        the appender, whose thread encodes the core's order and fill records; the rest
+        are encoded here by msgspec. Positions are not journaled. An event that cannot
+        be encoded costs only its own line (counted, logged)."""
+        chunks, failures = journal_lines(events, self._encoder, _FILE_OF, _stamp)
+        for failure in failures:
+            self._dropped += 1
+            log.error("journal: %s", failure)
+        for day, file, lines in sorted(chunks, key=lambda c: (c[0], c[1])):  # a new day closes old
+            self._hand_over(day, FILES[file], lines)
 
     def on_event(self, event: EngineEvent) -> None:
         """One event, written at once (``Engine.on_event``, or a caller of its own)."""
         self.on_events([event])
 
-    def _hand_over(self, day: int, name: str, events: list[KeptEvent], stamps: list[int]) -> None:
-        """Encoded in one call, one line each, and handed to the appender, which adds
-        each line's ``time`` from ``stamps`` on its own thread. When it is a whole
-        queue behind (a burst far beyond the disk's pace) the order path waits for it
-        rather than lose a record; only a writer stuck for ``FULL_WAIT_S`` drops the
-        lines (counted, logged)."""
-        try:
-            lines = encode_lines(events, self._encoder)
-        except (TypeError, ValueError):
-            lines, stamps = self._encode_each(events, stamps)
+    def _hand_over(self, day: int, name: str, lines: JournalLines) -> None:
+        """To the appender, which encodes and stamps each line on its own thread. When
+        it is a whole queue behind (a burst far beyond the disk's pace) the order path
+        waits for it rather than lose a record; only a writer stuck for ``FULL_WAIT_S``
+        drops the lines (counted, logged)."""
         path = self._paths.get((day, name)) or self._open(day, name)
         try:
-            self.appender.append_stamped(path, lines, stamps, FULL_WAIT_S)
+            self.appender.append_lines(path, lines, FULL_WAIT_S)
         except QueueFull:
-            self._dropped += len(stamps)
-            log.error("journal writer stuck for %s s: %d line(s) not written", FULL_WAIT_S, len(stamps))
+            self._dropped += len(lines)
+            log.error("journal writer stuck for %s s: %d line(s) not written", FULL_WAIT_S, len(lines))
             return
         except ChannelClosed:
-            self._dropped += len(stamps)
-            log.error("journal stopped: %d line(s) for %s not written", len(stamps), name)
+            self._dropped += len(lines)
+            log.error("journal stopped: %d line(s) for %s not written", len(lines), name)
             return
-        self.queued += len(stamps)
-
-    def _encode_each(self, events: list[KeptEvent], stamps: list[int]) -> tuple[bytes, list[int]]:
-        """One bad event must not cost the others: the lines of the good ones."""
-        lines, kept = [], []
-        for event, ts_ns in zip(events, stamps, strict=True):
-            try:
-                lines.append(encode_lines([event], self._encoder))
-            except (TypeError, ValueError) as err:
-                self._dropped += 1
-                log.error("journal: %s not encoded: %s", type(event).__name__, err)
-                continue
-            kept.append(ts_ns)
-        return b"".join(lines), kept
+        self.queued += len(lines)
 
     def _open(self, day: int, name: str) -> Path:
         """A file first written today by this process: a newer day closes (and

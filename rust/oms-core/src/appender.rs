@@ -11,10 +11,11 @@
 //! Counts are of *lines* (the producer says how many a chunk holds): `written`
 //! once appended, `failed` when a write failed (the last error is kept).
 //! A chunk handed over with one timestamp per line gets each line stamped with its
-//! `time` on this thread (see [`crate::jsonl`]).
+//! `time` on this thread (see [`crate::jsonl`]); records handed over as they are
+//! ([`FileAppender::append_lines`]) are encoded on this thread too.
 
 use crate::error::{Error, Result};
-use crate::jsonl::{count_lines, Stamper};
+use crate::jsonl::{count_lines, encode_stamped, Lines, Scratch, Stamper};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender};
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -33,6 +34,10 @@ enum Message {
         data: Vec<u8>,
         lines: u64,
         stamps: Vec<i64>, // one per line, or none
+    },
+    Lines {
+        path: PathBuf,
+        lines: Lines,
     },
     Close {
         path: PathBuf,
@@ -116,6 +121,12 @@ impl FileAppender {
         self.send_chunk(path, data, lines as u64, stamps, timeout)
     }
 
+    /// Hand over records to be encoded, stamped and appended to `path` on the
+    /// appender's thread, in order; waits up to `timeout` for room (then `Full`).
+    pub fn append_lines(&self, path: PathBuf, lines: Lines, timeout: Duration) -> Result<()> {
+        self.send(Message::Lines { path, lines }, timeout)
+    }
+
     fn send_chunk(&self, path: PathBuf, data: Vec<u8>, lines: u64, stamps: Vec<i64>, timeout: Duration) -> Result<()> {
         let chunk = Message::Append {
             path,
@@ -186,7 +197,7 @@ impl Drop for FileAppender {
 
 fn run(receiver: &Receiver<Message>, counters: &Counters) {
     let mut files: HashMap<PathBuf, File> = HashMap::new();
-    let (mut stamper, mut stamped) = (Stamper::default(), Vec::new());
+    let (mut stamper, mut stamped, mut scratch) = (Stamper::default(), Vec::new(), Scratch::default());
     for message in receiver {
         match message {
             Message::Append {
@@ -200,6 +211,17 @@ fn run(receiver: &Receiver<Message>, counters: &Counters) {
                 }
                 Err(e) => counters.fail(lines, format!("append to {}: {e}", path.display())),
             },
+            Message::Lines { path, lines } => {
+                stamped.clear();
+                encode_stamped(&lines, &mut stamper, &mut scratch, &mut stamped);
+                let count = lines.len() as u64;
+                match append(&mut files, &path, &stamped) {
+                    Ok(()) => {
+                        counters.written.fetch_add(count, Ordering::Relaxed);
+                    }
+                    Err(e) => counters.fail(count, format!("append to {}: {e}", path.display())),
+                }
+            }
             Message::Close { path, compress } => {
                 files.remove(&path); // dropped: closed
                 if compress {
@@ -357,6 +379,38 @@ mod tests {
             "{\"seq\":1,\"time\":\"1970-01-01T00:00:00.000000000Z\"}\n\
              {\"seq\":2,\"time\":\"1970-01-02T00:00:00.000000001Z\"}\n"
         );
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn records_are_encoded_stamped_and_counted_on_the_thread_in_order_with_chunks() {
+        let dir = temp_dir("records");
+        let appender = FileAppender::new(4).unwrap();
+        appender.start().unwrap();
+        let path = dir.join("orders.jsonl");
+        let line = |seq: u64, ts_ns: i64| -> Arc<dyn crate::jsonl::JsonLine> {
+            Arc::new(crate::jsonl::EncodedLine {
+                json: format!("{{\"seq\":{seq}}}").into_bytes(),
+                ts_ns,
+            })
+        };
+        appender
+            .append_lines(path.clone(), vec![line(1, 0), line(2, 1)], WAIT)
+            .unwrap();
+        appender
+            .append_stamped(path.clone(), b"{\"seq\":3}\n".to_vec(), vec![2], WAIT)
+            .unwrap();
+        appender.append_lines(path.clone(), vec![line(4, 3)], WAIT).unwrap();
+        appender.stop();
+        assert_eq!(appender.written(), 4);
+        let text = fs::read_to_string(&path).unwrap();
+        let seqs: Vec<&str> = text.lines().map(|l| &l[7..8]).collect();
+        assert_eq!(seqs, ["1", "2", "3", "4"]);
+        assert!(text
+            .lines()
+            .nth(3)
+            .unwrap()
+            .ends_with(",\"time\":\"1970-01-01T00:00:00.000000003Z\"}"));
         let _ = fs::remove_dir_all(dir);
     }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::clock::now_ns;
 use crate::fixed::{div_round_half_even, AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
+use crate::jsonl::JsonLine;
 use crate::orders::{OrderRecord, OrderStatus, OrderTerms};
 use crate::{Amount, Price, Quantity, Side};
 
@@ -123,6 +124,27 @@ impl FillUpdate {
         key(out, "ts_ns");
         out.extend_from_slice(itoa::Buffer::new().format(self.ts_ns).as_bytes());
         out.extend_from_slice(b"}}\n");
+    }
+}
+
+impl JsonLine for OrderUpdate {
+    fn ts_ns(&self) -> i64 {
+        self.ts_ns
+    }
+
+    fn encode_json(&self, out: &mut Vec<u8>) {
+        OrderUpdate::encode_json(self, out);
+    }
+}
+
+/// A fill's line is stamped with the time the venue says it happened.
+impl JsonLine for FillUpdate {
+    fn ts_ns(&self) -> i64 {
+        self.ts_ns
+    }
+
+    fn encode_json(&self, out: &mut Vec<u8>) {
+        FillUpdate::encode_json(self, out);
     }
 }
 

@@ -2,12 +2,63 @@
 //! gets a `time` field, its timestamp in ISO-8601 UTC to the nanosecond, for people
 //! reading the file with `grep` (machines read `ts_ns`).
 //!
-//! The stamp is added here, off the event loop's thread: the producer encodes a whole
-//! batch of records at once (cheaper per record than one at a time) and hands over the
-//! timestamps beside it; the appender's thread puts each one in its line.
+//! The stamp is added here, off the event loop's thread: the producer either encodes a
+//! whole batch of records at once and hands over the timestamps beside it, or hands
+//! over the records themselves ([`JsonLine`]) for the appender's thread to encode too.
 
 use chrono::DateTime;
 use std::io::Write;
+use std::sync::Arc;
+
+/// A record that writes its own journal line: handed to the appender as it is, so
+/// encoding it costs the producer nothing (the engine's order and fill updates).
+pub trait JsonLine: Send + Sync {
+    /// Its timestamp (ns since the epoch): the `time` of its line.
+    fn ts_ns(&self) -> i64;
+    /// Append the record as one JSON object and its newline.
+    fn encode_json(&self, out: &mut Vec<u8>);
+}
+
+/// A line encoded by the producer already (what the core has no encoder for).
+pub struct EncodedLine {
+    /// One JSON object, without the newline.
+    pub json: Vec<u8>,
+    pub ts_ns: i64,
+}
+
+impl JsonLine for EncodedLine {
+    fn ts_ns(&self) -> i64 {
+        self.ts_ns
+    }
+
+    fn encode_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.json);
+        out.push(b'\n');
+    }
+}
+
+/// Lines as the appender takes them: shared, so a record kept for other readers
+/// too is not copied.
+pub type Lines = Vec<Arc<dyn JsonLine>>;
+
+/// `lines` encoded and stamped into `out` (through the scratch buffers `encoded` and
+/// `stamps`, kept by the caller between batches).
+pub fn encode_stamped(lines: &[Arc<dyn JsonLine>], stamper: &mut Stamper, scratch: &mut Scratch, out: &mut Vec<u8>) {
+    scratch.encoded.clear();
+    scratch.stamps.clear();
+    for line in lines {
+        line.encode_json(&mut scratch.encoded);
+        scratch.stamps.push(line.ts_ns());
+    }
+    stamper.stamp(&scratch.encoded, &scratch.stamps, out);
+}
+
+/// Buffers [`encode_stamped`] reuses from one batch to the next.
+#[derive(Default)]
+pub struct Scratch {
+    encoded: Vec<u8>,
+    stamps: Vec<i64>,
+}
 
 const NS_PER_SECOND: i64 = 1_000_000_000;
 
@@ -106,6 +157,27 @@ mod tests {
         assert_eq!(
             out,
             "[1]\n{\"a\":1,\"time\":\"1970-01-01T00:00:00.000000000Z\"}\n{\"b\":2}\n"
+        );
+    }
+
+    #[test]
+    fn records_are_encoded_and_stamped_in_order() {
+        let lines: Lines = vec![
+            Arc::new(EncodedLine {
+                json: b"{\"seq\":1}".to_vec(),
+                ts_ns: 0,
+            }),
+            Arc::new(EncodedLine {
+                json: b"{}".to_vec(),
+                ts_ns: 1_000_000_001,
+            }),
+        ];
+        let mut out = Vec::new();
+        encode_stamped(&lines, &mut Stamper::default(), &mut Scratch::default(), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"seq\":1,\"time\":\"1970-01-01T00:00:00.000000000Z\"}\n\
+             {\"time\":\"1970-01-01T00:00:01.000000001Z\"}\n"
         );
     }
 

@@ -3,6 +3,7 @@
 
 use crate::errors::to_py;
 use crate::gil::{detached, timeout_arg, wait_in_slices};
+use crate::journal::JournalLines;
 use oms_core::appender::FileAppender as CoreAppender;
 use oms_core::Error;
 use pyo3::prelude::*;
@@ -77,6 +78,16 @@ impl FileAppender {
         let inner = &self.inner;
         hand_over(py, timeout, |wait| {
             inner.append_stamped(path.clone(), data.to_vec(), stamps.clone(), wait)
+        })
+    }
+
+    /// Hand over `lines` (`oms._core.journal_lines`) for `path`: encoded, stamped
+    /// and appended on the appender's thread. Waits like `append`.
+    #[pyo3(signature = (path, lines, timeout = None))]
+    fn append_lines(&self, py: Python<'_>, path: PathBuf, lines: &JournalLines, timeout: Option<f64>) -> PyResult<()> {
+        let inner = &self.inner;
+        hand_over(py, timeout, |wait| {
+            inner.append_lines(path.clone(), lines.lines.clone(), wait)
         })
     }
 

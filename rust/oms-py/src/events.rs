@@ -1,5 +1,5 @@
 //! The engine's events in the core's form (`oms_core::events`), kept as they are
-//! until someone needs them: the journal encodes them here (`encode_lines`), other
+//! until someone needs them: the journal's thread encodes them (`journal.rs`), other
 //! subscribers get the `oms.engine.events` Structs from `event()`.
 
 use crate::enums::{member, Enum};
@@ -8,9 +8,11 @@ use crate::orders::status_member;
 use crate::positions::Position;
 use oms_core::events::{FillUpdate, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
+use oms_core::jsonl::JsonLine;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyTuple};
+use std::sync::Arc;
 
 static EVENT_CLASSES: PyOnceLock<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
 /// `oms.engine.events.OrderUpdate`, `PositionUpdate` and `FillUpdate`.
@@ -30,15 +32,23 @@ pub(crate) fn fill_update_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     Ok(event_classes(py)?.2.bind(py))
 }
 
-/// An `OrderUpdate` as the core made it.
+/// An `OrderUpdate` as the core made it (shared with the journal's writer thread,
+/// which encodes it).
 #[pyclass(frozen, module = "oms._core")]
 pub struct OrderUpdateRecord {
-    update: OrderUpdate,
+    update: Arc<OrderUpdate>,
 }
 
 impl OrderUpdateRecord {
     pub(crate) fn new(update: OrderUpdate) -> Self {
-        OrderUpdateRecord { update }
+        OrderUpdateRecord {
+            update: Arc::new(update),
+        }
+    }
+
+    /// The update as a journal line (the record is not copied).
+    pub(crate) fn shared(&self) -> Arc<dyn JsonLine> {
+        self.update.clone()
     }
 }
 
@@ -133,13 +143,21 @@ impl PositionUpdateRecord {
 /// A `FillUpdate` as the core made it, with the `oms.model.Fill` it was made from.
 #[pyclass(frozen, module = "oms._core")]
 pub struct FillUpdateRecord {
-    update: FillUpdate,
+    update: Arc<FillUpdate>,
     fill: Py<PyAny>,
 }
 
 impl FillUpdateRecord {
     pub(crate) fn new(update: FillUpdate, fill: Py<PyAny>) -> Self {
-        FillUpdateRecord { update, fill }
+        FillUpdateRecord {
+            update: Arc::new(update),
+            fill,
+        }
+    }
+
+    /// The update as a journal line (the record is not copied).
+    pub(crate) fn shared(&self) -> Arc<dyn JsonLine> {
+        self.update.clone()
     }
 }
 
@@ -173,29 +191,6 @@ impl FillUpdateRecord {
         self.update.encode_json(&mut line);
         PyBytes::new(py, &line)
     }
-}
-
-/// One JSON line per event, in order: `OrderUpdateRecord`s and `FillUpdateRecord`s
-/// encoded here, anything else by `encoder` (a `msgspec.json.Encoder`).
-#[pyfunction]
-pub fn encode_lines<'py>(
-    py: Python<'py>,
-    events: &Bound<'py, PyList>,
-    encoder: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let mut out = Vec::with_capacity(events.len() * 320);
-    for event in events.iter() {
-        if let Ok(record) = event.cast::<OrderUpdateRecord>() {
-            record.get().update.encode_json(&mut out);
-        } else if let Ok(record) = event.cast::<FillUpdateRecord>() {
-            record.get().update.encode_json(&mut out);
-        } else {
-            let line = encoder.call_method1("encode", (event,))?;
-            out.extend_from_slice(line.cast::<PyBytes>()?.as_bytes());
-            out.push(b'\n');
-        }
-    }
-    Ok(PyBytes::new(py, &out))
 }
 
 /// The engine's event numbers and the events kept for its batch sinks, in order.

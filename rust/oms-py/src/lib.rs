@@ -11,6 +11,7 @@ mod events;
 mod fixed;
 mod gil;
 mod instruments;
+mod journal;
 mod locked_memory;
 mod matching;
 mod order_path;
@@ -46,7 +47,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fixed::amount_to_raw, m)?)?;
     m.add_function(wrap_pyfunction!(fixed::amount_from_raw, m)?)?;
     m.add_function(wrap_pyfunction!(orders::order_transitions, m)?)?;
-    m.add_function(wrap_pyfunction!(events::encode_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(journal::journal_lines, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::pin_current_thread, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::pin_process, m)?)?;
     m.add_function(wrap_pyfunction!(affinity::current_thread_affinity, m)?)?;
@@ -60,6 +61,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client_ids::ClientOrderIds>()?;
     m.add_class::<queue::Queue>()?;
     m.add_class::<appender::FileAppender>()?;
+    m.add_class::<journal::JournalLines>()?;
     m.add_class::<shm_ring::ShmRing>()?;
     m.add_class::<positions::PositionBook>()?;
     m.add_class::<positions::Position>()?;
