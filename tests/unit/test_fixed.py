@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -68,3 +69,26 @@ def test_every_8_place_decimal_round_trips(value: Decimal) -> None:
 @given(st.integers(min_value=-(2**127), max_value=2**127 - 1))
 def test_every_amount_round_trips(raw: int) -> None:
     assert amount_to_raw(amount_from_raw(raw)) == raw
+
+
+def _outcome(convert: Callable[[object], int], value: object) -> object:
+    try:
+        return convert(value)
+    except InvalidInput as err:
+        return err.message
+
+
+@given(
+    st.builds(
+        lambda sign, coefficient, exponent: Decimal((sign, tuple(map(int, str(coefficient))), exponent)),
+        st.integers(0, 1),
+        st.integers(0, 10**40) | st.integers(0, 10**6).map(lambda c: c * 1000),
+        st.integers(-30, 30),
+    )
+    | st.sampled_from([Decimal("NaN"), Decimal("-Infinity"), Decimal("sNaN"), Decimal("-0")])
+)
+def test_a_decimal_converts_as_its_text_does(value: Decimal) -> None:
+    """Decimals are read from their parts, not their text: the same value or the same
+    refusal (the refusal quotes the Decimal as ``str`` writes it)."""
+    for convert in (to_raw, amount_to_raw):
+        assert _outcome(convert, value) == _outcome(convert, str(value))

@@ -142,6 +142,42 @@ pub fn is_canonical_positive(text: &str, digits: u32) -> bool {
         && int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit())
 }
 
+/// A decimal given by its parts, `(-1)^negative * coefficient * 10^exponent` (how
+/// `decimal.Decimal` holds it), as raw units of 10^-`digits`: what [`parse_scaled`]
+/// gives for its text, without the text. None where that would refuse it, and for
+/// magnitudes of 2^127 and beyond (the caller then parses the text, which words the
+/// refusal).
+pub fn scaled_from_parts(negative: bool, coefficient: u128, exponent: i64, digits: u32) -> Option<i128> {
+    if coefficient == 0 {
+        return Some(0);
+    }
+    let (mut coefficient, mut exponent) = (coefficient, exponent);
+    while coefficient % 10 == 0 {
+        coefficient /= 10; // trailing zeros carry no precision ("1.000000000" is 1)
+        exponent += 1;
+    }
+    let shift = u32::try_from(exponent.checked_add(i64::from(digits))?).ok()?;
+    let magnitude = i128::try_from(coefficient).ok()?;
+    let units = magnitude.checked_mul(10i128.checked_pow(shift)?)?;
+    Some(if negative { -units } else { units })
+}
+
+/// Raw units of 10^-`digits` (`digits` <= 18) of a decimal given by its parts when
+/// its `str()` is canonical in the sense of [`is_canonical_positive`] (positive; no
+/// exponent, which Python writes from 10^-7 down and for positive exponents; no
+/// trailing zeros) and fits an `i64`; None otherwise.
+pub fn canonical_from_parts(negative: bool, coefficient: u128, exponent: i64, digits: u32) -> Option<i64> {
+    let width = i64::from(coefficient.checked_ilog10()?) + 1; // None for zero
+    let plain = exponent <= 0 && exponent + width > -6; // adjusted exponent >= -6
+    let no_trailing_zero = exponent == 0 || coefficient % 10 != 0;
+    if negative || !plain || !no_trailing_zero || exponent < -i64::from(digits) {
+        return None;
+    }
+    let shift = u32::try_from(exponent + i64::from(digits)).ok()?;
+    let units = coefficient.checked_mul(10u128.checked_pow(shift)?)?;
+    i64::try_from(units).ok()
+}
+
 fn parse_exponent(s: &str) -> Option<i64> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     // Up to 17 digits (i64 range); magnitudes like 1E-1000000 then fail as
@@ -491,6 +527,55 @@ mod tests {
         assert_eq!(Quantity::from_units(i64::MAX).unwrap_err().code(), "OUT_OF_RANGE");
     }
 
+    /// Coefficients of every width, with trailing zeros as often as not.
+    fn coefficients() -> impl Strategy<Value = u128> {
+        prop_oneof![
+            0u128..1000,
+            (1u128..10_000_000_000, 0u32..6).prop_map(|(c, z)| c * 10u128.pow(z)),
+            any::<u64>().prop_map(u128::from),
+            any::<u128>(),
+        ]
+    }
+
+    /// `str(decimal.Decimal)` of `(-1)^negative * coefficient * 10^exponent`
+    /// (CPython's `__str__`: plain down to an adjusted exponent of -6, else scientific).
+    fn python_str(negative: bool, coefficient: u128, exponent: i64) -> String {
+        let digits = coefficient.to_string();
+        let left = exponent + digits.len() as i64;
+        let dot = if exponent <= 0 && left > -6 { left } else { 1 };
+        let (int_part, frac_part) = if dot <= 0 {
+            ("0".to_string(), format!(".{}{digits}", "0".repeat((-dot) as usize)))
+        } else if dot >= digits.len() as i64 {
+            (
+                format!("{digits}{}", "0".repeat((dot - digits.len() as i64) as usize)),
+                String::new(),
+            )
+        } else {
+            (
+                digits[..dot as usize].to_string(),
+                format!(".{}", &digits[dot as usize..]),
+            )
+        };
+        let exp = if left == dot {
+            String::new()
+        } else {
+            format!("E{:+}", left - dot)
+        };
+        format!("{}{int_part}{frac_part}{exp}", if negative { "-" } else { "" })
+    }
+
+    #[test]
+    fn python_str_is_cpythons() {
+        assert_eq!(python_str(false, 12345, -2), "123.45");
+        assert_eq!(python_str(true, 1, -7), "-1E-7");
+        assert_eq!(python_str(false, 12, -8), "1.2E-7");
+        assert_eq!(python_str(false, 1, -6), "0.000001");
+        assert_eq!(python_str(false, 1, 1), "1E+1");
+        assert_eq!(python_str(false, 500, -2), "5.00");
+        assert_eq!(python_str(false, 0, -3), "0.000");
+        assert_eq!(python_str(false, 0, 2), "0E+2");
+    }
+
     proptest! {
         #[test]
         fn format_then_parse_round_trips(raw in any::<i64>()) {
@@ -535,6 +620,28 @@ mod tests {
             let via_general = format!("{text}E0"); // an exponent takes the general path
             prop_assert_eq!(parse_scaled(&text, 8, "v").unwrap(), parse_scaled(&via_general, 8, "v").unwrap());
             prop_assert_eq!(parse_scaled(&text, 16, "v").unwrap(), parse_scaled(&via_general, 16, "v").unwrap());
+        }
+
+        #[test]
+        fn parts_give_what_the_text_gives(neg in any::<bool>(), coefficient in coefficients(), exponent in -30i64..30) {
+            let text = python_str(neg, coefficient, exponent);
+            for digits in [SCALE_DIGITS, AMOUNT_SCALE_DIGITS] {
+                let from_text = parse_scaled(&text, digits, "v").ok();
+                match scaled_from_parts(neg, coefficient, exponent, digits) {
+                    Some(units) => prop_assert_eq!(Some(units), from_text, "{}", text),
+                    None => prop_assert!(from_text.is_none_or(|u| u.unsigned_abs() >= 1 << 127), "{}", text),
+                }
+            }
+        }
+
+        #[test]
+        fn canonical_parts_are_what_the_canonical_text_is(neg in any::<bool>(), coefficient in coefficients(), exponent in -12i64..4) {
+            let text = python_str(neg, coefficient, exponent);
+            let from_text = is_canonical_positive(&text, SCALE_DIGITS)
+                .then(|| parse_scaled(&text, SCALE_DIGITS, "v").ok().and_then(|u| i64::try_from(u).ok()))
+                .flatten()
+                .filter(|&u| u > 0);
+            prop_assert_eq!(canonical_from_parts(neg, coefficient, exponent, SCALE_DIGITS), from_text, "{}", text);
         }
 
         #[test]

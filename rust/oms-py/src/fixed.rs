@@ -1,8 +1,9 @@
 //! Exact numbers at the Python edge: `Decimal`, `str` and `int` in; `Decimal` out.
 //! Floats are refused: a binary float cannot hold 0.1, and money is exact.
 
+use crate::decimal_layout::parts;
 use crate::errors::{to_py, IntoPyResult};
-use oms_core::fixed::{format_scaled, parse_scaled, AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
+use oms_core::fixed::{format_scaled, parse_scaled, scaled_from_parts, AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use oms_core::{Amount, Error, Price, Quantity};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -22,7 +23,13 @@ pub fn decimal_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
 /// Parse a Python number into raw units of 10^-`digits`.
 pub fn parse_value(value: &Bound<'_, PyAny>, digits: u32, what: &'static str) -> PyResult<i128> {
     if value.get_type().is(decimal_class(value.py())?) {
-        return parse_scaled(value.str()?.to_str()?, digits, what).py(); // the common case first
+        // The common case first: its parts where they tell (the text words a refusal).
+        if let Some(units) =
+            parts(value).and_then(|(neg, coefficient, exp)| scaled_from_parts(neg, coefficient, exp, digits))
+        {
+            return Ok(units);
+        }
+        return parse_scaled(value.str()?.to_str()?, digits, what).py();
     }
     if let Ok(text) = value.cast::<PyString>() {
         return parse_scaled(text.to_str()?, digits, what).py();

@@ -5,6 +5,7 @@
 mod affinity;
 mod appender;
 mod client_ids;
+mod decimal_layout;
 mod enums;
 mod errors;
 mod events;

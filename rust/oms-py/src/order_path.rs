@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 
 use crate::client_ids::ClientOrderIds;
+use crate::decimal_layout;
 use crate::errors::{reject_to_py, IntoPyResult};
 use crate::events::{EventLog, FillUpdateRecord, PositionUpdateRecord};
 use crate::fixed::{decimal_class, optional, quantity, to_decimal};
@@ -26,7 +27,7 @@ use crate::positions::PositionBook;
 use crate::risk::{context, RiskEngine, RiskOrder};
 use oms_core::clock::now_ns;
 use oms_core::events::FillUpdate;
-use oms_core::fixed::{is_canonical_positive, parse_scaled, SCALE_DIGITS};
+use oms_core::fixed::{canonical_from_parts, is_canonical_positive, parse_scaled, SCALE_DIGITS};
 use oms_core::instruments::{InstrumentFilters as CoreFilters, OrderTerms as FilterTerms};
 use oms_core::orders::{FillTerms, OrderStatus};
 use oms_core::risk::OrderTicket;
@@ -602,6 +603,9 @@ impl RequestTerms {
 fn canonical(value: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
     if !value.get_type().is(decimal_class(value.py())?) {
         return Ok(None);
+    }
+    if let Some((negative, coefficient, exponent)) = decimal_layout::parts(value) {
+        return Ok(canonical_from_parts(negative, coefficient, exponent, SCALE_DIGITS));
     }
     let text = value.str()?;
     let text = text.to_str()?;
