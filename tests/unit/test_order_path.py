@@ -106,6 +106,41 @@ def test_a_plain_request_is_accepted_reserved_and_kept_as_it_is(engine: Engine) 
     assert (order.filled_qty, order.remaining_qty) == (D(0), D("0.5"))
 
 
+class NotedRequest(OrderRequest, kw_only=True):
+    note: str = ""
+
+
+class NotedFill(Fill, kw_only=True):
+    note: str = ""
+
+
+def test_subclasses_of_the_request_and_the_fill_are_read_as_well(engine: Engine) -> None:
+    """The core reads OrderRequest and Fill fields from their slots; a subclass (its
+    own layout) is read by attribute, with the same outcome."""
+    request = NotedRequest(
+        venue=VENUE,
+        symbol=SYMBOL,
+        side=Side.SELL,
+        type=OrderType.LIMIT,
+        qty=D("0.25"),
+        price=D("20000.5"),
+        note="x",
+    )
+    order = engine.path.accept(request)
+    assert (order.request.side, order.remaining_qty, order.request.price) == (
+        Side.SELL,
+        D("0.25"),
+        D("20000.5"),
+    )
+    engine.path.report(
+        order, OrderEvent(venue=VENUE, symbol=SYMBOL, status=OrderStatus.NEW, venue_order_id="V7")
+    )
+    fill = fill_of(engine, order.id, "T1", "0.25")
+    noted = NotedFill(**msgspec.structs.asdict(fill), note="y")
+    assert engine.path.fill(noted) is order
+    assert order.status is OrderStatus.FILLED and order.avg_price == D("20000.5")
+
+
 def test_other_shapes_are_validated_first_and_made_canonical(engine: Engine) -> None:
     request = limit(qty="0.50", price="2E+4", time_in_force=TimeInForce.IOC, client_order_id="mine-1")
     order = engine.path.accept(request)

@@ -21,6 +21,7 @@ mod positions;
 mod queue;
 mod risk;
 mod shm_ring;
+mod struct_fields;
 mod triggers;
 
 use oms_core::positions::{FIELDS, HEADER_SIZE, RECORD_SIZE, SLOT_SIZE};

@@ -25,6 +25,7 @@ use crate::instruments::core_filters;
 use crate::orders::{FillFields, Order};
 use crate::positions::PositionBook;
 use crate::risk::{context, RiskEngine, RiskOrder};
+use crate::struct_fields::StructFields;
 use oms_core::clock::now_ns;
 use oms_core::events::FillUpdate;
 use oms_core::fixed::{canonical_from_parts, is_canonical_positive, parse_scaled, SCALE_DIGITS};
@@ -257,12 +258,12 @@ impl OrderPath {
     /// raises, as `Order.apply_fill` does.
     fn fill<'py>(&mut self, fill: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Order>>> {
         let py = fill.py();
-        let Some(order) = self.find(fill)? else {
+        let fields = FillFields::read(fill)?;
+        let Some(order) = self.find(&fields)? else {
             let tracker = self.engine.bind(py).getattr(intern!(py, "tracker"))?;
             tracker.call_method1(intern!(py, "stray_fill"), (fill,))?;
             return Ok(None);
         };
-        let fields = FillFields::read(fill)?;
         let terms = fields.terms()?;
         let reservation = self
             .reservations
@@ -297,7 +298,7 @@ impl OrderPath {
             if log.wanted() {
                 let record = PositionUpdateRecord::new(position_seq, Py::new(py, position)?);
                 log.record(Py::new(py, record)?.into_any());
-                let update = fill_update(fill, fill_seq, &order.borrow(), &terms, &fields)?;
+                let update = fill_update(fill_seq, &order.borrow(), &terms, &fields)?;
                 log.record(Py::new(py, FillUpdateRecord::new(update, fill.clone().unbind()))?.into_any());
             }
         }
@@ -408,19 +409,18 @@ impl OrderPath {
     }
 
     /// The order the fill is for: by client order id, else by venue order id.
-    fn find<'py>(&self, fill: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, Order>>> {
-        let py = fill.py();
-        let client_id = fill.getattr(intern!(py, "client_order_id"))?;
+    fn find<'py>(&self, fill: &FillFields<'py>) -> PyResult<Option<Bound<'py, Order>>> {
+        let py = fill.venue.py();
+        let client_id = &fill.client_order_id;
         if !client_id.is_none() {
-            if let Some(order) = self.by_client_id.bind(py).get_item(&client_id)? {
+            if let Some(order) = self.by_client_id.bind(py).get_item(client_id)? {
                 return Ok(Some(order.cast_into::<Order>()?));
             }
         }
-        let venue_order_id = fill.getattr(intern!(py, "venue_order_id"))?;
-        if venue_order_id.is_none() {
+        if fill.venue_order_id.is_none() {
             return Ok(None);
         }
-        let key = PyTuple::new(py, [fill.getattr(intern!(py, "venue"))?, venue_order_id])?;
+        let key = PyTuple::new(py, [&fill.venue, &fill.venue_order_id])?;
         self.by_venue_id
             .bind(py)
             .get_item(key)?
@@ -447,32 +447,23 @@ impl OrderPath {
     }
 }
 
-/// The fill's event in the core's form (the fields `FillFields` did not read are read
-/// here).
-fn fill_update(
-    fill: &Bound<'_, PyAny>,
-    seq: u64,
-    order: &Order,
-    terms: &FillTerms<'_>,
-    fields: &FillFields<'_>,
-) -> PyResult<FillUpdate> {
-    let py = fill.py();
-    let text = |name| fill.getattr(name)?.extract::<Option<String>>();
+/// The fill's event in the core's form.
+fn fill_update(seq: u64, order: &Order, terms: &FillTerms<'_>, fields: &FillFields<'_>) -> PyResult<FillUpdate> {
     let record = order.record();
     Ok(FillUpdate {
         seq,
         order_id: record.id.clone(),
         account: record.terms.account.clone(),
-        venue: fill.getattr(intern!(py, "venue"))?.extract()?,
-        symbol: fill.getattr(intern!(py, "symbol"))?.extract()?,
+        venue: fields.venue.extract()?,
+        symbol: fields.symbol.extract()?,
         trade_id: terms.trade_id.to_owned(),
         side: terms.side,
         qty: terms.qty,
         price: terms.price,
         fee: terms.fee,
         fee_asset: fields.fee_asset().map(str::to_owned),
-        liquidity: text(intern!(py, "liquidity"))?,
-        client_order_id: text(intern!(py, "client_order_id"))?,
+        liquidity: fields.liquidity.extract()?,
+        client_order_id: fields.client_order_id.extract()?,
         venue_order_id: terms.venue_order_id.map(str::to_owned),
         ts_ns: terms.ts_ns,
     })
@@ -502,33 +493,25 @@ impl RequestTerms {
         Self::validated(request)
     }
 
-    fn plain<'py>(request: &Bound<'py, PyAny>) -> PyResult<Option<Self>> {
-        let py = request.py();
-        let get = |name: &Bound<'py, PyString>| request.getattr(name);
-        let order_type = get(intern!(py, "type"))?;
+    fn plain(request: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+        let [venue, symbol, side, order_type, qty, price, stop_price, time_in_force, client_order_id, idempotency_key, tag, account, reduce_only, close_position, expire_at_ns, trailing_bps, activation_price] =
+            REQUEST_FIELDS.read(request)?;
         let order_type = order_type.cast::<PyString>()?.to_str()?;
         let market = match order_type {
             "MARKET" => true,
             "LIMIT" | "LIMIT_MAKER" => false,
             _ => return Ok(None),
         };
-        for name in [
-            intern!(py, "stop_price"),
-            intern!(py, "trailing_bps"),
-            intern!(py, "activation_price"),
-        ] {
-            if !get(name)?.is_none() {
-                return Ok(None);
-            }
-        }
-        let gtc = get(intern!(py, "time_in_force"))?.cast::<PyString>()?.to_str()? == "GTC";
-        if !gtc || !get(intern!(py, "expire_at_ns"))?.is_none() {
+        if !(stop_price.is_none() && trailing_bps.is_none() && activation_price.is_none()) {
             return Ok(None);
         }
-        let Some(qty) = canonical(&get(intern!(py, "qty"))?)? else {
+        let gtc = time_in_force.cast::<PyString>()?.to_str()? == "GTC";
+        if !gtc || !expire_at_ns.is_none() {
+            return Ok(None);
+        }
+        let Some(qty) = canonical(&qty)? else {
             return Ok(None);
         };
-        let price = get(intern!(py, "price"))?;
         let price = match (market, price.is_none()) {
             (true, true) => None,
             (false, false) => match canonical(&price)? {
@@ -537,7 +520,6 @@ impl RequestTerms {
             },
             _ => return Ok(None),
         };
-        let client_order_id = get(intern!(py, "client_order_id"))?;
         let client_order_id = if client_order_id.is_none() {
             None
         } else {
@@ -547,24 +529,21 @@ impl RequestTerms {
             }
             Some(id.to_owned())
         };
-        for name in [intern!(py, "idempotency_key"), intern!(py, "tag")] {
-            let label = get(name)?;
+        for label in [idempotency_key, tag] {
             if !label.is_none() && !legal_label(label.cast::<PyString>()?.to_str()?) {
                 return Ok(None);
             }
         }
-        let account = get(intern!(py, "account"))?;
         let account = account.cast::<PyString>()?.to_str()?;
-        let reduce_only = get(intern!(py, "reduce_only"))?.is_truthy()?;
-        let close_position = get(intern!(py, "close_position"))?.is_truthy()?;
-        if !legal_label(account) || (reduce_only && close_position) {
+        let reduce_only = reduce_only.is_truthy()?;
+        if !legal_label(account) || (reduce_only && close_position.is_truthy()?) {
             return Ok(None);
         }
         Ok(Some(RequestTerms {
-            venue: get(intern!(py, "venue"))?.extract()?,
-            symbol: get(intern!(py, "symbol"))?.extract()?,
+            venue: venue.extract()?,
+            symbol: symbol.extract()?,
             account: account.to_owned(),
-            side: Side::parse(get(intern!(py, "side"))?.cast::<PyString>()?.to_str()?).py()?,
+            side: Side::parse(side.cast::<PyString>()?.to_str()?).py()?,
             order_type: order_type.to_owned(),
             qty: Quantity::from_raw(qty),
             price: price.map(Price::from_raw),
@@ -576,27 +555,51 @@ impl RequestTerms {
     }
 
     /// Any request `validate()` passed.
-    fn validated<'py>(request: &Bound<'py, PyAny>) -> PyResult<Self> {
+    fn validated(request: &Bound<'_, PyAny>) -> PyResult<Self> {
         let py = request.py();
-        let get = |name: &Bound<'py, PyString>| request.getattr(name);
-        let order_type = get(intern!(py, "type"))?;
-        let price = |name| optional(Some(&get(name)?), "price", crate::fixed::price);
+        let [venue, symbol, side, order_type, qty, price, stop_price, _, client_order_id, _, _, account, reduce_only, close_position, ..] =
+            REQUEST_FIELDS.read(request)?;
+        let decimal = |value: Bound<'_, PyAny>| optional(Some(&value), "price", crate::fixed::price);
         Ok(RequestTerms {
-            venue: get(intern!(py, "venue"))?.extract()?,
-            symbol: get(intern!(py, "symbol"))?.extract()?,
-            account: get(intern!(py, "account"))?.extract()?,
-            side: Side::parse(&get(intern!(py, "side"))?.extract::<String>()?).py()?,
+            venue: venue.extract()?,
+            symbol: symbol.extract()?,
+            account: account.extract()?,
+            side: Side::parse(&side.extract::<String>()?).py()?,
             market: !order_type.getattr(intern!(py, "has_limit_price"))?.is_truthy()?,
             order_type: order_type.extract()?,
-            qty: quantity(&get(intern!(py, "qty"))?, "qty")?,
-            price: price(intern!(py, "price"))?,
-            stop_price: price(intern!(py, "stop_price"))?,
-            reduce_only: get(intern!(py, "reduce_only"))?.is_truthy()?
-                || get(intern!(py, "close_position"))?.is_truthy()?,
-            client_order_id: get(intern!(py, "client_order_id"))?.extract()?,
+            qty: quantity(&qty, "qty")?,
+            price: decimal(price)?,
+            stop_price: decimal(stop_price)?,
+            reduce_only: reduce_only.is_truthy()? || close_position.is_truthy()?,
+            client_order_id: client_order_id.extract()?,
         })
     }
 }
+
+/// What the order path reads of an `oms.model.OrderRequest`.
+static REQUEST_FIELDS: StructFields<17> = StructFields::new(
+    "oms.model",
+    "OrderRequest",
+    [
+        "venue",
+        "symbol",
+        "side",
+        "type",
+        "qty",
+        "price",
+        "stop_price",
+        "time_in_force",
+        "client_order_id",
+        "idempotency_key",
+        "tag",
+        "account",
+        "reduce_only",
+        "close_position",
+        "expire_at_ns",
+        "trailing_bps",
+        "activation_price",
+    ],
+);
 
 /// A positive `decimal.Decimal` in canonical form on the 10^-8 grid, as raw units;
 /// None for anything else (`validate` then decides).

@@ -9,12 +9,12 @@ use crate::enums::{member, Enum};
 use crate::errors::{to_py, IntoPyResult};
 use crate::events::OrderUpdateRecord;
 use crate::fixed::{amount, optional, quantity, to_decimal};
+use crate::struct_fields::StructFields;
 use oms_core::events::{average_price, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use oms_core::orders::{FillTerms, OrderRecord, OrderStatus, OrderTerms};
 use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Quantity, Side};
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PySet, PyString};
@@ -334,22 +334,62 @@ impl Order {
     }
 }
 
-/// What the order path reads of an `oms.model.Fill`, owned while it is parsed.
+/// The fields of an `oms.model.Fill` (in its order).
+static FILL_FIELDS: StructFields<12> = StructFields::new(
+    "oms.model",
+    "Fill",
+    [
+        "venue",
+        "symbol",
+        "trade_id",
+        "side",
+        "qty",
+        "price",
+        "fee",
+        "fee_asset",
+        "liquidity",
+        "client_order_id",
+        "venue_order_id",
+        "ts_ns",
+    ],
+);
+
+/// An `oms.model.Fill` as the order path reads it: its fields, and the text ones it
+/// keeps while the fill is applied.
 pub(crate) struct FillFields<'py> {
-    fill: Bound<'py, PyAny>,
+    pub(crate) venue: Bound<'py, PyAny>,
+    pub(crate) symbol: Bound<'py, PyAny>,
+    side: Bound<'py, PyAny>,
+    qty: Bound<'py, PyAny>,
+    price: Bound<'py, PyAny>,
+    fee: Bound<'py, PyAny>,
+    pub(crate) liquidity: Bound<'py, PyAny>,
+    pub(crate) client_order_id: Bound<'py, PyAny>,
+    pub(crate) venue_order_id: Bound<'py, PyAny>,
+    ts_ns: Bound<'py, PyAny>,
     trade_id: String,
     fee_asset: Option<String>,
-    venue_order_id: Option<String>,
+    venue_order_text: Option<String>,
 }
 
 impl<'py> FillFields<'py> {
     pub(crate) fn read(fill: &Bound<'py, PyAny>) -> PyResult<Self> {
-        let py = fill.py();
+        let [venue, symbol, trade_id, side, qty, price, fee, fee_asset, liquidity, client_order_id, venue_order_id, ts_ns] =
+            FILL_FIELDS.read(fill)?;
         Ok(FillFields {
-            fill: fill.clone(),
-            trade_id: fill.getattr(intern!(py, "trade_id"))?.extract()?,
-            fee_asset: fill.getattr(intern!(py, "fee_asset"))?.extract()?,
-            venue_order_id: fill.getattr(intern!(py, "venue_order_id"))?.extract()?,
+            trade_id: trade_id.extract()?,
+            fee_asset: fee_asset.extract()?,
+            venue_order_text: venue_order_id.extract()?,
+            venue,
+            symbol,
+            side,
+            qty,
+            price,
+            fee,
+            liquidity,
+            client_order_id,
+            venue_order_id,
+            ts_ns,
         })
     }
 
@@ -359,18 +399,15 @@ impl<'py> FillFields<'py> {
     }
 
     pub(crate) fn terms(&self) -> PyResult<FillTerms<'_>> {
-        let fill = &self.fill;
-        let py = fill.py();
-        let side = fill.getattr(intern!(py, "side"))?;
         Ok(FillTerms {
             trade_id: &self.trade_id,
-            side: Side::parse(side.cast::<PyString>()?.to_str()?).py()?,
-            qty: quantity(&fill.getattr(intern!(py, "qty"))?, "qty")?,
-            price: crate::fixed::price(&fill.getattr(intern!(py, "price"))?, "price")?,
-            fee: amount(&fill.getattr(intern!(py, "fee"))?, "fee")?,
+            side: Side::parse(self.side.cast::<PyString>()?.to_str()?).py()?,
+            qty: quantity(&self.qty, "qty")?,
+            price: crate::fixed::price(&self.price, "price")?,
+            fee: amount(&self.fee, "fee")?,
             fee_asset: self.fee_asset.as_deref().unwrap_or(""),
-            venue_order_id: self.venue_order_id.as_deref(),
-            ts_ns: fill.getattr(intern!(py, "ts_ns"))?.extract()?,
+            venue_order_id: self.venue_order_text.as_deref(),
+            ts_ns: self.ts_ns.extract()?,
         })
     }
 }
