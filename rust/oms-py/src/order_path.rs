@@ -210,19 +210,18 @@ impl OrderPath {
     /// counts fills not seen yet, 4 the order is now TRIGGERED.
     fn report(&mut self, order: &Bound<'_, Order>, event: &Bound<'_, PyAny>) -> PyResult<u8> {
         let py = order.py();
-        let venue_order_id = event.getattr(intern!(py, "venue_order_id"))?;
+        let [status, venue_order_id, filled_qty, reason, ts_ns] = REPORT_FIELDS.read(event)?;
         if !venue_order_id.is_none() {
             self.note_venue_id(order, &venue_order_id)?;
         }
-        let status = OrderStatus::parse(event.getattr(intern!(py, "status"))?.cast::<PyString>()?.to_str()?).py()?;
-        let reported_fills = optional(Some(&event.getattr(intern!(py, "filled_qty"))?), "filled_qty", quantity)?;
-        let reason = event.getattr(intern!(py, "reason"))?;
+        let status = OrderStatus::parse(status.cast::<PyString>()?.to_str()?).py()?;
+        let reported_fills = optional(Some(&filled_qty), "filled_qty", quantity)?;
         let reason: Option<&str> = if reason.is_none() {
             None
         } else {
             Some(reason.cast::<PyString>()?.to_str()?)
         };
-        let ts_ns = match event.getattr(intern!(py, "ts_ns"))?.extract::<i64>()? {
+        let ts_ns = match ts_ns.extract::<i64>()? {
             0 => now_ns(),
             ts => ts,
         };
@@ -575,6 +574,13 @@ impl RequestTerms {
         })
     }
 }
+
+/// What a venue's report (`oms.model.OrderEvent`) tells the order path.
+static REPORT_FIELDS: StructFields<5> = StructFields::new(
+    "oms.model",
+    "OrderEvent",
+    ["status", "venue_order_id", "filled_qty", "reason", "ts_ns"],
+);
 
 /// What the order path reads of an `oms.model.OrderRequest`.
 static REQUEST_FIELDS: StructFields<17> = StructFields::new(
