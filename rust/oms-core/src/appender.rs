@@ -97,7 +97,10 @@ impl FileAppender {
         let counters = Arc::clone(&self.counters);
         let thread = std::thread::Builder::new()
             .name("oms-appender".into())
-            .spawn(move || run(&receiver, &counters))
+            .spawn(move || {
+                let _ = crate::affinity::run_as_background(); // best effort: Linux only
+                run(&receiver, &counters)
+            })
             .map_err(|e| Error::io("start the appender thread", e))?;
         *locked(&self.thread) = Some(thread);
         Ok(())
