@@ -52,8 +52,8 @@ def day_dir(root: Path, ts_ns: int) -> Path:
     return root / "logs" / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
 
 
-FILES = (ORDERS, TRADES)
-# What is journaled where (FILES' index); the rest (position updates) is not.
+_FILES = (ORDERS, TRADES)
+# What is journaled where (_FILES' index); the rest (position updates) is not.
 _FILE_OF: dict[type, int] = {
     OrderUpdateRecord: 0,
     OrderUpdate: 0,
@@ -115,7 +115,7 @@ class Journal:
             self._dropped += 1
             log.error("journal: %s", failure)
         for day, file, lines in sorted(chunks, key=lambda c: (c[0], c[1])):  # a new day closes old
-            self._hand_over(day, FILES[file], lines)
+            self._hand_over(day, _FILES[file], lines)
 
     def on_event(self, event: EngineEvent) -> None:
         """One event, written at once (``Engine.on_event``, or a caller of its own)."""
