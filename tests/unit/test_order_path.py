@@ -102,7 +102,7 @@ def test_a_plain_request_is_accepted_reserved_and_kept_as_it_is(engine: Engine) 
     assert order.status is OrderStatus.PENDING_NEW and order.request is request
     assert engine.order(order.id) is order and engine.registry.by_client_id(order.client_order_id) is order
     assert engine.exchanges[VENUE].is_our_client_id(order.client_order_id)
-    assert engine.risk.open_orders(venue=VENUE) == 1 and order.id in engine.path.reservations
+    assert engine.risk.open_orders(venue=VENUE) == 1 and order.reservation is not None
     assert (order.filled_qty, order.remaining_qty) == (D(0), D("0.5"))
 
 
@@ -197,7 +197,7 @@ def test_reports_move_the_order_and_say_what_the_engine_must_do(engine: Engine) 
     canceled = OrderEvent(venue=VENUE, symbol=SYMBOL, status=OrderStatus.CANCELED, reason="by user")
     assert engine.path.report(order, canceled) == CHANGED
     assert (order.status, order.reason) == (OrderStatus.CANCELED, "by user")
-    assert engine.risk.open_orders(venue=VENUE) == 1 and order.id not in engine.path.reservations
+    assert engine.risk.open_orders(venue=VENUE) == 1 and order.reservation is None
 
 
 def test_a_fill_is_booked_once_and_the_last_one_frees_the_reservation(engine: Engine) -> None:
@@ -220,7 +220,7 @@ def test_a_fill_is_booked_once_and_the_last_one_frees_the_reservation(engine: En
     assert (
         position is not None and position.qty == D("0.5") and position.fees_paid == D("2")
     )  # BNB stays on the order
-    assert engine.risk.open_orders(venue=VENUE) == 0 and order_id not in engine.path.reservations
+    assert engine.risk.open_orders(venue=VENUE) == 0 and order.reservation is None
 
 
 def test_an_overfill_is_booked_and_reported(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:

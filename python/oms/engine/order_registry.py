@@ -22,7 +22,8 @@ class OrderRegistry:
 
     def __init__(self, path: OrderPath) -> None:
         self._by_id: dict[str, Order] = path.orders
-        self._by_client_id: dict[str, Order] = path.by_client_id
+        # Client order ids other than the order's id (which is its first one).
+        self._aliases: dict[str, Order] = path.client_id_aliases
         self._retired: set[str] = set()
         self._by_key: dict[str, asyncio.Future[Order]] = {}
 
@@ -34,13 +35,15 @@ class OrderRegistry:
 
     def add(self, order: Order) -> None:
         self._by_id[order.id] = order
-        self._by_client_id[order.client_order_id] = order
+        if order.client_order_id != order.id:
+            self._aliases[order.client_order_id] = order
 
     def get(self, order_id: str) -> Order | None:
         return self._by_id.get(order_id)
 
     def by_client_id(self, client_order_id: str | None) -> Order | None:
-        return self._by_client_id.get(client_order_id or "")
+        key = client_order_id or ""
+        return self._by_id.get(key) or self._aliases.get(key)
 
     def is_retired(self, client_order_id: str | None) -> bool:
         return (client_order_id or "") in self._retired
@@ -49,7 +52,7 @@ class OrderRegistry:
         """The venue now knows ``order`` by a new client id (cancel-replace)."""
         self._retired.add(order.client_order_id)
         order.client_order_id = new_client_order_id
-        self._by_client_id[new_client_order_id] = order
+        self._aliases[new_client_order_id] = order
 
     # ---- idempotency ----
 

@@ -64,7 +64,6 @@ class OrderTracker:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.path = engine.path  # the core's steps, and the maps it owns
-        self._reserved: dict[str, RiskOrder] = engine.path.reservations
         self._held: dict[str, OrderEvent] = {}  # order id -> an end reported mid-amend
         self._by_venue_id: dict[tuple[str, str], Order] = engine.path.by_venue_id
 
@@ -196,7 +195,7 @@ class OrderTracker:
     # ---- reservations ----
 
     def reserve(self, order: Order, risk_order: RiskOrder) -> None:
-        self._reserved[order.id] = risk_order
+        order.reservation = risk_order
 
     def swap_reservation(self, order: Order, replacement: RiskOrder) -> None:
         """An order held by the engine, amended: the new reservation is taken next to
@@ -207,10 +206,10 @@ class OrderTracker:
 
     def _replace_reservation(self, order: Order, replacement: RiskOrder) -> None:
         """``replacement`` (already checked) takes the place of the order's reservation."""
-        old = self._reserved.get(order.id)
+        old = order.reservation
         if old is not None:
             self.engine.risk.release(old)
-        self._reserved[order.id] = replacement
+        order.reservation = replacement
 
     def settle(self, order: Order) -> None:
         """An order that ended frees what is left of its reservation (once)."""

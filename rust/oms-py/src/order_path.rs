@@ -5,9 +5,10 @@
 //! rules they apply live in the core (`oms_core::orders`, `risk`, `instruments`,
 //! `positions`).
 //!
-//! The path owns the engine's order maps: every order by id and by client order id,
-//! by (venue, venue order id), and each open order's risk reservation. They are
-//! Python dicts, so `oms.engine`'s rarer paths (amends, conditional orders,
+//! The path owns the engine's order maps: every order by id (which is the client
+//! order id it was sent under), by any other client order id it took since (a
+//! cancel-replace), and by (venue, venue order id); an open order carries its risk
+//! reservation (`Order.reservation`). The maps are Python dicts, so `oms.engine`'s rarer paths (amends, conditional orders,
 //! recovery) read and change the same state. What needs Python is asked of the
 //! engine: an instrument not seen before (`Engine._market`), an order the core's
 //! filters cannot pass (`Engine._check_exact`, which words the refusal), a request
@@ -79,9 +80,8 @@ pub struct OrderPath {
     risk: Py<RiskEngine>,
     book: Py<PositionBook>,
     orders: Py<PyDict>,
-    by_client_id: Py<PyDict>,
+    client_id_aliases: Py<PyDict>,
     by_venue_id: Py<PyDict>,
-    reservations: Py<PyDict>,
     markets: HashMap<String, HashMap<String, Market>>,
     prices: HashMap<String, HashMap<String, Price>>,
 }
@@ -106,9 +106,8 @@ impl OrderPath {
             risk,
             book,
             orders: PyDict::new(py).unbind(),
-            by_client_id: PyDict::new(py).unbind(),
+            client_id_aliases: PyDict::new(py).unbind(),
             by_venue_id: PyDict::new(py).unbind(),
-            reservations: PyDict::new(py).unbind(),
             markets: HashMap::new(),
             prices: HashMap::new(),
         }
@@ -120,22 +119,17 @@ impl OrderPath {
         self.orders.clone_ref(py)
     }
 
-    /// Every order, by the client order ids the venues know it by.
+    /// Orders by the client order ids they took after their first (a venue's
+    /// cancel-replace names a new one); the first is the order's id.
     #[getter]
-    fn by_client_id(&self, py: Python<'_>) -> Py<PyDict> {
-        self.by_client_id.clone_ref(py)
+    fn client_id_aliases(&self, py: Python<'_>) -> Py<PyDict> {
+        self.client_id_aliases.clone_ref(py)
     }
 
     /// Orders by (venue, venue order id).
     #[getter]
     fn by_venue_id(&self, py: Python<'_>) -> Py<PyDict> {
         self.by_venue_id.clone_ref(py)
-    }
-
-    /// Each open order's `RiskOrder` (what the risk engine holds for it), by id.
-    #[getter]
-    fn reservations(&self, py: Python<'_>) -> Py<PyDict> {
-        self.reservations.clone_ref(py)
     }
 
     /// A reference price (the filters' bands and market orders' notional; marks
@@ -191,14 +185,11 @@ impl OrderPath {
             Some(id) => id,
             None => next_client_id(py, market)?,
         };
-        let order = Order::from_ticket(client_id, request, &ticket, terms.order_type, now_ns());
+        let mut order = Order::from_ticket(client_id, request, &ticket, terms.order_type, now_ns());
+        order.reservation = Some(Py::new(py, RiskOrder::from_ticket(ticket))?);
         let order = Bound::new(py, order)?;
         let id = order.borrow().id(py);
         self.orders.bind(py).set_item(&id, &order)?;
-        self.by_client_id.bind(py).set_item(&id, &order)?;
-        self.reservations
-            .bind(py)
-            .set_item(&id, Bound::new(py, RiskOrder::from_ticket(ticket))?)?;
         self.emit_order(py, &order)?;
         self.attend(py)?;
         Ok(order)
@@ -241,7 +232,7 @@ impl OrderPath {
             if now == OrderStatus::Triggered {
                 bits |= TRIGGERED;
             }
-            self.settle(order)?;
+            self.settle(order);
             self.emit_order(py, order)?;
             self.attend(py)?;
         }
@@ -264,21 +255,17 @@ impl OrderPath {
             return Ok(None);
         };
         let terms = fields.terms()?;
-        let reservation = self
-            .reservations
-            .bind(py)
-            .get_item(order.borrow().record().id.as_str())?;
         let (excess, position) = {
             let mut o = order.borrow_mut();
-            let record = o.record_mut();
-            let excess = match record.apply_fill(&terms) {
+            let excess = match o.record_mut().apply_fill(&terms) {
                 Err(Error::DuplicateFill { .. }) => return Ok(None),
                 other => other.py()?,
             };
-            if let Some(reservation) = &reservation {
-                let ticket = reservation.cast::<RiskOrder>()?.get().ticket();
+            if let Some(reservation) = &o.reservation {
+                let ticket = reservation.get().ticket();
                 self.risk.get().core().on_fill(ticket, terms.qty, terms.price).py()?;
             }
+            let record = o.record();
             let t = &*record.terms;
             let fee = terms.fee_in_quote(&t.symbol).py()?.unwrap_or(Amount::ZERO);
             let key = (t.account.as_str(), t.venue.as_str(), t.symbol.as_str());
@@ -290,7 +277,7 @@ impl OrderPath {
             }
             (excess, position)
         };
-        self.settle(&order)?;
+        self.settle(&order);
         {
             let mut log = self.log.borrow_mut(py);
             let (position_seq, fill_seq) = (log.next(), log.next());
@@ -312,32 +299,22 @@ impl OrderPath {
     }
 
     /// An order that ended frees what is left of its reservation (once).
-    fn settle(&self, order: &Bound<'_, Order>) -> PyResult<()> {
-        let py = order.py();
-        let o = order.borrow();
-        let record = o.record();
-        if !record.status.is_terminal() {
-            return Ok(());
+    fn settle(&self, order: &Bound<'_, Order>) {
+        let mut o = order.borrow_mut();
+        if !o.record().status.is_terminal() {
+            return;
         }
-        let reservations = self.reservations.bind(py);
-        let id = record.id.as_str();
-        if let Some(reservation) = reservations.get_item(id)? {
-            reservations.del_item(id)?;
-            self.risk
-                .get()
-                .core()
-                .release(reservation.cast::<RiskOrder>()?.get().ticket());
+        if let Some(reservation) = o.reservation.take() {
+            self.risk.get().core().release(reservation.get().ticket());
         }
-        Ok(())
     }
 
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
         visit.call(&self.engine)?;
         visit.call(&self.hub)?;
         visit.call(&self.orders)?;
-        visit.call(&self.by_client_id)?;
+        visit.call(&self.client_id_aliases)?;
         visit.call(&self.by_venue_id)?;
-        visit.call(&self.reservations)?;
         for market in self.markets.values().flat_map(HashMap::values) {
             visit.call(&market.exchange)?;
             visit.call(&market.instrument)?;
@@ -407,13 +384,16 @@ impl OrderPath {
         self.prices.get(venue).and_then(|m| m.get(symbol)).copied()
     }
 
-    /// The order the fill is for: by client order id, else by venue order id.
+    /// The order the fill is for: by client order id (its id, or an alias), else by
+    /// venue order id.
     fn find<'py>(&self, fill: &FillFields<'py>) -> PyResult<Option<Bound<'py, Order>>> {
         let py = fill.venue.py();
         let client_id = &fill.client_order_id;
         if !client_id.is_none() {
-            if let Some(order) = self.by_client_id.bind(py).get_item(client_id)? {
-                return Ok(Some(order.cast_into::<Order>()?));
+            for map in [&self.orders, &self.client_id_aliases] {
+                if let Some(order) = map.bind(py).get_item(client_id)? {
+                    return Ok(Some(order.cast_into::<Order>()?));
+                }
             }
         }
         if fill.venue_order_id.is_none() {

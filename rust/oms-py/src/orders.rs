@@ -9,6 +9,7 @@ use crate::enums::{member, Enum};
 use crate::errors::{to_py, IntoPyResult};
 use crate::events::OrderUpdateRecord;
 use crate::fixed::{amount, optional, quantity, to_decimal};
+use crate::risk::RiskOrder;
 use crate::struct_fields::StructFields;
 use oms_core::events::{average_price, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
@@ -60,6 +61,9 @@ pub struct Order {
     request: Py<PyAny>,
     /// The id as a Python str, made once: it is read for every lookup by id.
     py_id: PyOnceLock<Py<PyString>>,
+    /// What the risk engine holds for the order while it is open (`OrderPath`
+    /// takes it when the order ends; amends swap it).
+    pub(crate) reservation: Option<Py<RiskOrder>>,
 }
 
 impl Order {
@@ -85,6 +89,7 @@ impl Order {
             record: OrderRecord::new(client_order_id.clone(), client_order_id, terms, now_ns),
             request: request.clone().unbind(),
             py_id: PyOnceLock::new(),
+            reservation: None,
         }
     }
 
@@ -143,6 +148,7 @@ impl Order {
             record,
             request: request.clone().unbind(),
             py_id: PyOnceLock::new(),
+            reservation: None,
         })
     }
 
@@ -168,14 +174,32 @@ impl Order {
         Ok(())
     }
 
+    /// The id's own str while the two are the same (the usual case), so lookups
+    /// by client order id find the key's hash already made.
     #[getter]
-    fn client_order_id(&self) -> &str {
-        &self.record.client_order_id
+    fn client_order_id<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        if self.record.client_order_id == self.record.id {
+            self.id(py)
+        } else {
+            PyString::new(py, &self.record.client_order_id)
+        }
     }
 
     #[setter]
     fn set_client_order_id(&mut self, value: String) {
         self.record.client_order_id = value;
+    }
+
+    /// The risk engine's reservation for the order while it is open (None once it
+    /// ended, or for an order the engine does not reserve).
+    #[getter]
+    fn reservation(&self, py: Python<'_>) -> Option<Py<RiskOrder>> {
+        self.reservation.as_ref().map(|r| r.clone_ref(py))
+    }
+
+    #[setter]
+    fn set_reservation(&mut self, value: Option<Py<RiskOrder>>) {
+        self.reservation = value;
     }
 
     #[getter]
