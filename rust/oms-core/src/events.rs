@@ -4,25 +4,27 @@
 //! strings), so the order path never builds a Python object for an event only files
 //! and streams read.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::clock::now_ns;
 use crate::fixed::{div_round_half_even, AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use crate::jsonl::JsonLine;
 use crate::orders::{OrderRecord, OrderStatus, OrderTerms};
+use crate::risk::InstrumentKey;
 use crate::{Amount, Price, Quantity, Side};
 
 /// An order as it is after a state change, a fill or a venue report.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderUpdate {
     pub seq: u64,
-    pub order_id: String,
-    pub client_order_id: String,
+    pub order_id: Arc<str>,
+    pub client_order_id: Arc<str>,
     pub terms: Arc<OrderTerms>,
     pub status: OrderStatus,
     pub filled_qty: Quantity,
     pub filled_quote: Amount,
-    pub venue_order_id: Option<String>,
+    pub venue_order_id: Option<Arc<str>>,
     pub reason: Option<String>,
     pub ts_ns: i64,
 }
@@ -61,8 +63,8 @@ impl OrderUpdate {
         out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
         field_str(out, "order_id", &self.order_id);
         field_str(out, "client_order_id", &self.client_order_id);
-        field_str(out, "venue", &t.venue);
-        field_str(out, "symbol", &t.symbol);
+        field_str(out, "venue", t.venue());
+        field_str(out, "symbol", t.symbol());
         field_str(out, "side", t.side.as_str());
         field_str(out, "type", &t.order_type);
         field_number(out, "qty", Some((t.qty.raw().into(), SCALE_DIGITS)));
@@ -72,7 +74,7 @@ impl OrderUpdate {
         field_number(out, "avg_price", self.avg_price().map(|p| (p, AMOUNT_SCALE_DIGITS)));
         field_optional_str(out, "venue_order_id", self.venue_order_id.as_deref());
         field_optional_str(out, "reason", self.reason.as_deref());
-        field_str(out, "account", &t.account);
+        field_str(out, "account", t.account());
         key(out, "ts_ns");
         out.extend_from_slice(itoa::Buffer::new().format(self.ts_ns).as_bytes());
         out.extend_from_slice(b"}\n");
@@ -81,24 +83,23 @@ impl OrderUpdate {
 
 /// A fill applied to one of our orders (each trade id once), with the fill as the
 /// venue reported it: the field names and order of `oms.engine.events.FillUpdate`
-/// and of the `oms.model.Fill` inside it.
+/// and of the `oms.model.Fill` inside it. The texts are shared with the order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FillUpdate {
     pub seq: u64,
-    pub order_id: String,
-    pub account: String,
-    pub venue: String,
-    pub symbol: String,
-    pub trade_id: String,
+    pub order_id: Arc<str>,
+    /// The order's account, and the venue and symbol the fill names (interned).
+    pub key: Arc<InstrumentKey>,
+    pub trade_id: Arc<str>,
     pub side: Side,
     pub qty: Quantity,
     pub price: Price,
     pub fee: Amount,
     pub fee_asset: Option<String>,
     /// `MAKER` / `TAKER` (the spelling of `oms.model.Liquidity`), where the venue says.
-    pub liquidity: Option<String>,
-    pub client_order_id: Option<String>,
-    pub venue_order_id: Option<String>,
+    pub liquidity: Option<Cow<'static, str>>,
+    pub client_order_id: Option<Arc<str>>,
+    pub venue_order_id: Option<Arc<str>>,
     pub ts_ns: i64,
 }
 
@@ -108,10 +109,10 @@ impl FillUpdate {
         out.extend_from_slice(b"{\"event\":\"fill\",\"seq\":");
         out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
         field_str(out, "order_id", &self.order_id);
-        field_str(out, "account", &self.account);
+        field_str(out, "account", &self.key.account);
         out.extend_from_slice(b",\"fill\":{\"venue\":");
-        string(out, &self.venue);
-        field_str(out, "symbol", &self.symbol);
+        string(out, &self.key.venue);
+        field_str(out, "symbol", &self.key.symbol);
         field_str(out, "trade_id", &self.trade_id);
         field_str(out, "side", self.side.as_str());
         field_number(out, "qty", Some((self.qty.raw().into(), SCALE_DIGITS)));
@@ -235,6 +236,7 @@ fn write_scaled(out: &mut Vec<u8>, raw: i128, digits: u32) {
 mod tests {
     use super::*;
     use crate::orders::{tests::terms, FillTerms};
+    use crate::risk::keys::intern;
 
     #[test]
     fn an_update_encodes_as_the_journal_line_of_oms_engine_events() {
@@ -311,9 +313,7 @@ mod tests {
         let update = FillUpdate {
             seq: 7,
             order_id: "o1".into(),
-            account: "default".into(),
-            venue: "binance:spot".into(),
-            symbol: "BTC/USDT".into(),
+            key: intern("default", "binance:spot", "BTC/USDT").1,
             trade_id: "T1".into(),
             side: Side::Sell,
             qty: Quantity::parse("0.25").unwrap(),

@@ -20,6 +20,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::fixed::{Amount, Price, Quantity, AMOUNT_SCALE_DIGITS, SCALE};
+use crate::risk::keys::intern;
+use crate::risk::InstrumentKey;
 use crate::side::Side;
 
 /// Where an order is in its life (the spelling of `oms.model.OrderStatus`).
@@ -236,9 +238,9 @@ pub fn assets(symbol: &str) -> (&str, &str) {
 /// terms). Shared with the events made of the order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderTerms {
-    pub venue: String,
-    pub symbol: String,
-    pub account: String,
+    /// (account, venue, symbol), interned: every order and event of an instrument
+    /// shares the one copy.
+    pub key: Arc<InstrumentKey>,
     pub side: Side,
     /// `LIMIT`, `MARKET`, ... (the spelling of `oms.model.OrderType`).
     pub order_type: String,
@@ -246,13 +248,46 @@ pub struct OrderTerms {
     pub price: Option<Price>,
 }
 
+impl OrderTerms {
+    /// Terms naming (account, venue, symbol), interned (see `risk::keys`).
+    pub fn new(
+        account: &str,
+        venue: &str,
+        symbol: &str,
+        side: Side,
+        order_type: String,
+        qty: Quantity,
+        price: Option<Price>,
+    ) -> Self {
+        OrderTerms {
+            key: intern(account, venue, symbol).1,
+            side,
+            order_type,
+            qty,
+            price,
+        }
+    }
+
+    pub fn account(&self) -> &str {
+        &self.key.account
+    }
+
+    pub fn venue(&self) -> &str {
+        &self.key.venue
+    }
+
+    pub fn symbol(&self) -> &str {
+        &self.key.symbol
+    }
+}
+
 /// An order the OMS owns: its identity, its terms, its state, and its exact fill
-/// totals.
+/// totals. The texts are shared (`Arc<str>`) with the events made of the order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderRecord {
-    pub id: String,
-    pub client_order_id: String,
-    pub venue_order_id: Option<String>,
+    pub id: Arc<str>,
+    pub client_order_id: Arc<str>,
+    pub venue_order_id: Option<Arc<str>>,
     pub terms: Arc<OrderTerms>,
     pub status: OrderStatus,
     pub status_before_pending: Option<OrderStatus>,
@@ -260,7 +295,8 @@ pub struct OrderRecord {
     pub filled_quote: Amount,
     /// Fees by asset ("" when the venue named none), in the order first seen.
     pub fees: Vec<(String, Amount)>,
-    pub trade_ids: HashSet<String>,
+    /// Shared with the fill events.
+    pub trade_ids: HashSet<Arc<str>>,
     pub overfill_qty: Quantity,
     pub reason: Option<String>,
     pub created_ns: i64,
@@ -269,7 +305,7 @@ pub struct OrderRecord {
 
 impl OrderRecord {
     /// A new order: PENDING_NEW, nothing filled.
-    pub fn new(id: String, client_order_id: String, terms: Arc<OrderTerms>, now_ns: i64) -> Self {
+    pub fn new(id: Arc<str>, client_order_id: Arc<str>, terms: Arc<OrderTerms>, now_ns: i64) -> Self {
         OrderRecord {
             id,
             client_order_id,
@@ -347,7 +383,7 @@ impl OrderRecord {
     pub fn apply_fill(&mut self, fill: &FillTerms<'_>) -> Result<Option<Quantity>> {
         if self.trade_ids.contains(fill.trade_id) {
             return Err(Error::DuplicateFill {
-                order: self.id.clone(),
+                order: self.id.to_string(),
                 trade_id: fill.trade_id.to_owned(),
             });
         }
@@ -359,7 +395,7 @@ impl OrderRecord {
         let (side, qty) = (self.terms.side, self.terms.qty);
         if fill.side != side {
             return Err(Error::FillMismatch {
-                order: self.id.clone(),
+                order: self.id.to_string(),
                 trade_id: fill.trade_id.to_owned(),
                 fill_side: fill.side.as_str(),
                 order_side: side.as_str(),
@@ -368,13 +404,13 @@ impl OrderRecord {
         let filled = self.filled_qty.checked_add(fill.qty)?;
         let quote = self.filled_quote.checked_add(Amount::notional(fill.qty, fill.price))?;
         self.add_fee(fill.fee_asset, fill.fee)?;
-        self.trade_ids.insert(fill.trade_id.to_owned());
+        self.trade_ids.insert(fill.trade_id.into());
         self.filled_qty = filled;
         self.filled_quote = quote;
         self.status = status.after_fill(filled >= qty);
         self.touch(fill.ts_ns);
         if self.venue_order_id.is_none() {
-            self.venue_order_id = fill.venue_order_id.map(str::to_owned);
+            self.venue_order_id = fill.venue_order_id.map(Arc::from);
         }
         if filled > qty {
             self.overfill_qty = filled.checked_sub(qty)?;
@@ -406,7 +442,7 @@ impl OrderRecord {
     /// The error that reports an overfill `apply_fill` recorded (trade `trade_id`).
     pub fn overfill(&self, trade_id: &str) -> Error {
         Error::Overfill {
-            order: self.id.clone(),
+            order: self.id.to_string(),
             filled: self.filled_qty,
             qty: self.terms.qty,
             excess: self.overfill_qty,
@@ -460,15 +496,15 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn terms(qty: &str) -> Arc<OrderTerms> {
-        Arc::new(OrderTerms {
-            venue: "binance:spot".into(),
-            symbol: "BTC/USDT".into(),
-            account: "default".into(),
-            side: Side::Buy,
-            order_type: "LIMIT".into(),
-            qty: q(qty),
-            price: Some(Price::parse("100").unwrap()),
-        })
+        Arc::new(OrderTerms::new(
+            "default",
+            "binance:spot",
+            "BTC/USDT",
+            Side::Buy,
+            "LIMIT".into(),
+            q(qty),
+            Some(Price::parse("100").unwrap()),
+        ))
     }
 
     fn order(qty: &str) -> OrderRecord {

@@ -73,10 +73,10 @@ impl OrderUpdateRecord {
             py,
             [
                 u.seq.into_pyobject(py)?.into_any(),
-                u.order_id.as_str().into_pyobject(py)?.into_any(),
-                u.client_order_id.as_str().into_pyobject(py)?.into_any(),
-                t.venue.as_str().into_pyobject(py)?.into_any(),
-                t.symbol.as_str().into_pyobject(py)?.into_any(),
+                (&*u.order_id).into_pyobject(py)?.into_any(),
+                (&*u.client_order_id).into_pyobject(py)?.into_any(),
+                t.venue().into_pyobject(py)?.into_any(),
+                t.symbol().into_pyobject(py)?.into_any(),
                 member(py, Enum::Side, t.side.as_str())?,
                 member(py, Enum::OrderType, &t.order_type)?,
                 decimal(t.qty.raw())?,
@@ -89,7 +89,7 @@ impl OrderUpdateRecord {
                     .into_pyobject(py)?,
                 u.venue_order_id.as_deref().into_pyobject(py)?,
                 u.reason.as_deref().into_pyobject(py)?,
-                t.account.as_str().into_pyobject(py)?.into_any(),
+                t.account().into_pyobject(py)?.into_any(),
                 u.ts_ns.into_pyobject(py)?.into_any(),
             ],
         )?;
@@ -182,7 +182,7 @@ impl FillUpdateRecord {
     /// The `oms.engine.events.FillUpdate` it stands for.
     fn event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let u = &self.update;
-        fill_update_class(py)?.call1((u.seq, u.order_id.as_str(), u.account.as_str(), &self.fill))
+        fill_update_class(py)?.call1((u.seq, &*u.order_id, &*u.key.account, &self.fill))
     }
 
     /// The journal's line for it (JSON, with its newline).

@@ -15,7 +15,9 @@
 //! outside the plain shape (`OrderRequest.validate`), and the rare outcomes of a
 //! fill (`OrderTracker.stray_fill`, `overfilled`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::client_ids::ClientOrderIds;
 use crate::decimal_layout;
@@ -32,6 +34,7 @@ use oms_core::events::FillUpdate;
 use oms_core::fixed::{canonical_from_parts, is_canonical_positive, parse_scaled, SCALE_DIGITS};
 use oms_core::instruments::{InstrumentFilters as CoreFilters, OrderTerms as FilterTerms};
 use oms_core::orders::{FillTerms, OrderStatus};
+use oms_core::risk::keys::intern;
 use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Error, Price, Quantity, Side};
 use pyo3::intern;
@@ -267,12 +270,12 @@ impl OrderPath {
             }
             let record = o.record();
             let t = &*record.terms;
-            let fee = terms.fee_in_quote(&t.symbol).py()?.unwrap_or(Amount::ZERO);
-            let key = (t.account.as_str(), t.venue.as_str(), t.symbol.as_str());
+            let fee = terms.fee_in_quote(t.symbol()).py()?.unwrap_or(Amount::ZERO);
+            let key = (t.account(), t.venue(), t.symbol());
             let mut book = self.book.borrow_mut(py);
             let mut position = book.apply_parsed_fill(key, &terms, fee)?;
-            if let Some(price) = self.reference(&t.venue, &t.symbol) {
-                book.mark_parsed(&t.venue, &t.symbol, price)?; // a new position is valued at once
+            if let Some(price) = self.reference(t.venue(), t.symbol()) {
+                book.mark_parsed(t.venue(), t.symbol(), price)?; // a new position is valued at once
                 position = book.get_parsed(key)?.unwrap_or(position);
             }
             (excess, position)
@@ -341,8 +344,8 @@ impl OrderPath {
             if record.venue_order_id.as_deref() == Some(text) {
                 return Ok(());
             }
-            record.venue_order_id = Some(text.to_owned());
-            record.terms.venue.clone()
+            record.venue_order_id = Some(Arc::from(text));
+            record.terms.venue().to_owned()
         };
         let key = PyTuple::new(py, [PyString::new(py, &venue).into_any(), venue_order_id.clone()])?;
         self.by_venue_id.bind(py).set_item(key, order)
@@ -426,26 +429,59 @@ impl OrderPath {
     }
 }
 
-/// The fill's event in the core's form.
+/// The fill's event in the core's form, sharing the order's texts.
 fn fill_update(seq: u64, order: &Order, terms: &FillTerms<'_>, fields: &FillFields<'_>) -> PyResult<FillUpdate> {
     let record = order.record();
+    let t = &*record.terms;
+    let venue = fields.venue.cast::<PyString>()?.to_str()?;
+    let symbol = fields.symbol.cast::<PyString>()?.to_str()?;
+    let key = if venue == t.venue() && symbol == t.symbol() {
+        Arc::clone(&t.key)
+    } else {
+        intern(t.account(), venue, symbol).1 // a fill naming its market otherwise: as it came
+    };
+    let client_order_id = if fields.client_order_id.is_none() {
+        None
+    } else {
+        let text = fields.client_order_id.cast::<PyString>()?.to_str()?;
+        Some(share(text, [&record.client_order_id, &record.id]))
+    };
+    let venue_order_id = terms.venue_order_id.map(|text| match &record.venue_order_id {
+        Some(known) if **known == *text => Arc::clone(known),
+        _ => Arc::from(text),
+    });
+    let liquidity = if fields.liquidity.is_none() {
+        None
+    } else {
+        Some(match fields.liquidity.cast::<PyString>()?.to_str()? {
+            "MAKER" => Cow::Borrowed("MAKER"),
+            "TAKER" => Cow::Borrowed("TAKER"),
+            other => Cow::Owned(other.to_owned()),
+        })
+    };
     Ok(FillUpdate {
         seq,
-        order_id: record.id.clone(),
-        account: record.terms.account.clone(),
-        venue: fields.venue.extract()?,
-        symbol: fields.symbol.extract()?,
-        trade_id: terms.trade_id.to_owned(),
+        order_id: Arc::clone(&record.id),
+        key,
+        trade_id: share(terms.trade_id, record.trade_ids.get(terms.trade_id)),
         side: terms.side,
         qty: terms.qty,
         price: terms.price,
         fee: terms.fee,
         fee_asset: fields.fee_asset().map(str::to_owned),
-        liquidity: fields.liquidity.extract()?,
-        client_order_id: fields.client_order_id.extract()?,
-        venue_order_id: terms.venue_order_id.map(str::to_owned),
+        liquidity,
+        client_order_id,
+        venue_order_id,
         ts_ns: terms.ts_ns,
     })
+}
+
+/// One of the order's own copies of `text`, or a new one.
+fn share<'a>(text: &str, known: impl IntoIterator<Item = &'a Arc<str>>) -> Arc<str> {
+    known
+        .into_iter()
+        .find(|k| ***k == *text)
+        .map_or_else(|| Arc::from(text), Arc::clone)
 }
 
 /// The market's next client order id (made in the core when the exchange's ids are).

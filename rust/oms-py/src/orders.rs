@@ -41,15 +41,15 @@ fn amount_decimal(py: Python<'_>, value: Amount) -> PyResult<Bound<'_, PyAny>> {
 /// What the record keeps of an `OrderRequest`.
 fn terms(request: &Bound<'_, PyAny>) -> PyResult<Arc<OrderTerms>> {
     let text = |name: &str| request.getattr(name)?.extract::<String>();
-    Ok(Arc::new(OrderTerms {
-        venue: text("venue")?,
-        symbol: text("symbol")?,
-        account: text("account")?,
-        side: Side::parse(&text("side")?).py()?,
-        order_type: text("type")?,
-        qty: quantity(&request.getattr("qty")?, "qty")?,
-        price: optional(Some(&request.getattr("price")?), "price", crate::fixed::price)?,
-    }))
+    Ok(Arc::new(OrderTerms::new(
+        &text("account")?,
+        &text("venue")?,
+        &text("symbol")?,
+        Side::parse(&text("side")?).py()?,
+        text("type")?,
+        quantity(&request.getattr("qty")?, "qty")?,
+        optional(Some(&request.getattr("price")?), "price", crate::fixed::price)?,
+    )))
 }
 
 /// An order the OMS owns, from submission to a final state. Change it only through
@@ -77,16 +77,15 @@ impl Order {
         now_ns: i64,
     ) -> Self {
         let terms = Arc::new(OrderTerms {
-            venue: ticket.venue().to_owned(),
-            symbol: ticket.symbol().to_owned(),
-            account: ticket.account().to_owned(),
+            key: Arc::clone(ticket.key()),
             side: ticket.side,
             order_type,
             qty: ticket.qty,
             price: ticket.price(),
         });
+        let id: Arc<str> = client_order_id.into();
         Order {
-            record: OrderRecord::new(client_order_id.clone(), client_order_id, terms, now_ns),
+            record: OrderRecord::new(Arc::clone(&id), id, terms, now_ns),
             request: request.clone().unbind(),
             py_id: PyOnceLock::new(),
             reservation: None,
@@ -128,11 +127,11 @@ impl Order {
         created_ns: i64,
         updated_ns: i64,
     ) -> PyResult<Self> {
-        let mut record = OrderRecord::new(id, client_order_id, terms(request)?, created_ns);
+        let mut record = OrderRecord::new(id.into(), client_order_id.into(), terms(request)?, created_ns);
         record.updated_ns = updated_ns;
-        record.venue_order_id = venue_order_id;
+        record.venue_order_id = venue_order_id.map(Arc::from);
         record.reason = reason;
-        record.trade_ids = trade_ids.unwrap_or_default();
+        record.trade_ids = trade_ids.into_iter().flatten().map(Arc::from).collect();
         if let Some(status) = status {
             record.status = parse_status(status)?;
         }
@@ -186,8 +185,8 @@ impl Order {
     }
 
     #[setter]
-    fn set_client_order_id(&mut self, value: String) {
-        self.record.client_order_id = value;
+    fn set_client_order_id(&mut self, value: &str) {
+        self.record.client_order_id = value.into();
     }
 
     /// The risk engine's reservation for the order while it is open (None once it
@@ -208,8 +207,8 @@ impl Order {
     }
 
     #[setter]
-    fn set_venue_order_id(&mut self, value: Option<String>) {
-        self.record.venue_order_id = value;
+    fn set_venue_order_id(&mut self, value: Option<&str>) {
+        self.record.venue_order_id = value.map(Arc::from);
     }
 
     #[getter]
@@ -261,7 +260,7 @@ impl Order {
     /// The trade ids applied (a copy).
     #[getter]
     fn trade_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PySet>> {
-        PySet::new(py, &self.record.trade_ids)
+        PySet::new(py, self.record.trade_ids.iter().map(|id| &**id))
     }
 
     /// Why it was rejected / canceled / expired, as the venue said.

@@ -92,6 +92,11 @@ impl OrderTicket {
         (self.limit_price != 0).then(|| Price::from_raw(self.limit_price))
     }
 
+    /// The interned (account, venue, symbol), shared with the order's terms.
+    pub fn key(&self) -> &Arc<InstrumentKey> {
+        &self.key
+    }
+
     pub fn account(&self) -> &str {
         &self.key.account
     }
