@@ -33,6 +33,7 @@ pub mod risk;
 pub mod shm;
 pub mod shm_ring;
 pub mod side;
+pub mod trade_ids;
 pub mod triggers;
 
 pub use error::{Error, Result};

@@ -15,7 +15,7 @@
 //!   fill after CANCELED/EXPIRED is recorded and the status stays; a fill on a
 //!   REJECTED or FILLED order contradicts the venue and is refused.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -23,6 +23,7 @@ use crate::fixed::{Amount, Price, Quantity, AMOUNT_SCALE_DIGITS, SCALE};
 use crate::risk::keys::intern;
 use crate::risk::InstrumentKey;
 use crate::side::Side;
+use crate::trade_ids::TradeIds;
 
 /// Where an order is in its life (the spelling of `oms.model.OrderStatus`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -242,8 +243,9 @@ pub struct OrderTerms {
     /// shares the one copy.
     pub key: Arc<InstrumentKey>,
     pub side: Side,
-    /// `LIMIT`, `MARKET`, ... (the spelling of `oms.model.OrderType`).
-    pub order_type: String,
+    /// `LIMIT`, `MARKET`, ... (the spelling of `oms.model.OrderType`; see
+    /// [`order_type_name`]).
+    pub order_type: Cow<'static, str>,
     pub qty: Quantity,
     pub price: Option<Price>,
 }
@@ -255,14 +257,14 @@ impl OrderTerms {
         venue: &str,
         symbol: &str,
         side: Side,
-        order_type: String,
+        order_type: &str,
         qty: Quantity,
         price: Option<Price>,
     ) -> Self {
         OrderTerms {
             key: intern(account, venue, symbol).1,
             side,
-            order_type,
+            order_type: order_type_name(order_type),
             qty,
             price,
         }
@@ -281,6 +283,27 @@ impl OrderTerms {
     }
 }
 
+/// The order types `oms.model.OrderType` names: kept as static text, so an order's
+/// terms do not carry a copy.
+const ORDER_TYPES: [&str; 8] = [
+    "MARKET",
+    "LIMIT",
+    "LIMIT_MAKER",
+    "STOP_MARKET",
+    "STOP_LIMIT",
+    "TAKE_PROFIT_MARKET",
+    "TAKE_PROFIT_LIMIT",
+    "TRAILING_STOP",
+];
+
+/// `name` as an order type's static text (any other name is kept as given).
+pub fn order_type_name(name: &str) -> Cow<'static, str> {
+    ORDER_TYPES
+        .iter()
+        .find(|known| **known == name)
+        .map_or_else(|| Cow::Owned(name.to_owned()), |known| Cow::Borrowed(*known))
+}
+
 /// An order the OMS owns: its identity, its terms, its state, and its exact fill
 /// totals. The texts are shared (`Arc<str>`) with the events made of the order.
 #[derive(Clone, Debug, PartialEq)]
@@ -296,7 +319,7 @@ pub struct OrderRecord {
     /// Fees by asset ("" when the venue named none), in the order first seen.
     pub fees: Vec<(String, Amount)>,
     /// Shared with the fill events.
-    pub trade_ids: HashSet<Arc<str>>,
+    pub trade_ids: TradeIds,
     pub overfill_qty: Quantity,
     pub reason: Option<String>,
     pub created_ns: i64,
@@ -316,7 +339,7 @@ impl OrderRecord {
             filled_qty: Quantity::ZERO,
             filled_quote: Amount::ZERO,
             fees: Vec::new(),
-            trade_ids: HashSet::new(),
+            trade_ids: TradeIds::default(),
             overfill_qty: Quantity::ZERO,
             reason: None,
             created_ns: now_ns,
@@ -501,7 +524,7 @@ pub(crate) mod tests {
             "binance:spot",
             "BTC/USDT",
             Side::Buy,
-            "LIMIT".into(),
+            "LIMIT",
             q(qty),
             Some(Price::parse("100").unwrap()),
         ))

@@ -59,21 +59,24 @@ struct Market {
     client_ids: Option<Py<ClientOrderIds>>,
 }
 
-/// A request's terms, read and checked.
-struct RequestTerms {
-    venue: String,
-    symbol: String,
-    account: String,
+/// A request's terms, read and checked (its texts borrowed from the request).
+struct RequestTerms<'a> {
+    venue: &'a str,
+    symbol: &'a str,
+    account: &'a str,
     side: Side,
-    order_type: String,
+    order_type: &'a str,
     qty: Quantity,
     price: Option<Price>,
     stop_price: Option<Price>,
     /// No limit price: it trades at the market when it can.
     market: bool,
     reduce_only: bool,
-    client_order_id: Option<String>,
+    client_order_id: Option<&'a str>,
 }
+
+/// An `OrderRequest`'s fields, in `REQUEST_FIELDS`' order.
+type RequestFields<'py> = [Bound<'py, PyAny>; 17];
 
 #[pyclass(module = "oms._core")]
 pub struct OrderPath {
@@ -150,10 +153,19 @@ impl OrderPath {
     /// refusal (`RiskRejected` is the engine's to report).
     fn accept<'py>(&mut self, request: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Order>> {
         let py = request.py();
-        let terms = RequestTerms::read(request)?;
-        self.ensure_market(py, &terms.venue, &terms.symbol)?;
-        let market = &self.markets[&terms.venue][&terms.symbol];
-        let reference = self.reference(&terms.venue, &terms.symbol);
+        let as_given = REQUEST_FIELDS.read(request)?;
+        let validated;
+        let terms = match RequestTerms::plain(&as_given)? {
+            Some(terms) => terms,
+            None => {
+                request.call_method0(intern!(py, "validate"))?;
+                validated = REQUEST_FIELDS.read(request)?;
+                RequestTerms::validated(&validated)?
+            }
+        };
+        self.ensure_market(py, terms.venue, terms.symbol)?;
+        let market = &self.markets[terms.venue][terms.symbol];
+        let reference = self.reference(terms.venue, terms.symbol);
         let passes = market.filters.as_ref().is_some_and(|f| {
             f.passes(&FilterTerms {
                 side: terms.side,
@@ -170,9 +182,9 @@ impl OrderPath {
                 .call_method1(py, intern!(py, "_check_exact"), (instrument, request))?;
         }
         let ticket = OrderTicket::new(
-            &terms.account,
-            &terms.venue,
-            &terms.symbol,
+            terms.account,
+            terms.venue,
+            terms.symbol,
             terms.side,
             terms.qty,
             terms.price,
@@ -184,9 +196,9 @@ impl OrderPath {
             .core()
             .check(&ticket)
             .map_err(|r| reject_to_py(py, &r, &context(&ticket)))?;
-        let client_id = match terms.client_order_id {
-            Some(id) => id,
-            None => next_client_id(py, market)?,
+        let client_id: Arc<str> = match terms.client_order_id {
+            Some(id) => id.into(),
+            None => next_client_id(py, market)?.into(),
         };
         let mut order = Order::from_ticket(client_id, request, &ticket, terms.order_type, now_ns());
         order.reservation = Some(Py::new(py, RiskOrder::from_ticket(ticket))?);
@@ -468,7 +480,7 @@ fn fill_update(seq: u64, order: &Order, terms: &FillTerms<'_>, fields: &FillFiel
         qty: terms.qty,
         price: terms.price,
         fee: terms.fee,
-        fee_asset: fields.fee_asset().map(str::to_owned),
+        fee_asset: fields.fee_asset()?.map(str::to_owned),
         liquidity,
         client_order_id,
         venue_order_id,
@@ -495,22 +507,15 @@ fn next_client_id(py: Python<'_>, market: &Market) -> PyResult<String> {
     }
 }
 
-impl RequestTerms {
-    /// The request's terms: read directly when its shape is the plain one (LIMIT,
+impl<'a> RequestTerms<'a> {
+    /// The request's terms, read directly when its shape is the plain one (LIMIT,
     /// LIMIT_MAKER or MARKET, GTC, no trigger, canonical numbers, labels within the
-    /// rules: `validate` would pass it unchanged), else after `validate()` (which
-    /// raises naming the field, or makes the numbers canonical).
-    fn read(request: &Bound<'_, PyAny>) -> PyResult<Self> {
-        if let Some(terms) = Self::plain(request)? {
-            return Ok(terms);
-        }
-        request.call_method0(intern!(request.py(), "validate"))?;
-        Self::validated(request)
-    }
-
-    fn plain(request: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+    /// rules: `validate` would pass it unchanged); None sends it through `validate()`
+    /// (which raises naming the field, or makes the numbers canonical) and then
+    /// `validated`.
+    fn plain(fields: &'a RequestFields<'_>) -> PyResult<Option<Self>> {
         let [venue, symbol, side, order_type, qty, price, stop_price, time_in_force, client_order_id, idempotency_key, tag, account, reduce_only, close_position, expire_at_ns, trailing_bps, activation_price] =
-            REQUEST_FIELDS.read(request)?;
+            fields;
         let order_type = order_type.cast::<PyString>()?.to_str()?;
         let market = match order_type {
             "MARKET" => true,
@@ -524,12 +529,12 @@ impl RequestTerms {
         if !gtc || !expire_at_ns.is_none() {
             return Ok(None);
         }
-        let Some(qty) = canonical(&qty)? else {
+        let Some(qty) = canonical(qty)? else {
             return Ok(None);
         };
         let price = match (market, price.is_none()) {
             (true, true) => None,
-            (false, false) => match canonical(&price)? {
+            (false, false) => match canonical(price)? {
                 Some(p) => Some(p),
                 None => return Ok(None),
             },
@@ -542,7 +547,7 @@ impl RequestTerms {
             if !legal_client_id(id) {
                 return Ok(None);
             }
-            Some(id.to_owned())
+            Some(id)
         };
         for label in [idempotency_key, tag] {
             if !label.is_none() && !legal_label(label.cast::<PyString>()?.to_str()?) {
@@ -555,11 +560,11 @@ impl RequestTerms {
             return Ok(None);
         }
         Ok(Some(RequestTerms {
-            venue: venue.extract()?,
-            symbol: symbol.extract()?,
-            account: account.to_owned(),
-            side: Side::parse(side.cast::<PyString>()?.to_str()?).py()?,
-            order_type: order_type.to_owned(),
+            venue: text(venue)?,
+            symbol: text(symbol)?,
+            account,
+            side: Side::parse(text(side)?).py()?,
+            order_type,
             qty: Quantity::from_raw(qty),
             price: price.map(Price::from_raw),
             stop_price: None,
@@ -569,26 +574,35 @@ impl RequestTerms {
         }))
     }
 
-    /// Any request `validate()` passed.
-    fn validated(request: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let py = request.py();
+    /// The fields of any request `validate()` passed.
+    fn validated(fields: &'a RequestFields<'_>) -> PyResult<Self> {
         let [venue, symbol, side, order_type, qty, price, stop_price, _, client_order_id, _, _, account, reduce_only, close_position, ..] =
-            REQUEST_FIELDS.read(request)?;
-        let decimal = |value: Bound<'_, PyAny>| optional(Some(&value), "price", crate::fixed::price);
+            fields;
+        let py = venue.py();
+        let decimal = |value| optional(Some(value), "price", crate::fixed::price);
         Ok(RequestTerms {
-            venue: venue.extract()?,
-            symbol: symbol.extract()?,
-            account: account.extract()?,
-            side: Side::parse(&side.extract::<String>()?).py()?,
+            venue: text(venue)?,
+            symbol: text(symbol)?,
+            account: text(account)?,
+            side: Side::parse(text(side)?).py()?,
             market: !order_type.getattr(intern!(py, "has_limit_price"))?.is_truthy()?,
-            order_type: order_type.extract()?,
-            qty: quantity(&qty, "qty")?,
+            order_type: text(order_type)?,
+            qty: quantity(qty, "qty")?,
             price: decimal(price)?,
             stop_price: decimal(stop_price)?,
             reduce_only: reduce_only.is_truthy()? || close_position.is_truthy()?,
-            client_order_id: client_order_id.extract()?,
+            client_order_id: if client_order_id.is_none() {
+                None
+            } else {
+                Some(text(client_order_id)?)
+            },
         })
     }
+}
+
+/// A `str` field's text (an `OrderType` or `Side` member is a `str`).
+fn text<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+    value.cast::<PyString>()?.to_str()
 }
 
 /// What a venue's report (`oms.model.OrderEvent`) tells the order path.

@@ -13,7 +13,7 @@ use crate::risk::RiskOrder;
 use crate::struct_fields::StructFields;
 use oms_core::events::{average_price, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
-use oms_core::orders::{FillTerms, OrderRecord, OrderStatus, OrderTerms};
+use oms_core::orders::{order_type_name, FillTerms, OrderRecord, OrderStatus, OrderTerms};
 use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Quantity, Side};
 use pyo3::prelude::*;
@@ -46,7 +46,7 @@ fn terms(request: &Bound<'_, PyAny>) -> PyResult<Arc<OrderTerms>> {
         &text("venue")?,
         &text("symbol")?,
         Side::parse(&text("side")?).py()?,
-        text("type")?,
+        &text("type")?,
         quantity(&request.getattr("qty")?, "qty")?,
         optional(Some(&request.getattr("price")?), "price", crate::fixed::price)?,
     )))
@@ -70,20 +70,19 @@ impl Order {
     /// A new order (PENDING_NEW) whose id is its client order id, its terms those the
     /// risk engine parsed into `ticket`.
     pub(crate) fn from_ticket(
-        client_order_id: String,
+        id: Arc<str>,
         request: &Bound<'_, PyAny>,
         ticket: &OrderTicket,
-        order_type: String,
+        order_type: &str,
         now_ns: i64,
     ) -> Self {
         let terms = Arc::new(OrderTerms {
             key: Arc::clone(ticket.key()),
             side: ticket.side,
-            order_type,
+            order_type: order_type_name(order_type),
             qty: ticket.qty,
             price: ticket.price(),
         });
-        let id: Arc<str> = client_order_id.into();
         Order {
             record: OrderRecord::new(Arc::clone(&id), id, terms, now_ns),
             request: request.clone().unbind(),
@@ -260,7 +259,7 @@ impl Order {
     /// The trade ids applied (a copy).
     #[getter]
     fn trade_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PySet>> {
-        PySet::new(py, self.record.trade_ids.iter().map(|id| &**id))
+        PySet::new(py, self.record.trade_ids.iter())
     }
 
     /// Why it was rejected / canceled / expired, as the venue said.
@@ -377,22 +376,21 @@ static FILL_FIELDS: StructFields<12> = StructFields::new(
     ],
 );
 
-/// An `oms.model.Fill` as the order path reads it: its fields, and the text ones it
-/// keeps while the fill is applied.
+/// An `oms.model.Fill` as the order path reads it: its fields (texts are borrowed
+/// from them while the fill is applied).
 pub(crate) struct FillFields<'py> {
     pub(crate) venue: Bound<'py, PyAny>,
     pub(crate) symbol: Bound<'py, PyAny>,
+    trade_id: Bound<'py, PyAny>,
     side: Bound<'py, PyAny>,
     qty: Bound<'py, PyAny>,
     price: Bound<'py, PyAny>,
     fee: Bound<'py, PyAny>,
+    fee_asset: Bound<'py, PyAny>,
     pub(crate) liquidity: Bound<'py, PyAny>,
     pub(crate) client_order_id: Bound<'py, PyAny>,
     pub(crate) venue_order_id: Bound<'py, PyAny>,
     ts_ns: Bound<'py, PyAny>,
-    trade_id: String,
-    fee_asset: Option<String>,
-    venue_order_text: Option<String>,
 }
 
 impl<'py> FillFields<'py> {
@@ -400,15 +398,14 @@ impl<'py> FillFields<'py> {
         let [venue, symbol, trade_id, side, qty, price, fee, fee_asset, liquidity, client_order_id, venue_order_id, ts_ns] =
             FILL_FIELDS.read(fill)?;
         Ok(FillFields {
-            trade_id: trade_id.extract()?,
-            fee_asset: fee_asset.extract()?,
-            venue_order_text: venue_order_id.extract()?,
             venue,
             symbol,
+            trade_id,
             side,
             qty,
             price,
             fee,
+            fee_asset,
             liquidity,
             client_order_id,
             venue_order_id,
@@ -417,22 +414,30 @@ impl<'py> FillFields<'py> {
     }
 
     /// The fee's asset as the venue named it (None: not named).
-    pub(crate) fn fee_asset(&self) -> Option<&str> {
-        self.fee_asset.as_deref()
+    pub(crate) fn fee_asset(&self) -> PyResult<Option<&str>> {
+        optional_text(&self.fee_asset)
     }
 
     pub(crate) fn terms(&self) -> PyResult<FillTerms<'_>> {
         Ok(FillTerms {
-            trade_id: &self.trade_id,
+            trade_id: self.trade_id.cast::<PyString>()?.to_str()?,
             side: Side::parse(self.side.cast::<PyString>()?.to_str()?).py()?,
             qty: quantity(&self.qty, "qty")?,
             price: crate::fixed::price(&self.price, "price")?,
             fee: amount(&self.fee, "fee")?,
-            fee_asset: self.fee_asset.as_deref().unwrap_or(""),
-            venue_order_id: self.venue_order_text.as_deref(),
+            fee_asset: self.fee_asset()?.unwrap_or(""),
+            venue_order_id: optional_text(&self.venue_order_id)?,
             ts_ns: self.ts_ns.extract()?,
         })
     }
+}
+
+/// The text of a `str | None` field.
+fn optional_text<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<Option<&'a str>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(value.cast::<PyString>()?.to_str()?))
 }
 
 /// The transition table, for `oms.model.state`: (status, the statuses it may become).
