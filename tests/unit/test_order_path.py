@@ -184,7 +184,7 @@ def test_reports_move_the_order_and_say_what_the_engine_must_do(engine: Engine) 
     new = OrderEvent(venue=VENUE, symbol=SYMBOL, status=OrderStatus.NEW, venue_order_id="V7")
     assert engine.path.report(order, new) == CHANGED
     assert (order.status, order.venue_order_id) == (OrderStatus.NEW, "V7")
-    assert engine.path.by_venue_id[(VENUE, "V7")] is order
+    assert engine.path.by_venue_id(VENUE, "V7") is order
     assert engine.path.report(order, new) == 0  # a repeat
     stale = OrderEvent(venue=VENUE, symbol=SYMBOL, status=OrderStatus.PENDING_NEW)
     assert engine.path.report(order, stale) == 0 and order.status is OrderStatus.NEW

@@ -65,7 +65,6 @@ class OrderTracker:
         self.engine = engine
         self.path = engine.path  # the core's steps, and the maps it owns
         self._held: dict[str, OrderEvent] = {}  # order id -> an end reported mid-amend
-        self._by_venue_id: dict[tuple[str, str], Order] = engine.path.by_venue_id
 
     # ---- the user streams ----
 
@@ -177,7 +176,7 @@ class OrderTracker:
 
     def note_venue_id(self, order: Order) -> None:
         if order.venue_order_id:
-            self._by_venue_id[(order.request.venue, order.venue_order_id)] = order
+            self.path.index_venue_id(order)
 
     async def _catch_up(self, order: Order) -> None:
         """The venue counts fills we have not seen: fetch them (duplicates are dropped)."""
@@ -220,7 +219,7 @@ class OrderTracker:
     def _find(self, venue: str, client_order_id: str | None, venue_order_id: str | None) -> Order | None:
         order = self.engine.registry.by_client_id(client_order_id)
         if order is None and venue_order_id:
-            order = self._by_venue_id.get((venue, venue_order_id))
+            order = self.path.by_venue_id(venue, venue_order_id)
         return order
 
     def _from_retired(self, event: OrderEvent) -> bool:

@@ -12,6 +12,7 @@
 //! orders from others by the prefix and the shape alone.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
@@ -57,19 +58,23 @@ impl ClientIds {
     }
 
     /// The next id (an error once the session's 2.1 billion are used up).
-    pub fn next_id(&self) -> Result<String> {
+    pub fn next_id(&self) -> Result<Arc<str>> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        let counter = base36(n, COUNTER_LEN).ok_or(Error::Overflow {
-            op: "client order id counter (start a new session)",
-        })?;
-        let mut id = String::with_capacity(self.prefix.len() + SESSION_LEN + COUNTER_LEN);
-        id.push_str(&self.prefix);
-        id.push_str(&self.session);
-        id.push_str(&counter);
-        Ok(id)
+        if n >= 36u64.pow(COUNTER_LEN as u32) {
+            return Err(Error::Overflow {
+                op: "client order id counter (start a new session)",
+            });
+        }
+        // Written in place: one allocation per id, the one the order keeps.
+        let mut id = [0u8; 8 + SESSION_LEN + COUNTER_LEN];
+        let (head, counter) = id.split_at_mut(self.prefix.len() + SESSION_LEN);
+        head[..self.prefix.len()].copy_from_slice(self.prefix.as_bytes());
+        head[self.prefix.len()..].copy_from_slice(self.session.as_bytes());
+        write_base36(n, &mut counter[..COUNTER_LEN]);
+        let len = self.prefix.len() + SESSION_LEN + COUNTER_LEN;
+        Ok(Arc::from(std::str::from_utf8(&id[..len]).expect("ASCII")))
     }
 
-    /// Made with this prefix, by any session (this one or an earlier process).
     pub fn is_ours(&self, id: &str) -> bool {
         id.strip_prefix(self.prefix.as_str()).is_some_and(|rest| {
             rest.len() == SESSION_LEN + COUNTER_LEN
@@ -83,16 +88,21 @@ impl ClientIds {
 }
 
 /// `value` in `width` base-36 digits (zero-padded), None if it does not fit.
-fn base36(mut value: u64, width: usize) -> Option<String> {
+fn base36(value: u64, width: usize) -> Option<String> {
     if width < 13 && value >= 36u64.pow(width as u32) {
         return None;
     }
     let mut out = vec![b'0'; width];
+    write_base36(value, &mut out);
+    String::from_utf8(out).ok()
+}
+
+/// `value`'s last `out.len()` base-36 digits, zero-padded, into `out`.
+fn write_base36(mut value: u64, out: &mut [u8]) {
     for slot in out.iter_mut().rev() {
         *slot = DIGITS[(value % 36) as usize];
         value /= 36;
     }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -104,8 +114,8 @@ mod tests {
         let ids = ClientIds::new("oms", 1_700_000_000_000, [1, 35]).unwrap();
         assert_eq!(ids.session(), "loyw3v281z");
         let (a, b) = (ids.next_id().unwrap(), ids.next_id().unwrap());
-        assert_eq!(a, "omsloyw3v281z000001");
-        assert_eq!(b, "omsloyw3v281z000002");
+        assert_eq!(&*a, "omsloyw3v281z000001");
+        assert_eq!(&*b, "omsloyw3v281z000002");
         assert!(ids.is_ours(&a) && ids.is_this_session(&a));
         assert!(!ids.is_ours("omsx") && !ids.is_ours(&format!("{a}x")) && !ids.is_ours("web_8Q1x2"));
         let later = ClientIds::new("oms", 1_700_000_000_001, [1, 35]).unwrap();

@@ -2,11 +2,14 @@
 //! (`oms_core::client_ids` says their shape and why), made here for every order the
 //! engine accepts without a call into Python.
 
+use std::sync::Arc;
+
 use oms_core::client_ids::ClientIds;
 use oms_core::clock::now_ns;
 use oms_core::Error;
 use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
 /// Thread-safe source of client order ids for one connector instance.
 #[pyclass(frozen, module = "oms._core")]
@@ -16,7 +19,7 @@ pub struct ClientOrderIds {
 
 impl ClientOrderIds {
     /// The next id (OverflowError once the session's ids are used up).
-    pub(crate) fn next_id(&self) -> PyResult<String> {
+    pub(crate) fn next_id(&self) -> PyResult<Arc<str>> {
         self.ids.next_id().map_err(|e| PyOverflowError::new_err(e.to_string()))
     }
 }
@@ -45,8 +48,8 @@ impl ClientOrderIds {
         self.ids.session()
     }
 
-    fn next(&self) -> PyResult<String> {
-        self.next_id()
+    fn next<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        Ok(PyString::new(py, &self.next_id()?))
     }
 
     /// Made with this prefix (by any session, this one or an earlier process).

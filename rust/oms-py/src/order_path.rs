@@ -39,7 +39,7 @@ use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Error, Price, Quantity, Side};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
+use pyo3::types::{PyDict, PyString};
 
 /// `report`'s answer, as bits: the order moved; the venue counts fills we have not
 /// seen (fetch them); the order is now TRIGGERED.
@@ -53,6 +53,8 @@ const MAX_LABEL: usize = 64;
 struct Market {
     exchange: Py<PyAny>,
     instrument: Py<PyAny>,
+    /// The symbol as a Python str, made once (the instruments are looked up by it).
+    symbol: Py<PyString>,
     /// None: a value finer than 10^-8, checked the exact way only.
     filters: Option<CoreFilters>,
     /// None: the exchange makes its ids its own way (asked in Python).
@@ -87,7 +89,8 @@ pub struct OrderPath {
     book: Py<PositionBook>,
     orders: Py<PyDict>,
     client_id_aliases: Py<PyDict>,
-    by_venue_id: Py<PyDict>,
+    /// Per venue, its orders by venue order id.
+    by_venue_id: HashMap<String, Py<PyDict>>,
     markets: HashMap<String, HashMap<String, Market>>,
     prices: HashMap<String, HashMap<String, Price>>,
 }
@@ -113,7 +116,7 @@ impl OrderPath {
             book,
             orders: PyDict::new(py).unbind(),
             client_id_aliases: PyDict::new(py).unbind(),
-            by_venue_id: PyDict::new(py).unbind(),
+            by_venue_id: HashMap::new(),
             markets: HashMap::new(),
             prices: HashMap::new(),
         }
@@ -132,10 +135,36 @@ impl OrderPath {
         self.client_id_aliases.clone_ref(py)
     }
 
-    /// Orders by (venue, venue order id).
-    #[getter]
-    fn by_venue_id(&self, py: Python<'_>) -> Py<PyDict> {
-        self.by_venue_id.clone_ref(py)
+    /// The order the venue knows by `venue_order_id`, if it is ours.
+    fn by_venue_id<'py>(
+        &self,
+        py: Python<'py>,
+        venue: &str,
+        venue_order_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, Order>>> {
+        let Some(orders) = self.by_venue_id.get(venue) else {
+            return Ok(None);
+        };
+        orders
+            .bind(py)
+            .get_item(venue_order_id)?
+            .map(|o| o.cast_into::<Order>().map_err(PyErr::from))
+            .transpose()
+    }
+
+    /// Index `order` under the venue order id it has now (a venue named it outside
+    /// the order path: an amend, recovery).
+    fn index_venue_id(&mut self, order: &Bound<'_, Order>) -> PyResult<()> {
+        let py = order.py();
+        let (venue, id) = {
+            let o = order.borrow();
+            let record = o.record();
+            match &record.venue_order_id {
+                Some(id) if !id.is_empty() => (record.terms.venue().to_owned(), PyString::new(py, id)),
+                _ => return Ok(()),
+            }
+        };
+        self.venue_orders(py, &venue).bind(py).set_item(id, order)
     }
 
     /// A reference price (the filters' bands and market orders' notional; marks
@@ -198,7 +227,7 @@ impl OrderPath {
             .map_err(|r| reject_to_py(py, &r, &context(&ticket)))?;
         let client_id: Arc<str> = match terms.client_order_id {
             Some(id) => id.into(),
-            None => next_client_id(py, market)?.into(),
+            None => next_client_id(py, market)?,
         };
         let mut order = Order::from_ticket(client_id, request, &ticket, terms.order_type, now_ns());
         order.reservation = Some(Py::new(py, RiskOrder::from_ticket(ticket))?);
@@ -329,7 +358,9 @@ impl OrderPath {
         visit.call(&self.hub)?;
         visit.call(&self.orders)?;
         visit.call(&self.client_id_aliases)?;
-        visit.call(&self.by_venue_id)?;
+        for orders in self.by_venue_id.values() {
+            visit.call(orders)?;
+        }
         for market in self.markets.values().flat_map(HashMap::values) {
             visit.call(&market.exchange)?;
             visit.call(&market.instrument)?;
@@ -339,28 +370,35 @@ impl OrderPath {
 
     fn __clear__(&mut self) {
         self.markets.clear();
+        self.by_venue_id.clear();
     }
 }
 
 impl OrderPath {
     /// Index `order` under its venue order id (after a venue named it).
-    fn note_venue_id(&self, order: &Bound<'_, Order>, venue_order_id: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn note_venue_id(&mut self, order: &Bound<'_, Order>, venue_order_id: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = order.py();
         let text = venue_order_id.cast::<PyString>()?.to_str()?;
         if text.is_empty() {
             return Ok(()); // a venue that names none
         }
-        let venue = {
-            let mut o = order.borrow_mut();
-            let record = o.record_mut();
-            if record.venue_order_id.as_deref() == Some(text) {
-                return Ok(());
-            }
-            record.venue_order_id = Some(Arc::from(text));
-            record.terms.venue().to_owned()
-        };
-        let key = PyTuple::new(py, [PyString::new(py, &venue).into_any(), venue_order_id.clone()])?;
-        self.by_venue_id.bind(py).set_item(key, order)
+        let o = order.borrow();
+        let record = o.record();
+        if record.venue_order_id.as_deref() == Some(text) {
+            return Ok(());
+        }
+        let orders = self.venue_orders(py, record.terms.venue()).clone_ref(py);
+        drop(o);
+        order.borrow_mut().record_mut().venue_order_id = Some(Arc::from(text));
+        orders.bind(py).set_item(venue_order_id, order)
+    }
+
+    /// The venue's map of orders by venue order id (made on first use).
+    fn venue_orders(&mut self, py: Python<'_>, venue: &str) -> &Py<PyDict> {
+        if !self.by_venue_id.contains_key(venue) {
+            self.by_venue_id.insert(venue.to_owned(), PyDict::new(py).unbind());
+        }
+        &self.by_venue_id[venue]
     }
 
     /// The (venue, symbol)'s exchange, instrument and filters: cached, and asked of
@@ -370,7 +408,7 @@ impl OrderPath {
         let current = match self.markets.get(venue).and_then(|m| m.get(symbol)) {
             Some(market) => {
                 let instruments = market.exchange.bind(py).getattr(intern!(py, "instruments"))?;
-                let now = instruments.get_item(symbol).ok();
+                let now = instruments.get_item(market.symbol.bind(py)).ok();
                 now.is_some_and(|i| i.is(&market.instrument))
             }
             None => false,
@@ -387,6 +425,7 @@ impl OrderPath {
                 filters: core_filters(&instrument).ok(),
                 exchange: exchange.unbind(),
                 instrument: instrument.unbind(),
+                symbol: PyString::new(py, symbol).unbind(),
                 client_ids,
             };
             let by_symbol = self.markets.entry(venue.to_owned()).or_default();
@@ -414,12 +453,7 @@ impl OrderPath {
         if fill.venue_order_id.is_none() {
             return Ok(None);
         }
-        let key = PyTuple::new(py, [&fill.venue, &fill.venue_order_id])?;
-        self.by_venue_id
-            .bind(py)
-            .get_item(key)?
-            .map(|o| o.cast_into::<Order>().map_err(PyErr::from))
-            .transpose()
+        self.by_venue_id(py, fill.venue.cast::<PyString>()?.to_str()?, &fill.venue_order_id)
     }
 
     fn emit_order(&self, py: Python<'_>, order: &Bound<'_, Order>) -> PyResult<()> {
@@ -497,13 +531,13 @@ fn share<'a>(text: &str, known: impl IntoIterator<Item = &'a Arc<str>>) -> Arc<s
 }
 
 /// The market's next client order id (made in the core when the exchange's ids are).
-fn next_client_id(py: Python<'_>, market: &Market) -> PyResult<String> {
+fn next_client_id(py: Python<'_>, market: &Market) -> PyResult<Arc<str>> {
     match &market.client_ids {
         Some(ids) => ids.get().next_id(),
-        None => market
-            .exchange
-            .call_method0(py, intern!(py, "new_client_order_id"))?
-            .extract(py),
+        None => {
+            let id = market.exchange.call_method0(py, intern!(py, "new_client_order_id"))?;
+            Ok(Arc::from(id.bind(py).cast::<PyString>()?.to_str()?))
+        }
     }
 }
 
