@@ -1,13 +1,14 @@
 # Hand-written stubs of the Rust extension; `make lint` checks them against the
 # built module with mypy.stubtest. Keep in step with rust/oms-py/src/*.rs.
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from os import PathLike
 from types import TracebackType
 from typing import Any, Literal, final
 
 from oms.engine.events import FillUpdate, OrderUpdate, PositionUpdate
+from oms.errors import OmsError
 from oms.model.enums import OrderStatus
 from oms.model.events import OrderEvent
 from oms.model.market import Instrument
@@ -172,8 +173,10 @@ class OrderPath:
     def index_venue_id(self, order: Order) -> None: ...
     def set_price(self, venue: str, symbol: str, price: _Number) -> None: ...
     def accept(self, request: OrderRequest) -> Order: ...
+    def accept_many(self, requests: Sequence[OrderRequest]) -> list[Order | OmsError]: ...
     def report(self, order: Order, event: OrderEvent) -> int: ...
     def fill(self, fill: Fill) -> Order | None: ...
+    def fill_many(self, fills: Sequence[Fill]) -> list[Order | BaseException | None]: ...
     def settle(self, order: Order) -> None: ...
 
 @final

@@ -23,6 +23,7 @@ from oms.errors import FilterViolation, InvalidInput, RiskRejected, UnknownSymbo
 from oms.exchanges.null import NullExchange
 from oms.model import (
     Fill,
+    FillEvent,
     Instrument,
     InstrumentKind,
     OrderEvent,
@@ -292,3 +293,70 @@ def test_the_journal_writes_the_cores_records_as_msgspec_writes_their_events(
         expected = [msgspec.json.decode(encoder.encode(e)) for e in events if isinstance(e, kinds)]
         assert lines == expected and lines
     assert journal.written == 4 and journal.dropped == 0
+
+
+def test_a_batch_is_accepted_order_by_order_and_only_the_accepted_are_sent(engine: Engine) -> None:
+    """``submit_many`` (``OrderPath.accept_many``): one result per request, in order; a
+    refusal is that request's result, keeps nothing and sends nothing; a risk refusal
+    is also an event."""
+    engine.risk.set_limits(RiskLimits(max_order_qty=D("1")))
+    decisions: list[object] = []
+    engine.on_event(decisions.append)
+    requests = [
+        limit("0.5"),
+        limit("0.5", price="20000.001"),  # off the tick
+        limit("2"),  # over the risk limit
+        limit("0.5", symbol="ETH/USDT"),
+        limit("0.25", side=Side.SELL),
+    ]
+
+    results = asyncio.run(engine.submit_many(requests))
+
+    assert [type(r).__name__ for r in results] == [
+        "Order",
+        "FilterViolation",
+        "RiskRejected",
+        "UnknownSymbol",
+        "Order",
+    ]
+    first, last = results[0], results[4]
+    assert not isinstance(first, Exception) and not isinstance(last, Exception)
+    assert (first.status, last.status) == (OrderStatus.NEW, OrderStatus.NEW)
+    assert (
+        first.venue_order_id != last.venue_order_id
+        and engine.path.by_venue_id(VENUE, last.venue_order_id) is last
+    )
+    assert {o.id for o in engine.orders()} == {first.id, last.id}
+    assert engine.risk.open_orders(venue=VENUE) == 2
+    assert [getattr(e, "code", None) for e in decisions if type(e).__name__ == "RiskDecision"] == [
+        results[2].code
+    ]  # type: ignore[union-attr]
+
+
+def test_a_batch_of_user_events_applies_each_fill_once_and_logs_the_bad_ones(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``OrderTracker.on_user_events``: fills in one call to the core, in order; a fill
+    seen before applies nothing, a fill the order refuses is logged and the ones
+    after it are still applied; a venue report in the batch keeps its place."""
+    order_id = submit(engine, limit("0.5"))
+    order = engine.order(order_id)
+    events = [
+        FillEvent(fill=fill_of(engine, order_id, "T1", "0.2")),
+        FillEvent(fill=fill_of(engine, order_id, "T1", "0.2")),  # the same trade again
+        FillEvent(fill=fill_of(engine, order_id, "T2", "0.1", side=Side.SELL)),  # the wrong side
+        FillEvent(fill=fill_of(engine, order_id, "T3", "0.3")),
+        OrderEvent(
+            venue=VENUE, symbol=SYMBOL, status=OrderStatus.FILLED, client_order_id=order.client_order_id
+        ),
+    ]
+
+    with caplog.at_level(logging.ERROR):
+        engine.tracker.on_user_events(events)
+
+    assert order.status is OrderStatus.FILLED and order.filled_qty == D("0.5")
+    assert order.trade_ids == {"T1", "T3"}
+    position = engine.positions_book.get("default", VENUE, SYMBOL)
+    assert position is not None and position.qty == D("0.5") and position.fill_count == 2
+    assert engine.risk.open_orders(venue=VENUE) == 0 and order.reservation is None
+    assert "could not apply" in caplog.text and "T2" in caplog.text

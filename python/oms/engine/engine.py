@@ -196,26 +196,24 @@ class Engine:
         return order
 
     async def submit_many(self, requests: Sequence[OrderRequest]) -> list[Order | OmsError]:
-        """Each order checked on its own; the accepted ones sent together (the venue's
-        batch where it has one). One result per request, in order."""
-        results: list[Order | OmsError] = []
-        accepted: list[tuple[int, Order, Exchange]] = []
-        for request in requests:
-            try:
-                order, exchange = self._accept(request)
-            except OmsError as err:
-                results.append(err)
-                continue
-            accepted.append((len(results), order, exchange))
-            results.append(order)
+        """Each order checked on its own (the batch in one call to the core:
+        ``OrderPath.accept_many``); the accepted ones sent together (the venue's batch
+        where it has one). One result per request, in order: the order, or the error
+        that refused it (nothing was sent for it)."""
+        if self._recovering:
+            return [self._recovering_error() for _ in requests]
+        results: list[Order | OmsError] = self.path.accept_many(requests)
         by_venue: dict[str, list[Order]] = {}
         held = 0
-        for _, order, exchange in accepted:
-            if self.conditional.needs_emulation(order):
-                self.conditional.hold(order)
+        for request, result in zip(requests, results, strict=True):
+            if isinstance(result, OmsError):
+                if isinstance(result, RiskRejected):
+                    self._risk_refused(request, result)
+            elif request.type in CONDITIONAL_TYPES and self.conditional.needs_emulation(result):
+                self.conditional.hold(result)
                 held += 1
             else:
-                by_venue.setdefault(exchange.venue, []).append(order)
+                by_venue.setdefault(request.venue, []).append(result)
         if held:
             await self._conditional_saved()
         await asyncio.gather(*(self._send_batch(self.exchanges[v], orders) for v, orders in by_venue.items()))
@@ -256,38 +254,47 @@ class Engine:
             await self._journal_intents(orders)
         except OmsError:
             return  # each order is REJECTED with the reason
+        report, tracker = self.path.report, self.tracker
         for order, result in zip(orders, await exchange.create_orders(orders), strict=True):
             if isinstance(result, OmsError):
-                self.tracker.refused(order, result)
+                tracker.refused(order, result)
             else:
-                self.tracker.apply_report(order, result)
+                changes = report(order, result)  # tracker.apply_report, its call spared
+                if changes > CHANGED:
+                    tracker.after_report(order, changes)
 
     def _accept(self, request: OrderRequest) -> tuple[Order, Exchange]:
         """Everything before the venue, in the core (``OrderPath.accept``): shape,
         instrument rules, risk. Raises, with nothing kept, on a refusal (a risk
         refusal is also an event); else the order is PENDING_NEW and reserved."""
         if self._recovering:
-            raise Recovering(
-                "the engine is recovering: new orders wait until it has reconciled with the venues"
-            )
+            raise self._recovering_error()
         try:
             order = self.path.accept(request)
         except RiskRejected as err:
-            self.emit(
-                RiskDecision(
-                    seq=self.events.next_seq(),
-                    venue=request.venue,
-                    symbol=request.symbol,
-                    account=request.account,
-                    side=request.side,
-                    qty=request.qty,
-                    code=err.code,
-                    message=err.message,
-                    ts_ns=time.time_ns(),
-                )
-            )
+            self._risk_refused(request, err)
             raise
         return order, self.exchanges[request.venue]
+
+    @staticmethod
+    def _recovering_error() -> Recovering:
+        return Recovering("the engine is recovering: new orders wait until it has reconciled with the venues")
+
+    def _risk_refused(self, request: OrderRequest, err: RiskRejected) -> None:
+        """A risk refusal is an event (``RiskDecision``) as well as the caller's error."""
+        self.emit(
+            RiskDecision(
+                seq=self.events.next_seq(),
+                venue=request.venue,
+                symbol=request.symbol,
+                account=request.account,
+                side=request.side,
+                qty=request.qty,
+                code=err.code,
+                message=err.message,
+                ts_ns=time.time_ns(),
+            )
+        )
 
     def _market(self, venue: str, symbol: str) -> tuple[Exchange, Instrument]:
         """The venue's exchange and its instrument ``symbol`` (the order path asks once

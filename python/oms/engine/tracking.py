@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -92,6 +93,32 @@ class OrderTracker:
                 self._held[order.id] = event
                 return
             self.apply_report(order, event)
+
+    def on_user_events(self, events: Sequence[UserEvent]) -> None:
+        """A batch as a stream delivered it, applied in order: each run of fills in one
+        call to the core (``OrderPath.fill_many``), the daily loss limit checked once
+        per run. A fill that cannot be applied is logged, as ``follow`` does."""
+        fills: list[Fill] = []
+        for event in events:
+            if type(event) is FillEvent:
+                fills.append(event.fill)
+                continue
+            if fills:
+                self._apply_fills(fills)
+                fills = []
+            self.on_user_event(event)
+        if fills:
+            self._apply_fills(fills)
+
+    def _apply_fills(self, fills: list[Fill]) -> None:
+        engine = self.engine
+        groups = engine.conditional.groups
+        for fill, result in zip(fills, self.path.fill_many(fills), strict=True):
+            if isinstance(result, BaseException):
+                log.error("could not apply %s: %s", fill, result)
+            elif result is not None and groups:
+                engine.conditional.on_fill(result)
+        engine.update_daily_pnl()
 
     # ---- reports ----
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 
+from oms.errors import OmsError
 from oms.exchanges.base import Capabilities, Exchange, ExchangeConfig, VenueHealth
 from oms.model import (
     Balance,
@@ -42,6 +43,20 @@ class NullExchange(Exchange):
             client_order_id=order.client_order_id,
             venue_order_id=f"V{next(self._venue_ids)}",
         )
+
+    async def create_orders(self, orders: Sequence[Order]) -> list[OrderEvent | OmsError]:
+        """The batch at once (as a venue's native batch answers), every order NEW."""
+        venue, ids, new = self.venue, self._venue_ids, OrderStatus.NEW
+        return [
+            OrderEvent(
+                venue=venue,
+                symbol=o.request.symbol,
+                status=new,
+                client_order_id=o.client_order_id,
+                venue_order_id=f"V{next(ids)}",
+            )
+            for o in orders
+        ]
 
     async def cancel_order(self, order: Order) -> OrderEvent:
         return OrderEvent(

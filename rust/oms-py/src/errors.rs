@@ -17,6 +17,11 @@ fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
         .map(|m| m.bind(py))
 }
 
+/// `oms.errors.OmsError`: what a refusal raises (batch calls list them, not raise).
+pub(crate) fn oms_error_class(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    errors_module(py)?.getattr("OmsError")
+}
+
 /// The `oms.errors` class for a core error.
 fn class_name(err: &Error) -> &'static str {
     match err {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::client_ids::ClientOrderIds;
 use crate::decimal_layout;
-use crate::errors::{reject_to_py, IntoPyResult};
+use crate::errors::{oms_error_class, reject_to_py, IntoPyResult};
 use crate::events::{EventLog, FillUpdateRecord, PositionUpdateRecord};
 use crate::fixed::{decimal_class, optional, quantity, to_decimal};
 use crate::instruments::core_filters;
@@ -39,7 +39,7 @@ use oms_core::risk::OrderTicket;
 use oms_core::{Amount, Error, Price, Quantity, Side};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyDict, PyList, PyString};
 
 /// `report`'s answer, as bits: the order moved; the venue counts fills we have not
 /// seen (fetch them); the order is now TRIGGERED.
@@ -239,6 +239,22 @@ impl OrderPath {
         Ok(order)
     }
 
+    /// `accept` for each request, in order: the order, or the `OmsError` that refused
+    /// it (a risk refusal included; the engine reports those). Anything else raises.
+    fn accept_many<'py>(&mut self, requests: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        let py = requests.py();
+        let refusal = oms_error_class(py)?;
+        let out = PyList::empty(py);
+        for request in requests.try_iter()? {
+            match self.accept(&request?) {
+                Ok(order) => out.append(order)?,
+                Err(err) if err.is_instance(py, &refusal) => out.append(err.into_value(py))?,
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(out)
+    }
+
     /// A venue's report about `order` (an `oms.model.OrderEvent`), applied by the
     /// core's rules (`OrderRecord::apply_report`); an order it ends frees its
     /// reservation. Returns bits: 1 the order moved (an event was made), 2 the venue
@@ -340,6 +356,22 @@ impl OrderPath {
             tracker.call_method1(intern!(py, "overfilled"), (&order, excess))?;
         }
         Ok(Some(order))
+    }
+
+    /// `fill` for each fill, in order, one result per fill: its order, None (nothing
+    /// applied: a trade id seen before, or not our order), or the exception that
+    /// refused it (the fills after it are applied all the same).
+    fn fill_many<'py>(&mut self, fills: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        let py = fills.py();
+        let out = PyList::empty(py);
+        for fill in fills.try_iter()? {
+            match self.fill(&fill?) {
+                Ok(Some(order)) => out.append(order)?,
+                Ok(None) => out.append(py.None())?,
+                Err(err) => out.append(err.into_value(py))?,
+            }
+        }
+        Ok(out)
     }
 
     /// An order that ended frees what is left of its reservation (once).
