@@ -202,8 +202,7 @@ class OrderTracker:
         return None
 
     def note_venue_id(self, order: Order) -> None:
-        if order.venue_order_id:
-            self.path.index_venue_id(order)
+        self.path.index_venue_id(order)  # an order the venue has not named is skipped
 
     async def _catch_up(self, order: Order) -> None:
         """The venue counts fills we have not seen: fetch them (duplicates are dropped)."""

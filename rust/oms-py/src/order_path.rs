@@ -28,7 +28,7 @@ use crate::instruments::core_filters;
 use crate::orders::{FillFields, Order};
 use crate::positions::PositionBook;
 use crate::risk::{context, RiskEngine, RiskOrder};
-use crate::struct_fields::StructFields;
+use crate::struct_fields::{optional_text, text, StructFields};
 use oms_core::clock::now_ns;
 use oms_core::events::FillUpdate;
 use oms_core::fixed::{canonical_from_parts, is_canonical_positive, parse_scaled, SCALE_DIGITS};
@@ -265,13 +265,9 @@ impl OrderPath {
         if !venue_order_id.is_none() {
             self.note_venue_id(order, &venue_order_id)?;
         }
-        let status = OrderStatus::parse(status.cast::<PyString>()?.to_str()?).py()?;
+        let status = OrderStatus::parse(text(&status)?).py()?;
         let reported_fills = optional(Some(&filled_qty), "filled_qty", quantity)?;
-        let reason: Option<&str> = if reason.is_none() {
-            None
-        } else {
-            Some(reason.cast::<PyString>()?.to_str()?)
-        };
+        let reason = optional_text(&reason)?;
         let ts_ns = match ts_ns.extract::<i64>()? {
             0 => now_ns(),
             ts => ts,
@@ -410,18 +406,18 @@ impl OrderPath {
     /// Index `order` under its venue order id (after a venue named it).
     fn note_venue_id(&mut self, order: &Bound<'_, Order>, venue_order_id: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = order.py();
-        let text = venue_order_id.cast::<PyString>()?.to_str()?;
-        if text.is_empty() {
+        let id = text(venue_order_id)?;
+        if id.is_empty() {
             return Ok(()); // a venue that names none
         }
         let o = order.borrow();
         let record = o.record();
-        if record.venue_order_id.as_deref() == Some(text) {
+        if record.venue_order_id.as_deref() == Some(id) {
             return Ok(());
         }
         let orders = self.venue_orders(py, record.terms.venue()).clone_ref(py);
         drop(o);
-        order.borrow_mut().record_mut().venue_order_id = Some(Arc::from(text));
+        order.borrow_mut().record_mut().venue_order_id = Some(Arc::from(id));
         orders.bind(py).set_item(venue_order_id, order)
     }
 
@@ -485,7 +481,7 @@ impl OrderPath {
         if fill.venue_order_id.is_none() {
             return Ok(None);
         }
-        self.by_venue_id(py, fill.venue.cast::<PyString>()?.to_str()?, &fill.venue_order_id)
+        self.by_venue_id(py, text(&fill.venue)?, &fill.venue_order_id)
     }
 
     fn emit_order(&self, py: Python<'_>, order: &Bound<'_, Order>) -> PyResult<()> {
@@ -511,32 +507,20 @@ impl OrderPath {
 fn fill_update(seq: u64, order: &Order, terms: &FillTerms<'_>, fields: &FillFields<'_>) -> PyResult<FillUpdate> {
     let record = order.record();
     let t = &*record.terms;
-    let venue = fields.venue.cast::<PyString>()?.to_str()?;
-    let symbol = fields.symbol.cast::<PyString>()?.to_str()?;
+    let (venue, symbol) = (text(&fields.venue)?, text(&fields.symbol)?);
     let key = if venue == t.venue() && symbol == t.symbol() {
         Arc::clone(&t.key)
     } else {
         intern(t.account(), venue, symbol).1 // a fill naming its market otherwise: as it came
     };
-    let client_order_id = if fields.client_order_id.is_none() {
-        None
-    } else {
-        let text = fields.client_order_id.cast::<PyString>()?.to_str()?;
-        Some(share(text, [&record.client_order_id, &record.id]))
-    };
-    let venue_order_id = terms.venue_order_id.map(|text| match &record.venue_order_id {
-        Some(known) if **known == *text => Arc::clone(known),
-        _ => Arc::from(text),
+    let client_order_id =
+        optional_text(&fields.client_order_id)?.map(|id| share(id, [&record.client_order_id, &record.id]));
+    let venue_order_id = terms.venue_order_id.map(|id| share(id, &record.venue_order_id));
+    let liquidity = optional_text(&fields.liquidity)?.map(|name| match name {
+        "MAKER" => Cow::Borrowed("MAKER"),
+        "TAKER" => Cow::Borrowed("TAKER"),
+        other => Cow::Owned(other.to_owned()),
     });
-    let liquidity = if fields.liquidity.is_none() {
-        None
-    } else {
-        Some(match fields.liquidity.cast::<PyString>()?.to_str()? {
-            "MAKER" => Cow::Borrowed("MAKER"),
-            "TAKER" => Cow::Borrowed("TAKER"),
-            other => Cow::Owned(other.to_owned()),
-        })
-    };
     Ok(FillUpdate {
         seq,
         order_id: Arc::clone(&record.id),
@@ -568,7 +552,7 @@ fn next_client_id(py: Python<'_>, market: &Market) -> PyResult<Arc<str>> {
         Some(ids) => ids.get().next_id(),
         None => {
             let id = market.exchange.call_method0(py, intern!(py, "new_client_order_id"))?;
-            Ok(Arc::from(id.bind(py).cast::<PyString>()?.to_str()?))
+            Ok(Arc::from(text(id.bind(py))?))
         }
     }
 }
@@ -582,7 +566,7 @@ impl<'a> RequestTerms<'a> {
     fn plain(fields: &'a RequestFields<'_>) -> PyResult<Option<Self>> {
         let [venue, symbol, side, order_type, qty, price, stop_price, time_in_force, client_order_id, idempotency_key, tag, account, reduce_only, close_position, expire_at_ns, trailing_bps, activation_price] =
             fields;
-        let order_type = order_type.cast::<PyString>()?.to_str()?;
+        let order_type = text(order_type)?;
         let market = match order_type {
             "MARKET" => true,
             "LIMIT" | "LIMIT_MAKER" => false,
@@ -591,7 +575,7 @@ impl<'a> RequestTerms<'a> {
         if !(stop_price.is_none() && trailing_bps.is_none() && activation_price.is_none()) {
             return Ok(None);
         }
-        let gtc = time_in_force.cast::<PyString>()?.to_str()? == "GTC";
+        let gtc = text(time_in_force)? == "GTC";
         if !gtc || !expire_at_ns.is_none() {
             return Ok(None);
         }
@@ -609,18 +593,18 @@ impl<'a> RequestTerms<'a> {
         let client_order_id = if client_order_id.is_none() {
             None
         } else {
-            let id = client_order_id.cast::<PyString>()?.to_str()?;
+            let id = text(client_order_id)?;
             if !legal_client_id(id) {
                 return Ok(None);
             }
             Some(id)
         };
         for label in [idempotency_key, tag] {
-            if !label.is_none() && !legal_label(label.cast::<PyString>()?.to_str()?) {
+            if !label.is_none() && !legal_label(text(label)?) {
                 return Ok(None);
             }
         }
-        let account = account.cast::<PyString>()?.to_str()?;
+        let account = text(account)?;
         let reduce_only = reduce_only.is_truthy()?;
         if !legal_label(account) || (reduce_only && close_position.is_truthy()?) {
             return Ok(None);
@@ -664,11 +648,6 @@ impl<'a> RequestTerms<'a> {
             },
         })
     }
-}
-
-/// A `str` field's text (an `OrderType` or `Side` member is a `str`).
-fn text<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
-    value.cast::<PyString>()?.to_str()
 }
 
 /// What a venue's report (`oms.model.OrderEvent`) tells the order path.

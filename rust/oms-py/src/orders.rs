@@ -10,7 +10,7 @@ use crate::errors::{to_py, IntoPyResult};
 use crate::events::OrderUpdateRecord;
 use crate::fixed::{amount, optional, quantity, to_decimal};
 use crate::risk::RiskOrder;
-use crate::struct_fields::StructFields;
+use crate::struct_fields::{optional_text, text, StructFields};
 use oms_core::events::{average_price, OrderUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use oms_core::orders::{order_type_name, FillTerms, OrderRecord, OrderStatus, OrderTerms};
@@ -67,8 +67,8 @@ pub struct Order {
 }
 
 impl Order {
-    /// A new order (PENDING_NEW) whose id is its client order id, its terms those the
-    /// risk engine parsed into `ticket`.
+    /// A new order (PENDING_NEW) whose id is also its client order id, its terms those
+    /// the risk engine parsed into `ticket`.
     pub(crate) fn from_ticket(
         id: Arc<str>,
         request: &Bound<'_, PyAny>,
@@ -420,8 +420,8 @@ impl<'py> FillFields<'py> {
 
     pub(crate) fn terms(&self) -> PyResult<FillTerms<'_>> {
         Ok(FillTerms {
-            trade_id: self.trade_id.cast::<PyString>()?.to_str()?,
-            side: Side::parse(self.side.cast::<PyString>()?.to_str()?).py()?,
+            trade_id: text(&self.trade_id)?,
+            side: Side::parse(text(&self.side)?).py()?,
             qty: quantity(&self.qty, "qty")?,
             price: crate::fixed::price(&self.price, "price")?,
             fee: amount(&self.fee, "fee")?,
@@ -430,14 +430,6 @@ impl<'py> FillFields<'py> {
             ts_ns: self.ts_ns.extract()?,
         })
     }
-}
-
-/// The text of a `str | None` field.
-fn optional_text<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<Option<&'a str>> {
-    if value.is_none() {
-        return Ok(None);
-    }
-    Ok(Some(value.cast::<PyString>()?.to_str()?))
 }
 
 /// The transition table, for `oms.model.state`: (status, the statuses it may become).

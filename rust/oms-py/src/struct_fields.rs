@@ -105,3 +105,16 @@ unsafe fn read_slots<'py, const N: usize>(
     }
     Some(pointers.map(|p| Bound::from_borrowed_ptr(object.py(), p)))
 }
+
+/// A `str` field's text (an `OrderType` or `Side` member is a `str` too).
+pub(crate) fn text<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+    value.cast::<PyString>()?.to_str()
+}
+
+/// The text of a `str | None` field.
+pub(crate) fn optional_text<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<Option<&'a str>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    text(value).map(Some)
+}
