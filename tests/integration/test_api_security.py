@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import socket
 import ssl
@@ -72,9 +73,13 @@ def failure(call: object) -> tuple[grpc.StatusCode, str, status_pb2.Status]:
 
 
 def orders_at_venues(system: SystemThread) -> int:
+    """The paper account's orders at both simulators (the simulators' own background
+    liquidity places orders all the time, under other accounts)."""
+
     async def count() -> int:
         paper = system.system.paper
-        return len(paper.spot.venue.orders) + len(paper.futures.venue.orders)
+        venues = (paper.spot.venue, paper.futures.venue)
+        return sum(1 for venue in venues for o in venue.orders.values() if o.account.name == "paper")
 
     return system.call(count())
 
@@ -111,16 +116,21 @@ class TlsTunnel:
                 upstream = socket.create_connection((self.target[0], int(self.target[1])))
                 tls = self.context.wrap_socket(upstream, server_hostname="localhost")
                 self.versions.append(str(tls.version()))
-                threading.Thread(target=self._pipe, args=(plain, tls), daemon=True).start()
-                threading.Thread(target=self._pipe, args=(tls, plain), daemon=True).start()
+                threading.Thread(target=self._relay, args=(plain, tls), daemon=True).start()
 
     @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
+    def _relay(plain: socket.socket, tls: ssl.SSLSocket) -> None:
+        """Both directions in one thread: an SSL socket read and written from two
+        threads at once corrupts its records (OpenSSL: "Corruption detected")."""
+        with contextlib.suppress(OSError), plain, tls:
+            while True:
+                ready = [tls] if tls.pending() else select.select([plain, tls], [], [])[0]
+                for source, sink in ((plain, tls), (tls, plain)):
+                    if source in ready:
+                        data = source.recv(65536)
+                        if not data:
+                            return
+                        sink.sendall(data)
 
     def close(self) -> None:
         self.listener.close()
