@@ -78,7 +78,7 @@ async def loaded(
         engine.on_events(journal.on_events, records=True)
     if publisher is not None:
         await publisher.start()
-        engine.on_events(publisher.on_events)
+        engine.on_events(publisher.on_events, records=True)
 
     trade_ids, fees = venue_side(requests)
     orders: list[Order] = []

@@ -163,8 +163,12 @@ class EventLog:
 @final
 class OrderPath:
     def __new__(
-        cls, engine: Any, hub: Any, log: EventLog, risk: RiskEngine, book: PositionBook
+        cls, engine: Any, hub: Any, log: EventLog, risk: RiskEngine, book: PositionBook, keep_closed: int
     ) -> OrderPath: ...
+    @property
+    def keep_closed(self) -> int: ...
+    @property
+    def closed_count(self) -> int: ...
     @property
     def orders(self) -> dict[str, Order]: ...
     @property
@@ -178,6 +182,15 @@ class OrderPath:
     def fill(self, fill: Fill) -> Order | None: ...
     def fill_many(self, fills: Sequence[Fill]) -> list[Order | BaseException | None]: ...
     def settle(self, order: Order) -> None: ...
+
+@final
+class BusMessages:
+    def __new__(
+        cls,
+        subject_of: Callable[[str, str, str | None], str],
+        fallback: Callable[[Any], bytes | None],
+    ) -> BusMessages: ...
+    def messages(self, events: list[Any]) -> list[bytes]: ...
 
 @final
 class ClientOrderIds:

@@ -122,7 +122,7 @@ class PaperSystem:
             nats_servers, lambda v, s: engine.exchanges[v].symbols.to_native(s)
         )
         await self.publisher.start()
-        engine.on_events(self.publisher.on_events)
+        engine.on_events(self.publisher.on_events, records=True)
         metrics = self.metrics = EngineMetrics(engine, publisher=self.publisher)
         metrics.attach()
         await engine.start()

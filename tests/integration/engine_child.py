@@ -29,7 +29,7 @@ async def main(args: dict[str, Any]) -> None:
     publisher = JetStreamPublisher(args["nats"], lambda v, s: exchange.symbols.to_native(s))
     await publisher.start()
     engine = Engine([exchange], intents=publisher)
-    engine.on_events(publisher.on_events)
+    engine.on_events(publisher.on_events, records=True)
     await engine.start()
     EngineFiles(engine, args["data"]).start()
     point = args["point"]

@@ -44,7 +44,7 @@ def test_an_orders_life_is_on_jetstream(sim: Sim, tmp_path: Path) -> None:
             engine = Engine([create_exchange("binance:spot", sim.config)])
             publisher = JetStreamPublisher(server.url, lambda v, s: engine.exchanges[v].symbols.to_native(s))
             await publisher.start()
-            engine.on_events(publisher.on_events)
+            engine.on_events(publisher.on_events, records=True)
             async with engine:
                 order = await engine.submit(
                     OrderRequest(

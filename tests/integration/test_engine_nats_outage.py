@@ -56,7 +56,7 @@ def test_a_nats_server_killed_while_the_engine_trades_loses_and_doubles_nothing(
 
         publisher = JetStreamPublisher(server.url, to_native)
         await publisher.start()
-        engine.on_events(publisher.on_events)
+        engine.on_events(publisher.on_events, records=True)
         emitted: set[str] = set()
 
         def note(event: EngineEvent) -> None:

@@ -31,7 +31,7 @@ async def first_life(sim: Sim, data: Path, url: str) -> tuple[str, str, int]:
     engine = Engine([create_exchange("binance:spot", sim.config)])
     publisher = JetStreamPublisher(url, lambda v, s: engine.exchanges[v].symbols.to_native(s))
     await publisher.start()
-    engine.on_events(publisher.on_events)
+    engine.on_events(publisher.on_events, records=True)
     streams = StreamReplay(url)
     files = EngineFiles(engine, data, streams=streams)
     await engine.start()

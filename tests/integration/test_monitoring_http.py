@@ -168,7 +168,7 @@ def test_readiness_follows_the_publishers_connection_to_nats(tmp_path: Path) -> 
     nats_server = EmbeddedNats(tmp_path)
     publisher = JetStreamPublisher(nats_server.start(), lambda venue, symbol: symbol.replace("/", ""))
     engine = Engine([])
-    engine.on_events(publisher.on_events)
+    engine.on_events(publisher.on_events, records=True)
 
     async def steps(engine: Engine, metrics: EngineMetrics, http: Http) -> None:
         await engine.start()

@@ -360,3 +360,68 @@ def test_a_batch_of_user_events_applies_each_fill_once_and_logs_the_bad_ones(
     assert position is not None and position.qty == D("0.5") and position.fill_count == 2
     assert engine.risk.open_orders(venue=VENUE) == 0 and order.reservation is None
     assert "could not apply" in caplog.text and "T2" in caplog.text
+
+
+def test_only_the_newest_closed_orders_are_kept(caplog: pytest.LogCaptureFixture) -> None:
+    """An engine that runs all day forgets the orders that ended long ago (the newest
+    ``keep_closed`` stay): its maps, idempotency keys and groups stop naming them, a
+    late fill for one is a stray, and an open order is never forgotten however old."""
+    engine = Engine([NullExchange(VENUE, [INSTRUMENT])], keep_closed=3)
+
+    async def go() -> tuple[list[str], str, list[str]]:
+        oldest_open = (await engine.submit(limit(price="19000"))).id
+        closed = []
+        for i in range(600):
+            order = await engine.submit(limit(qty="0.001", idempotency_key=f"k{i}"))
+            engine.tracker.on_user_event(FillEvent(fill=fill_of(engine, order.id, f"T{i}", "0.001")))
+            closed.append(order.id)
+        again = [(await engine.submit(limit(qty="0.001", idempotency_key=k))).id for k in ("k0", "k599")]
+        return closed, oldest_open, again
+
+    try:
+        closed, oldest_open, (first_again, last_again) = asyncio.run(go())
+        kept = [o.id for o in engine.orders() if o.status is OrderStatus.FILLED]
+        assert 3 <= len(kept) < 600 and kept == closed[-len(kept) :]  # the newest, in order
+        assert engine.path.closed_count == len(kept)
+        assert engine.order(oldest_open).status is OrderStatus.NEW
+        gone = closed[0]
+        assert engine.registry.get(gone) is None and engine.registry.by_client_id(gone) is None
+        assert engine.path.by_venue_id(VENUE, "V2") is None  # the first filled order's venue id
+        assert first_again not in closed  # its key was forgotten with it: a new order
+        assert last_again == closed[-1]  # a kept order's key still answers with it
+        with caplog.at_level(logging.WARNING):
+            late = Fill(
+                venue=VENUE,
+                symbol=SYMBOL,
+                trade_id="late",
+                side=Side.BUY,
+                qty=D("0.001"),
+                price=D("20000"),
+                client_order_id=gone,
+            )
+            assert engine.path.fill(late) is None
+        assert "not ours" in caplog.text
+        assert engine.risk.open_orders(venue=VENUE) == 2  # the oldest and the re-submitted k0
+    finally:
+        asyncio.run(engine.stop())
+
+
+def test_a_group_is_forgotten_with_its_last_leg() -> None:
+    engine = Engine([NullExchange(VENUE, [INSTRUMENT])], keep_closed=0)
+
+    async def go() -> None:
+        legs = [await engine.submit(limit(qty="0.001")) for _ in range(2)]
+        group_id = engine.conditional.link("OCO", legs)
+        for i, leg in enumerate(legs):
+            engine.tracker.on_user_event(FillEvent(fill=fill_of(engine, leg.id, f"G{i}", "0.001")))
+        assert group_id in engine.conditional.groups  # both ended, not yet forgotten
+        for i in range(300):  # enough others ending to forget the oldest
+            order = await engine.submit(limit(qty="0.001"))
+            engine.tracker.on_user_event(FillEvent(fill=fill_of(engine, order.id, f"T{i}", "0.001")))
+        assert group_id not in engine.conditional.groups
+        assert all(engine.registry.get(leg.id) is None for leg in legs)
+
+    try:
+        asyncio.run(go())
+    finally:
+        asyncio.run(engine.stop())

@@ -37,7 +37,8 @@ import nats
 from nats.aio.client import Client
 from nats.js.api import StorageType, StreamConfig
 
-from oms.engine.events import EngineEvent, FillUpdate, FundingUpdate, OrderUpdate, PositionUpdate
+from oms._core import BusMessages
+from oms.engine.events import EngineEvent, FillUpdate, FundingUpdate, KeptEvent, OrderUpdate, PositionUpdate
 from oms.errors import OmsError
 from oms.queues import Queue
 from oms.symbols import subject
@@ -77,9 +78,7 @@ class Spill:
     def append(self, message: Outgoing) -> None:
         if self._file is None:
             self._file = open(self.path, "ab")  # noqa: SIM115 - kept open while spilling
-        self._file.write(
-            b"%s\t%s\t%s\n" % (message.subject.encode(), message.msg_id.encode(), message.payload)
-        )
+        self._file.write(message.raw() + b"\n")
         self._file.flush()
         self.pending = True
         self.unread += 1
@@ -92,8 +91,7 @@ class Spill:
             self._file = None
         taken = []
         for line in self.path.read_bytes().splitlines():
-            where, msg_id, payload = line.split(b"\t", 2)
-            taken.append(Outgoing(where.decode(), msg_id.decode(), payload))
+            taken.append(Outgoing.parse(line))
         self.path.unlink()
         self.pending = False
         self.unread = 0
@@ -114,20 +112,33 @@ class Outgoing:
     msg_id: str
     payload: bytes
 
+    def raw(self) -> bytes:
+        """``subject \\t msg-id \\t payload``: a message on the ring, a line of the spill."""
+        return b"%s\t%s\t%s" % (self.subject.encode(), self.msg_id.encode(), self.payload)
 
-def outgoing(encoder: msgspec.json.Encoder, events: list[EngineEvent], to_native: ToNative) -> list[Outgoing]:
-    """Each event with its subject, id and JSON, encoded in one ``encode_lines`` call (a
-    JSON text never holds a raw newline, so the lines split cleanly). An event that
-    cannot be encoded or addressed costs only itself: logged, counted by the caller
-    from the difference, the others go."""
-    try:
-        payloads = encoder.encode_lines(events).split(b"\n")[:-1]
-        return [Outgoing(*address(e, to_native), p) for e, p in zip(events, payloads, strict=True)]
-    except (TypeError, ValueError, OmsError):
-        return [m for m in (_one(encoder, event, to_native) for event in events) if m is not None]
+    @staticmethod
+    def parse(raw: bytes) -> Outgoing:
+        where, msg_id, payload = raw.split(b"\t", 2)
+        return Outgoing(where.decode(), msg_id.decode(), payload)
 
 
-def _one(encoder: msgspec.json.Encoder, event: EngineEvent, to_native: ToNative) -> Outgoing | None:
+def bus_messages(encoder: msgspec.json.Encoder, to_native: ToNative) -> BusMessages:
+    """The core's encoder of the engine's events as messages (``Outgoing.raw``): the
+    order path's records in Rust, without a Python object each; any other event here
+    (``one_message``). An event that cannot be encoded or addressed costs only itself:
+    logged, left out, counted by the caller from the difference."""
+
+    def subject_of(action: str, venue: str, symbol: str | None) -> str:
+        return subject(action, venue, None if symbol is None else to_native(venue, symbol))
+
+    def fallback(event: EngineEvent) -> bytes | None:
+        message = one_message(encoder, event, to_native)
+        return None if message is None else message.raw()
+
+    return BusMessages(subject_of, fallback)
+
+
+def one_message(encoder: msgspec.json.Encoder, event: EngineEvent, to_native: ToNative) -> Outgoing | None:
     try:
         return Outgoing(*address(event, to_native), encoder.encode(event))
     except (TypeError, ValueError, OmsError) as err:
@@ -179,6 +190,7 @@ class JetStreamPublisher:
         self._nc: Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._encoder = msgspec.json.Encoder()
+        self._messages = bus_messages(self._encoder, to_native)
         self._js: Any = None
 
     # ---- read by monitoring (oms.metrics, oms.monitoring_http) ----
@@ -244,11 +256,12 @@ class JetStreamPublisher:
 
     # ---- the engine's side: never waits ----
 
-    def on_events(self, events: list[EngineEvent]) -> None:
-        """Engine batch sink: encode, enqueue, wake the drain."""
-        messages = outgoing(self._encoder, events, self.to_native)
+    def on_events(self, events: list[KeptEvent]) -> None:
+        """Engine batch sink (``Engine.on_events(..., records=True)``, or Structs):
+        encode, enqueue, wake the drain."""
+        messages = self._messages.messages(events)
         self.dropped += len(events) - len(messages)
-        self.enqueue_many(messages)
+        self.enqueue_many([Outgoing.parse(m) for m in messages])
 
     def on_event(self, event: EngineEvent) -> None:
         """One event (``Engine.on_event``, or a caller of its own)."""

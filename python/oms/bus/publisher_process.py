@@ -34,8 +34,8 @@ from typing import Any
 
 import msgspec
 
-from oms.bus.publisher import BATCH, JetStreamPublisher, Outgoing, Spill, ToNative, outgoing
-from oms.engine.events import EngineEvent
+from oms.bus.publisher import BATCH, JetStreamPublisher, Outgoing, Spill, ToNative, bus_messages
+from oms.engine.events import EngineEvent, KeptEvent
 from oms.errors import OmsError
 from oms.queues import ShmRing
 
@@ -66,7 +66,7 @@ class PublisherProcess:
         self.spill = Spill(self.spill_dir / "overflow") if self.spill_dir is not None else None
         self.overflowed = 0  # events the full ring sent to the engine-side spill file
         self.dropped = 0
-        self._encoder = msgspec.json.Encoder()
+        self._messages = bus_messages(msgspec.json.Encoder(), to_native)
         ctx = multiprocessing.get_context("spawn")
         self._backlog: Any = ctx.Value("q", 0, lock=False)
         self._connected: Any = ctx.Value("b", 0, lock=False)
@@ -105,18 +105,18 @@ class PublisherProcess:
                 raise OmsError("the publisher process did not connect to NATS", "PUBLISHER_FAILED")
             await asyncio.sleep(0.01)
 
-    def on_events(self, events: list[EngineEvent]) -> None:
-        """Engine batch sink: encode and put on the ring; never waits."""
-        messages = outgoing(self._encoder, events, self.to_native)
+    def on_events(self, events: list[KeptEvent]) -> None:
+        """Engine batch sink (``Engine.on_events(..., records=True)``, or Structs):
+        encoded in the core (``bus_messages``) and put on the ring; never waits."""
+        messages = self._messages.messages(events)
         self.dropped += len(events) - len(messages)
         assert self.ring is not None
         try:
-            sent = self.ring.put_many(
-                [b"%s\t%s\t%s" % (m.subject.encode(), m.msg_id.encode(), m.payload) for m in messages]
-            )
+            sent = self.ring.put_many(messages)
         except OmsError:  # closed
             sent = 0
-        for message in messages[sent:]:  # full (or closed): kept on disk for the next start
+        for raw in messages[sent:]:  # full (or closed): kept on disk for the next start
+            message = Outgoing.parse(raw)
             if self.spill is None:
                 self.dropped += 1
                 log.error("event ring full: %s not published", message.msg_id)
@@ -183,7 +183,7 @@ async def _publish_from_ring(
         except OmsError:  # closed by the engine and empty: everything is in hand
             break
         if items:
-            publisher.enqueue_many([_message(raw) for raw in items])
+            publisher.enqueue_many([Outgoing.parse(raw) for raw in items])
             continue
         if os.getppid() != parent:
             break  # the engine died: what the ring held is in hand now
@@ -196,9 +196,3 @@ async def _publish_from_ring(
 def _adopt_overflow(publisher: JetStreamPublisher, directory: Path) -> None:
     """Events a full ring sent to the engine's spill file last time: published now."""
     publisher.enqueue_many(Spill(directory).take())
-
-
-def _message(raw: bytes) -> Outgoing:
-    """``subject \\t msg-id \\t payload`` from the ring."""
-    where, msg_id, payload = raw.split(b"\t", 2)
-    return Outgoing(where.decode(), msg_id.decode(), payload)

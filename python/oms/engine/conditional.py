@@ -136,6 +136,19 @@ class ConditionalOrders:
             self._group_of[order.id] = group_id
         return group_id
 
+    def forget(self, orders: list[Order]) -> None:
+        """Orders the engine no longer keeps (ended long ago): a group goes with its
+        last leg."""
+        if not self._group_of:
+            return
+        for order in orders:
+            group_id = self._group_of.pop(order.id, None)
+            if group_id is None:
+                continue
+            group = self.groups.get(group_id)
+            if group is not None and not any(leg in self._group_of for leg in group.legs):
+                del self.groups[group_id]
+
     def on_fill(self, order: Order) -> None:
         """A leg traded: arm a bracket's exits (entry filled), or cancel the other legs."""
         group_id = self._group_of.get(order.id)

@@ -74,6 +74,10 @@ from oms.risk import RiskEngine, TradingState
 
 log = logging.getLogger(__name__)
 
+# Orders that ended and are still kept in memory (the newest): enough for any late
+# report or query of the day's recent trading, while a busy engine's memory stays flat.
+KEEP_CLOSED = 10_000
+
 
 class IntentJournal(Protocol):
     async def journal_intents(self, updates: list[OrderUpdate]) -> None: ...
@@ -89,12 +93,15 @@ class Engine:
         positions: PositionBook | None = None,
         intents: IntentJournal | None = None,
         streams: EventStreams | None = None,
+        keep_closed: int = KEEP_CLOSED,
     ) -> None:
         """``intents``: strict durability — every order's intent is acknowledged by
         JetStream (``JetStreamPublisher.journal_intents``) before it is sent; without it
         (``fast``) events are journaled asynchronously and recovery reconciles.
         ``streams``: where recovery reads the published events back
-        (``oms.bus.replay.StreamReplay``); without it, from the journal files alone."""
+        (``oms.bus.replay.StreamReplay``); without it, from the journal files alone.
+        ``keep_closed``: how many of the orders that ended ``orders()`` and lookups still
+        find (the newest; older ones are in the journal and on JetStream)."""
         self.exchanges = {ex.venue: ex for ex in exchanges}
         self.risk = risk or RiskEngine()
         self._own_positions = positions is None
@@ -102,7 +109,7 @@ class Engine:
         self.events = EventHub()
         # The order path in the core: it owns the order maps the registry and the
         # tracker read (one call per accept, venue report and fill).
-        self.path = OrderPath(self, self.events, self.events.log, self.risk, self.positions_book)
+        self.path = OrderPath(self, self.events, self.events.log, self.risk, self.positions_book, keep_closed)
         self.registry = OrderRegistry(self.path)
         self.tracker = OrderTracker(self)
         self.funding = FundingLedger(self)
@@ -304,6 +311,13 @@ class Engine:
         if instrument is None:
             raise UnknownSymbol(f"{venue} does not list {symbol}", venue=venue, symbol=symbol)
         return exchange, instrument
+
+    def _forgotten(self, orders: list[Order]) -> None:
+        """The order path took ``orders`` (ended, older than the newest
+        ``keep_closed``) out of its maps: drop what else names them. Called from inside
+        the path, so it must not call the path back."""
+        self.registry.forget(orders)
+        self.conditional.forget(orders)
 
     def _check_exact(self, instrument: Instrument, request: OrderRequest) -> None:
         """The instrument's rules the exact way (an order the core's filters cannot

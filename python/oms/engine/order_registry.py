@@ -5,6 +5,10 @@ A client order id is never reused, so it names one order forever. An order repla
 the venue under a new client id (spot cancel-replace) keeps its engine id; the old
 client id is *retired*: fills reported under it still belong to the order, but its
 CANCELED (the venue ending the old incarnation) does not end ours.
+
+Orders that ended are kept only while they are among the newest ``keep_closed`` (the
+order path forgets older ones, see ``Engine._forgotten``); so is an idempotency key's
+answer. The journal and JetStream keep them all.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class OrderRegistry:
         # Client order ids other than the order's id (which is its first one).
         self._aliases: dict[str, Order] = path.client_id_aliases
         self._retired: set[str] = set()
+        self._retired_of: dict[str, list[str]] = {}  # order id -> the client ids it retired
         self._by_key: dict[str, asyncio.Future[Order]] = {}
 
     def __len__(self) -> int:
@@ -51,8 +56,21 @@ class OrderRegistry:
     def rename(self, order: Order, new_client_order_id: str) -> None:
         """The venue now knows ``order`` by a new client id (cancel-replace)."""
         self._retired.add(order.client_order_id)
+        self._retired_of.setdefault(order.id, []).append(order.client_order_id)
         order.client_order_id = new_client_order_id
         self._aliases[new_client_order_id] = order
+
+    def forget(self, orders: list[Order]) -> None:
+        """Drop what still names ``orders`` (the order path has taken them out of its
+        maps): their idempotency keys and retired client ids."""
+        for order in orders:
+            for client_id in self._retired_of.pop(order.id, ()):
+                self._retired.discard(client_id)
+            key = order.request.idempotency_key
+            if key is not None:
+                future = self._by_key.get(key)
+                if future is not None and _answered_with(future, order):
+                    del self._by_key[key]
 
     # ---- idempotency ----
 
@@ -75,3 +93,9 @@ class OrderRegistry:
         del self._by_key[key]
         future.set_exception(error or RuntimeError("submission failed"))
         future.exception()  # retrieved: waiters re-raise it themselves
+
+
+def _answered_with(future: asyncio.Future[Order], order: Order) -> bool:
+    return (
+        future.done() and not future.cancelled() and future.exception() is None and future.result() is order
+    )

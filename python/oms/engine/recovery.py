@@ -94,6 +94,8 @@ class Recovery:
                 replay.apply(record)
         replay.finish()
         log.info("%d recorded events applied after the snapshot", replay.applied)
+        for order in self.engine.orders():  # the ended ones counted: the oldest past keep_closed go
+            self.engine.tracker.settle(order)
         for order in self.engine.orders(open_only=True):
             self._reserve(order)
         if self._trading_state != "ACTIVE":  # after the reservations: a halt refuses them

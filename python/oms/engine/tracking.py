@@ -237,7 +237,8 @@ class OrderTracker:
         order.reservation = replacement
 
     def settle(self, order: Order) -> None:
-        """An order that ended frees what is left of its reservation (once)."""
+        """An order that ended frees what is left of its reservation and counts among
+        the closed orders (once; the oldest past ``keep_closed`` are forgotten)."""
         self.path.settle(order)
 
     # ---- lookups ----

@@ -11,6 +11,7 @@ use crate::clock::now_ns;
 use crate::fixed::{div_round_half_even, AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use crate::jsonl::JsonLine;
 use crate::orders::{OrderRecord, OrderStatus, OrderTerms};
+use crate::positions::PositionRecord;
 use crate::risk::InstrumentKey;
 use crate::{Amount, Price, Quantity, Side};
 
@@ -128,6 +129,39 @@ impl FillUpdate {
     }
 }
 
+/// A position after a fill or a funding payment moved it, numbered: the field names
+/// and order of `oms.engine.events.PositionUpdate` (positions go to the event bus, not
+/// to the journal's files).
+#[derive(Clone, Copy, Debug)]
+pub struct PositionUpdate<'a> {
+    pub seq: u64,
+    pub position: &'a PositionRecord,
+}
+
+impl PositionUpdate<'_> {
+    /// Append the event as one line of JSON (with its newline).
+    pub fn encode_json(&self, out: &mut Vec<u8>) {
+        let p = self.position;
+        out.extend_from_slice(b"{\"event\":\"position\",\"seq\":");
+        out.extend_from_slice(itoa::Buffer::new().format(self.seq).as_bytes());
+        field_str(out, "account", p.account_str());
+        field_str(out, "venue", p.venue_str());
+        field_str(out, "symbol", p.symbol_str());
+        field_number(out, "qty", Some((p.qty.into(), SCALE_DIGITS)));
+        let average = (p.avg_entry_price != 0).then_some((p.avg_entry_price.into(), SCALE_DIGITS));
+        field_number(out, "avg_entry_price", average);
+        field_number(out, "realized_pnl", Some((p.realized_pnl, AMOUNT_SCALE_DIGITS)));
+        field_number(out, "unrealized_pnl", Some((p.unrealized_pnl, AMOUNT_SCALE_DIGITS)));
+        field_number(out, "fees_paid", Some((p.fees_paid, AMOUNT_SCALE_DIGITS)));
+        key(out, "version");
+        out.extend_from_slice(itoa::Buffer::new().format(p.update_seq).as_bytes());
+        key(out, "ts_ns");
+        out.extend_from_slice(itoa::Buffer::new().format(p.updated_ns).as_bytes());
+        field_number(out, "funding", Some((p.funding, AMOUNT_SCALE_DIGITS)));
+        out.extend_from_slice(b"}\n");
+    }
+}
+
 impl JsonLine for OrderUpdate {
     fn ts_ns(&self) -> i64 {
         self.ts_ns
@@ -208,7 +242,7 @@ fn field_number(out: &mut Vec<u8>, name: &str, value: Option<(i128, u32)>) {
 
 /// `format_scaled` without its `String`: the shortest exact decimal of `raw` units
 /// of 10^-`digits`.
-fn write_scaled(out: &mut Vec<u8>, raw: i128, digits: u32) {
+pub(crate) fn write_scaled(out: &mut Vec<u8>, raw: i128, digits: u32) {
     if raw < 0 {
         out.push(b'-');
     }

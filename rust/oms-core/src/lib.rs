@@ -17,6 +17,7 @@
 
 pub mod affinity;
 pub mod appender;
+pub mod bus;
 pub mod client_ids;
 pub mod clock;
 pub mod error;

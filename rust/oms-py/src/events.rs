@@ -6,7 +6,7 @@ use crate::enums::{member, Enum};
 use crate::fixed::to_decimal;
 use crate::orders::status_member;
 use crate::positions::Position;
-use oms_core::events::{FillUpdate, OrderUpdate};
+use oms_core::events::{FillUpdate, OrderUpdate, PositionUpdate};
 use oms_core::fixed::{AMOUNT_SCALE_DIGITS, SCALE_DIGITS};
 use oms_core::jsonl::JsonLine;
 use pyo3::prelude::*;
@@ -49,6 +49,10 @@ impl OrderUpdateRecord {
     /// The update as a journal line (the record is not copied).
     pub(crate) fn shared(&self) -> Arc<dyn JsonLine> {
         self.update.clone()
+    }
+
+    pub(crate) fn update(&self) -> &OrderUpdate {
+        &self.update
     }
 }
 
@@ -115,6 +119,14 @@ impl PositionUpdateRecord {
     pub(crate) fn new(seq: u64, position: Py<Position>) -> Self {
         PositionUpdateRecord { seq, position }
     }
+
+    /// The update in the core's form (borrowing the position).
+    pub(crate) fn update(&self) -> PositionUpdate<'_> {
+        PositionUpdate {
+            seq: self.seq,
+            position: self.position.get().record(),
+        }
+    }
 }
 
 #[pymethods]
@@ -158,6 +170,10 @@ impl FillUpdateRecord {
     /// The update as a journal line (the record is not copied).
     pub(crate) fn shared(&self) -> Arc<dyn JsonLine> {
         self.update.clone()
+    }
+
+    pub(crate) fn update(&self) -> &FillUpdate {
+        &self.update
     }
 }
 

@@ -4,7 +4,9 @@
 
 mod affinity;
 mod appender;
+mod bus;
 mod client_ids;
+mod closed_orders;
 mod decimal_layout;
 mod enums;
 mod errors;
@@ -68,6 +70,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<events::FillUpdateRecord>()?;
     m.add_class::<events::EventLog>()?;
     m.add_class::<order_path::OrderPath>()?;
+    m.add_class::<bus::BusMessages>()?;
     m.add_class::<client_ids::ClientOrderIds>()?;
     m.add_class::<queue::Queue>()?;
     m.add_class::<appender::FileAppender>()?;

@@ -8,7 +8,9 @@
 //! The path owns the engine's order maps: every order by id (which is the client
 //! order id it was sent under), by any other client order id it took since (a
 //! cancel-replace), and by (venue, venue order id); an open order carries its risk
-//! reservation (`Order.reservation`). The maps are Python dicts, so `oms.engine`'s rarer paths (amends, conditional orders,
+//! reservation (`Order.reservation`). Of the orders that ended, the newest
+//! `keep_closed` stay in the maps (`closed_orders.rs`); older ones are forgotten and
+//! the engine told (`Engine._forgotten`). The maps are Python dicts, so `oms.engine`'s rarer paths (amends, conditional orders,
 //! recovery) read and change the same state. What needs Python is asked of the
 //! engine: an instrument not seen before (`Engine._market`), an order the core's
 //! filters cannot pass (`Engine._check_exact`, which words the refusal), a request
@@ -20,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::client_ids::ClientOrderIds;
+use crate::closed_orders::ClosedOrders;
 use crate::decimal_layout;
 use crate::errors::{oms_error_class, reject_to_py, IntoPyResult};
 use crate::events::{EventLog, FillUpdateRecord, PositionUpdateRecord};
@@ -93,12 +96,14 @@ pub struct OrderPath {
     by_venue_id: HashMap<String, Py<PyDict>>,
     markets: HashMap<String, HashMap<String, Market>>,
     prices: HashMap<String, HashMap<String, Price>>,
+    closed: ClosedOrders,
 }
 
 #[pymethods]
 impl OrderPath {
     /// `engine`: the `oms.engine.Engine` whose slow paths are asked; `hub`, `log`:
-    /// its `EventHub` and that hub's `EventLog`.
+    /// its `EventHub` and that hub's `EventLog`; `keep_closed`: how many of the
+    /// orders that ended stay in the maps (the newest).
     #[new]
     fn new(
         py: Python<'_>,
@@ -107,6 +112,7 @@ impl OrderPath {
         log: Py<EventLog>,
         risk: Py<RiskEngine>,
         book: Py<PositionBook>,
+        keep_closed: usize,
     ) -> Self {
         OrderPath {
             engine,
@@ -119,7 +125,20 @@ impl OrderPath {
             by_venue_id: HashMap::new(),
             markets: HashMap::new(),
             prices: HashMap::new(),
+            closed: ClosedOrders::new(keep_closed),
         }
+    }
+
+    /// How many of the orders that ended stay in the maps.
+    #[getter]
+    fn keep_closed(&self) -> usize {
+        self.closed.keep()
+    }
+
+    /// How many orders that ended are in the maps now.
+    #[getter]
+    fn closed_count(&self) -> usize {
+        self.closed.len()
     }
 
     /// Every order, by id.
@@ -288,7 +307,7 @@ impl OrderPath {
             if now == OrderStatus::Triggered {
                 bits |= TRIGGERED;
             }
-            self.settle(order);
+            self.settle(order)?;
             self.emit_order(py, order)?;
             self.attend(py)?;
         }
@@ -333,7 +352,7 @@ impl OrderPath {
             }
             (excess, position)
         };
-        self.settle(&order);
+        self.settle(&order)?;
         {
             let mut log = self.log.borrow_mut(py);
             let (position_seq, fill_seq) = (log.next(), log.next());
@@ -370,15 +389,23 @@ impl OrderPath {
         Ok(out)
     }
 
-    /// An order that ended frees what is left of its reservation (once).
-    fn settle(&self, order: &Bound<'_, Order>) {
+    /// An order that ended frees what is left of its reservation and is counted
+    /// among the closed orders (once); past `keep_closed` of those, the oldest are
+    /// forgotten.
+    fn settle(&mut self, order: &Bound<'_, Order>) -> PyResult<()> {
         let mut o = order.borrow_mut();
-        if !o.record().status.is_terminal() {
-            return;
+        if o.counted_closed || !o.record().status.is_terminal() {
+            return Ok(());
         }
+        o.counted_closed = true;
         if let Some(reservation) = o.reservation.take() {
             self.risk.get().core().release(reservation.get().ticket());
         }
+        drop(o);
+        if self.closed.push(order.clone().unbind()) {
+            self.forget_oldest(order.py())?;
+        }
+        Ok(())
     }
 
     fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -388,6 +415,9 @@ impl OrderPath {
         visit.call(&self.client_id_aliases)?;
         for orders in self.by_venue_id.values() {
             visit.call(orders)?;
+        }
+        for order in self.closed.iter() {
+            visit.call(order)?;
         }
         for market in self.markets.values().flat_map(HashMap::values) {
             visit.call(&market.exchange)?;
@@ -399,10 +429,43 @@ impl OrderPath {
     fn __clear__(&mut self) {
         self.markets.clear();
         self.by_venue_id.clear();
+        self.closed.clear();
     }
 }
 
 impl OrderPath {
+    /// Take the closed orders past `keep_closed` out of the maps (one still open
+    /// again, as a replayed journal can make it, is skipped) and hand them to
+    /// `Engine._forgotten`, which drops what else names them.
+    fn forget_oldest(&mut self, py: Python<'_>) -> PyResult<()> {
+        let forgotten = PyList::empty(py);
+        for order in self.closed.take_oldest() {
+            let order = order.into_bound(py);
+            let mut o = order.borrow_mut();
+            o.counted_closed = false;
+            if !o.record().status.is_terminal() {
+                continue;
+            }
+            let record = o.record();
+            let id = o.id(py);
+            remove_if_is(self.orders.bind(py), id.as_any(), &order)?;
+            if record.client_order_id != record.id {
+                let alias = PyString::new(py, &record.client_order_id);
+                remove_if_is(self.client_id_aliases.bind(py), alias.as_any(), &order)?;
+            }
+            let by_venue_id = self.by_venue_id.get(record.terms.venue());
+            if let (Some(venue_id), Some(orders)) = (&record.venue_order_id, by_venue_id) {
+                remove_if_is(orders.bind(py), PyString::new(py, venue_id).as_any(), &order)?;
+            }
+            drop(o);
+            forgotten.append(order)?;
+        }
+        if !forgotten.is_empty() {
+            self.engine.call_method1(py, intern!(py, "_forgotten"), (forgotten,))?;
+        }
+        Ok(())
+    }
+
     /// Index `order` under its venue order id (after a venue named it).
     fn note_venue_id(&mut self, order: &Bound<'_, Order>, venue_order_id: &Bound<'_, PyAny>) -> PyResult<()> {
         let py = order.py();
@@ -501,6 +564,14 @@ impl OrderPath {
         }
         Ok(())
     }
+}
+
+/// Delete `map[key]` if it is `order` (a key can name a newer order by then).
+fn remove_if_is(map: &Bound<'_, PyDict>, key: &Bound<'_, PyAny>, order: &Bound<'_, Order>) -> PyResult<()> {
+    if map.get_item(key)?.is_some_and(|found| found.is(order)) {
+        map.del_item(key)?;
+    }
+    Ok(())
 }
 
 /// The fill's event in the core's form, sharing the order's texts.

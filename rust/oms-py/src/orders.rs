@@ -64,6 +64,8 @@ pub struct Order {
     /// What the risk engine holds for the order while it is open (`OrderPath`
     /// takes it when the order ends; amends swap it).
     pub(crate) reservation: Option<Py<RiskOrder>>,
+    /// Counted among the closed orders (`OrderPath` keeps the newest of those).
+    pub(crate) counted_closed: bool,
 }
 
 impl Order {
@@ -88,6 +90,7 @@ impl Order {
             request: request.clone().unbind(),
             py_id: PyOnceLock::new(),
             reservation: None,
+            counted_closed: false,
         }
     }
 
@@ -147,6 +150,7 @@ impl Order {
             request: request.clone().unbind(),
             py_id: PyOnceLock::new(),
             reservation: None,
+            counted_closed: false,
         })
     }
 

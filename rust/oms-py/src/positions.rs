@@ -236,6 +236,13 @@ fn optional_dec(py: Python<'_>, raw: i64) -> PyResult<Option<Bound<'_, PyAny>>> 
     }
 }
 
+impl Position {
+    /// The record as the book holds it (`oms_core::positions`).
+    pub(crate) fn record(&self) -> &PositionRecord {
+        &self.rec
+    }
+}
+
 #[pymethods]
 impl Position {
     #[getter]
