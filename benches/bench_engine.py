@@ -224,6 +224,17 @@ def rss_child(open_orders: int) -> None:
     asyncio.run(main())
 
 
+def rss_after_lifecycles(n: int) -> None:
+    """Print the RSS (KB) after ``n`` full lifecycles with the journal (1,000 left open):
+    the engine keeps the newest ``keep_closed`` ended orders, so it stays flat however
+    long it runs (the issue quotes ~960 MB for NautilusTrader after 200k orders)."""
+    requests = workload(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        _, _, engine = asyncio.run(lifecycle(requests, Path(tmp)))
+        print(json.dumps({"orders": n, "rss_kb": _rss_kb(), "kept": len(engine.orders())}))
+        engine.positions_book.unlink()
+
+
 def _rss_kb() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -294,6 +305,13 @@ def run(report: Report, quick: bool) -> None:
             f"RSS holding {row['open']:,} open orders: {row['rss_kb'] / 1024:.0f} MB "
             f"(+{row['growth_kb'] / 1024:.0f} MB for the orders)"
         )
+    lifecycles = 20_000 if quick else 200_000
+    child = [sys.executable, __file__, "--rss-lifecycles", str(lifecycles)]
+    after = json.loads(subprocess.run(child, capture_output=True, text=True, check=True).stdout)
+    emit(
+        f"RSS after {after['orders']:,} lifecycles (journaled, 1,000 left open, "
+        f"{after['kept']:,} orders kept, the bench's requests held): {after['rss_kb'] / 1024:.0f} MB"
+    )
     emit()
     throughput = 1e9 / median
     peer = nautilus(n, repeats)
@@ -343,3 +361,5 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--rss":
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         rss_child(int(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--rss-lifecycles":
+        rss_after_lifecycles(int(sys.argv[2]))
