@@ -15,10 +15,10 @@ from oms.engine import Engine
 from oms.engine.events import KeptEvent, materialize
 from oms.errors import RiskRejected
 from oms.exchanges.null import NullExchange
-from oms.model import Fill, FillEvent, Liquidity, Order, OrderStatus, Side
+from oms.model import FillEvent, Liquidity, OrderStatus, Side
 from oms.risk import RiskLimits
 from tests.unit.sample_events import fill, update
-from tests.unit.test_order_path import INSTRUMENT, VENUE, limit
+from tests.unit.test_order_path import INSTRUMENT, VENUE, fill_of, limit
 
 D = Decimal
 
@@ -52,11 +52,19 @@ def test_the_cores_messages_are_the_ones_python_makes_of_the_same_events() -> No
     async def trade() -> None:
         first = await engine.submit(limit("0.5", "20000.5"))
         engine.tracker.on_user_event(
-            FillEvent(fill=fill_of(first, "T1", "0.2", fee=D("0.0001"), fee_asset="BTC"))
+            FillEvent(
+                fill=fill_of(
+                    engine, first.id, "T1", "0.2", fee=D("0.0001"), fee_asset="BTC", liquidity=Liquidity.MAKER
+                )
+            )
         )
-        engine.tracker.on_user_event(FillEvent(fill=fill_of(first, "T2", "0.3", liquidity=None)))
+        engine.tracker.on_user_event(FillEvent(fill=fill_of(engine, first.id, "T2", "0.3")))
         second = await engine.submit(limit("0.7", "19999.99", side=Side.SELL))
-        engine.tracker.on_user_event(FillEvent(fill=fill_of(second, 'T"3', "0.25", fee_asset="BNB")))
+        engine.tracker.on_user_event(
+            FillEvent(
+                fill=fill_of(engine, second.id, 'T"3', "0.25", fee_asset="BNB", liquidity=Liquidity.TAKER)
+            )
+        )
         await engine.cancel(second.id)
         with pytest.raises(RiskRejected):
             await engine.submit(limit("6", "20000"))
@@ -81,21 +89,3 @@ def test_the_cores_messages_are_the_ones_python_makes_of_the_same_events() -> No
         assert (ours.subject, ours.msg_id) == (theirs.subject, theirs.msg_id)
         assert msgspec.json.decode(ours.payload) == msgspec.json.decode(theirs.payload)
         assert ours.payload == theirs.payload  # byte for byte: the journal's lines are these too
-
-
-def fill_of(order: Order, trade_id: str, qty: str, **kw: object) -> Fill:
-    fields: dict[str, object] = {
-        "venue": VENUE,
-        "symbol": order.request.symbol,
-        "trade_id": trade_id,
-        "side": order.request.side,
-        "qty": D(qty),
-        "price": order.request.price,
-        "fee": D("0.01"),
-        "fee_asset": "USDT",
-        "liquidity": Liquidity.MAKER,
-        "client_order_id": order.client_order_id,
-        "venue_order_id": order.venue_order_id,
-        "ts_ns": 1_700_000_000_123_456_789,
-    }
-    return Fill(**(fields | kw))  # type: ignore[arg-type]
