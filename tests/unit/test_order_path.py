@@ -406,6 +406,12 @@ def test_only_the_newest_closed_orders_are_kept(caplog: pytest.LogCaptureFixture
         asyncio.run(engine.stop())
 
 
+def test_a_negative_bound_on_closed_orders_is_refused() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        Engine([NullExchange(VENUE, [INSTRUMENT])], keep_closed=-1)
+    assert refused.value.code == "INVALID_ARGUMENT" and refused.value.details == {"field": "keep_closed"}
+
+
 def test_a_group_is_forgotten_with_its_last_leg() -> None:
     engine = Engine([NullExchange(VENUE, [INSTRUMENT])], keep_closed=0)
 

@@ -102,6 +102,8 @@ class Engine:
         (``oms.bus.replay.StreamReplay``); without it, from the journal files alone.
         ``keep_closed``: how many of the orders that ended ``orders()`` and lookups still
         find (the newest; older ones are in the journal and on JetStream)."""
+        if keep_closed < 0:
+            raise InvalidInput(f"keep_closed must be 0 or more, not {keep_closed}", field="keep_closed")
         self.exchanges = {ex.venue: ex for ex in exchanges}
         self.risk = risk or RiskEngine()
         self._own_positions = positions is None
