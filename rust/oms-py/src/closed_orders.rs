@@ -24,10 +24,6 @@ impl ClosedOrders {
         }
     }
 
-    pub(crate) fn keep(&self) -> usize {
-        self.keep
-    }
-
     /// Note an order that just ended; true when enough are past `keep` to forget.
     pub(crate) fn push(&mut self, order: Py<Order>) -> bool {
         self.oldest_first.push_back(order);

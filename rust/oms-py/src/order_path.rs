@@ -129,12 +129,6 @@ impl OrderPath {
         }
     }
 
-    /// How many of the orders that ended stay in the maps.
-    #[getter]
-    fn keep_closed(&self) -> usize {
-        self.closed.keep()
-    }
-
     /// How many orders that ended are in the maps now.
     #[getter]
     fn closed_count(&self) -> usize {
